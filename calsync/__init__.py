@@ -1,0 +1,1 @@
+"""calsync: meeting regulations → calendars."""

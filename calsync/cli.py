@@ -1,0 +1,155 @@
+"""The ``calsync`` command: a thin shell around the pure core."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from calsync.cli_errors import run_guarded
+from calsync.errors import UsageError
+from calsync.generate import Generation, generate
+from calsync.occurrence import TZ
+from calsync.policy import PolicySet, load_policies
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return run_guarded(lambda: args.func(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calsync", description="Meeting regulations → calendars (iCalendar, CalDAV).")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    def command(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--policies", metavar="DIR",
+                       help="policy folder (default: $CALSYNC_POLICIES or the shipped policies)")
+        p.set_defaults(func=func)
+        return p
+
+    command("validate", cmd_validate, "check the policy files; one line per organization")
+
+    def ranged(p: argparse.ArgumentParser, days: int) -> None:
+        p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: today)")
+        p.add_argument("--end", type=_date,
+                       help=f"last day, YYYY-MM-DD (default: start + {days} days)")
+        p.add_argument("--org", action="append", metavar="ID",
+                       help="only this organization (repeatable; default: all)")
+        p.set_defaults(default_days=days)
+
+    gen = command("generate", cmd_generate, "write the iCalendar files")
+    ranged(gen, 365)
+    gen.add_argument("--out", required=True, type=Path, metavar="DIR",
+                     help="folder for <org>.ics and <org>/<series>.ics")
+    gen.add_argument("--dtstamp", type=_datetime, metavar="ISO",
+                     help="DTSTAMP for every event (default: the policy's `revised`)")
+
+    occ = command("occurrences", cmd_occurrences, "list the expanded occurrences")
+    ranged(occ, 27)
+    occ.add_argument("--format", choices=("table", "json"), default="table")
+    return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _datetime(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date-time with an offset; write e.g. 2026-11-01T09:00:00+08:00")
+    return value
+
+
+def _load(args: argparse.Namespace) -> PolicySet:
+    return load_policies(Path(args.policies) if args.policies else None)
+
+
+def _range(args: argparse.Namespace, policies: PolicySet) -> tuple[dt.date, dt.date, list[str]]:
+    start = args.start or dt.datetime.now(TZ).date()
+    end = args.end or start + dt.timedelta(days=args.default_days)
+    if end < start:
+        raise UsageError(f"--end {end} is before --start {start} (swap them)")
+    if (end - start).days > 366 * 20:
+        raise UsageError("the range is longer than 20 years (choose a shorter --end)")
+    orgs = args.org or sorted(policies.organizations)
+    unknown = [o for o in orgs if o not in policies.organizations]
+    if unknown:
+        raise UsageError(f"unknown organization {', '.join(unknown)} "
+                         f"(choose from {', '.join(sorted(policies.organizations))})")
+    return start, end, orgs
+
+
+def _warn(gen: Generation) -> None:
+    for line in gen.warnings:
+        print(f"calsync: warning: {line}", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    policies = _load(args)
+    for org in policies.organizations.values():
+        scheduled = sum(len(mt.schedules) for mt in org.meeting_types.values())
+        print(f"{org.id}: ok — {org.name}: {len(org.meeting_types)} meeting types "
+              f"({scheduled} schedules), {len(org.deadlines)} deadlines, "
+              f"{len(org.staff)} staff, {len(org.people) - len(org.staff)} external, "
+              f"{len(org.sections)} sections, {len(org.rooms)} rooms")
+    years = sorted(policies.calendar.years)
+    print(f"holidays: {', '.join(map(str, years)) or 'none'}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from calsync.export import write_ics
+
+    policies = _load(args)
+    start, end, orgs = _range(args, policies)
+    gen = generate(policies, start, end, orgs)
+    _warn(gen)
+    written = write_ics(policies, gen, args.out, orgs, args.dtstamp)
+    counts = Counter(s.organization for s in gen.series)
+    occs = Counter(o.organization for o in gen.occurrences())
+    for org in orgs:
+        print(f"{org}: {counts[org]} resources, {occs[org]} occurrences "
+              f"{start}..{end} → {args.out / (org + '.ics')}")
+    print(f"{len(written)} files written")
+    return 0
+
+
+def cmd_occurrences(args: argparse.Namespace) -> int:
+    from calsync.export import occurrence_json, occurrence_rows, occurrence_table
+
+    policies = _load(args)
+    start, end, orgs = _range(args, policies)
+    gen = generate(policies, start, end, orgs)
+    _warn(gen)
+    if args.format == "json":
+        rows = [occurrence_json(s, o) for s, o in occurrence_rows(gen)]
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(occurrence_table(gen))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Secretaries' decisions on single occurrences, applied at every generation.
+
+A decision names an occurrence by its series UID and nominal start (its RECURRENCE-ID), so a
+regeneration or a policy edit never undoes it; one whose occurrence no longer exists is
+reported as stale, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from calsync.occurrence import Occurrence
+
+ACTIONS = ("move", "cancel")
+
+
+@dataclass(frozen=True)
+class Decision:
+    series_uid: str
+    recurrence_id: dt.datetime         # the occurrence's nominal start
+    action: str                        # move | cancel
+    new_start: dt.datetime | None = None
+    new_end: dt.datetime | None = None
+    note: str = ""
+    ref: str = ""                      # the store's id, for messages
+
+    def describe(self) -> str:
+        what = (f"move to {self.new_start:%Y-%m-%d %H:%M}" if self.action == "move"
+                and self.new_start else self.action)
+        return f"{self.series_uid} {self.recurrence_id:%Y-%m-%d %H:%M}: {what}"
+
+
+def apply(occurrences: list[Occurrence], decisions: dict[tuple[str, dt.datetime], Decision],
+          used: set[tuple[str, dt.datetime]]) -> list[Occurrence]:
+    """Return the occurrences with the decisions on them applied; record which were used."""
+    out = []
+    for occ in occurrences:
+        key = (occ.uid, occ.nominal_start)
+        decision = decisions.get(key)
+        if decision is None:
+            out.append(occ)
+            continue
+        used.add(key)
+        out.append(_apply_one(occ, decision))
+    return out
+
+
+def _apply_one(occ: Occurrence, d: Decision) -> Occurrence:
+    note = f"（{d.note}）" if d.note else ""
+    if d.action == "cancel":
+        return replace(occ, status="CANCELLED", notes=(*occ.notes, f"本次会议已取消。{note}"))
+    start = d.new_start or occ.start
+    end = d.new_end or start + (occ.end - occ.start)
+    moved = f"本次会议由{occ.nominal_start:%Y-%m-%d %H:%M}调整至{start:%Y-%m-%d %H:%M}。{note}"
+    # A decision replaces any holiday move note: it says where the meeting really is.
+    notes = (*tuple(n for n in occ.notes if not n.startswith("因节假日")), moved)
+    return replace(occ, start=start, end=end, notes=notes)

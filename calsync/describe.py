@@ -1,0 +1,60 @@
+"""The Chinese text of generated events: DESCRIPTION lines built from the policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from calsync.occurrence import Attendee
+from calsync.policy.model import Deadline, MeetingType, Organization
+
+PROVISIONAL_NOTE = "本年度节假日安排尚未公布（无节假日数据），日期为暂定，请以正式通知为准。"
+
+
+def meeting_description(org: Organization, types: list[MeetingType],
+                        attendees: tuple[Attendee, ...]) -> str:
+    lines: list[str] = []
+    for mt in types:
+        lines.append(f"【{mt.name}】依据：{org.regulation} {mt.clause.split(' ', 1)[-1]}")
+    chair = next((a for a in attendees if a.role == "CHAIR"), None)
+    main = types[0]
+    chair_name = main.chair_text or (chair.name if chair else "")
+    if chair_name:
+        lines.append(f"主持：{chair_name}")
+    for label, value in (("召集", main.convener), ("通知", main.notifier),
+                         ("记录", main.recorder), ("签到", main.sign_in),
+                         ("审批", main.approval)):
+        if value:
+            lines.append(f"{label}：{value}")
+    listening = [a.name for a in attendees if a.role == "NON-PARTICIPANT"]
+    if listening:
+        lines.append(f"列席：{'、'.join(listening)}")
+    for mt in types:
+        if mt.agenda:
+            lines.append("会议主要内容：" if len(types) == 1 else f"{mt.name}主要内容：")
+            lines.extend(f"（{i}）{item}" for i, item in enumerate(mt.agenda, 1))
+        lines.extend(mt.notes)
+    if any(mt.confidential for mt in types):
+        lines.append("保密：会议研究的问题及讨论发言情况必须高度保密，不得向外泄露。")
+    if org.discipline:
+        lines.append("会议纪律：")
+        lines.extend(f"· {rule}" for rule in org.discipline)
+    return "\n".join(lines)
+
+
+def deadline_description(org: Organization, dl: Deadline, due: dt.datetime,
+                         meeting: str | None) -> str:
+    """``meeting`` is the meeting's summary, without its date."""
+    # No dates here: the event's own time says when, and a per-date text would turn every
+    # occurrence into an override.
+    lines = [f"【{dl.name}】依据：{org.regulation} {dl.clause.split(' ', 1)[-1]}",
+             f"截止时间：{due:%H:%M}前"]
+    if meeting:
+        lines.append(f"对应会议：{meeting}")
+    if dl.description:
+        lines.append(dl.description)
+    return "\n".join(lines)
+
+
+def holiday_move_note(nominal: dt.datetime, actual: dt.datetime, holiday: str | None) -> str:
+    why = f"（{holiday}）" if holiday else ""
+    return f"因节假日{why}由{nominal:%Y-%m-%d}调整至{actual:%Y-%m-%d}。"

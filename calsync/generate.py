@@ -1,0 +1,294 @@
+"""Policies + working-day calendar + decisions → series of occurrences (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from calsync import decisions as decisions_mod
+from calsync.decisions import Decision
+from calsync.describe import (
+    PROVISIONAL_NOTE,
+    deadline_description,
+    holiday_move_note,
+    meeting_description,
+)
+from calsync.occurrence import Occurrence, Recurrence, Series, at
+from calsync.people import attendees, organizer
+from calsync.policy import PolicySet
+from calsync.policy.model import Deadline, MeetingType, Organization, Schedule, Section
+from calsync.schedule import (
+    previous_working_day,
+    shift,
+    weekly_dates,
+    window_day,
+    working_days_before,
+)
+from calsync.workdays import WorkCalendar
+
+DEADLINE_BLOCK = dt.timedelta(minutes=30)  # a deadline shows as the half hour before it
+
+
+@dataclass(frozen=True)
+class Generation:
+    series: tuple[Series, ...]
+    warnings: tuple[str, ...] = ()
+    stale: tuple[Decision, ...] = ()   # decisions whose occurrence no longer exists
+
+    def occurrences(self) -> list[Occurrence]:
+        occs = [o for s in self.series for o in s.occurrences]
+        return sorted(occs, key=lambda o: (o.start, o.organization, o.uid))
+
+
+def generate(policies: PolicySet, start: dt.date, end: dt.date,
+             orgs: Iterable[str] | None = None,
+             decisions: Iterable[Decision] = ()) -> Generation:
+    """Everything due in [start, end] (dates inclusive) for the chosen organizations."""
+    chosen = list(orgs) if orgs is not None else sorted(policies.organizations)
+    by_key = {(d.series_uid, d.recurrence_id): d for d in decisions}
+    used: set[tuple[str, dt.datetime]] = set()
+    series: list[Series] = []
+    warnings: list[str] = []
+    cal = policies.calendar
+    missing = cal.years_missing(start, end)
+    if missing:
+        warnings.append(
+            f"no holiday data for {', '.join(map(str, missing))}: weekends-only calendar, "
+            f"affected occurrences are marked provisional (add policies/holidays/YYYY.toml)")
+    for org_id in chosen:
+        builder = _OrgBuilder(policies.organizations[org_id], cal, start, end, by_key, used)
+        series.extend(builder.build())
+        warnings.extend(builder.warnings)
+    stale = tuple(d for key, d in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+                  if key not in used and _in_scope(d, chosen, start, end))
+    warnings.extend(f"stale decision (its occurrence no longer exists): {d.describe()}"
+                    for d in stale)
+    series.sort(key=lambda s: (s.organization, s.id))
+    return Generation(tuple(series), tuple(warnings), stale)
+
+
+def _in_scope(d: Decision, orgs: list[str], start: dt.date, end: dt.date) -> bool:
+    org = d.series_uid.partition("@")[2].split(".")[0]
+    return org in orgs and start <= d.recurrence_id.date() <= end
+
+
+class _OrgBuilder:
+    def __init__(self, org: Organization, cal: WorkCalendar, start: dt.date, end: dt.date,
+                 decisions: dict[tuple[str, dt.datetime], Decision],
+                 used: set[tuple[str, dt.datetime]]) -> None:
+        self.org, self.cal, self.start, self.end = org, cal, start, end
+        self.decisions, self.used = decisions, used
+        self.warnings: list[str] = []
+        self.by_type: dict[str, list[Series]] = {}
+
+    def uid(self, series_id: str) -> str:
+        return f"{series_id}@{self.org.uid_domain or self.org.id + '.calsync'}"
+
+    def build(self) -> list[Series]:
+        out: list[Series] = []
+        types = self.org.meeting_types.values()
+        # Weekly and computed dates first; "after" schedules follow the (decided) result.
+        for later in (False, True):
+            for mt in types:
+                for sched in mt.schedules:
+                    if (sched.kind == "after") == later:
+                        for section in self._sections(mt):
+                            out.extend(self._schedule_series(mt, sched, section))
+        for dl in self.org.deadlines.values():
+            out.extend(self._deadline_series(dl))
+        return [s for s in out if s.occurrences]
+
+    def _sections(self, mt: MeetingType) -> list[Section | None]:
+        return list(self.org.sections.values()) if mt.per_section else [None]
+
+    def _series_id(self, mt: MeetingType, sched: Schedule, section: Section | None) -> str:
+        parts = [mt.id] + ([section.id] if section else [])
+        if len(mt.schedules) > 1:
+            parts.append(sched.id)
+        return "-".join(parts)
+
+    # -- meetings ----------------------------------------------------------------------------
+    def _schedule_series(self, mt: MeetingType, sched: Schedule,
+                         section: Section | None) -> list[Series]:
+        sid = self._series_id(mt, sched, section)
+        if sched.kind == "weekly":
+            made = [self._weekly(mt, sched, section, sid)]
+        elif sched.kind == "after":
+            made = [self._after(mt, sched, section, sid)]
+        else:
+            made = self._yearly(mt, sched, section, sid)
+        self.by_type.setdefault(mt.id, []).extend(made)
+        return made
+
+    def _weekly(self, mt: MeetingType, sched: Schedule, section: Section | None,
+                sid: str) -> Series:
+        assert sched.time is not None and sched.weekday is not None
+        uid = self.uid(sid)
+        dates = weekly_dates(sched, self.start, self.end)
+        step = dt.timedelta(weeks=sched.interval)
+        occs = []
+        for day in dates:
+            held = shift(self.cal, day, sched.on_holiday, sched.makeup_weekends,
+                         before=day + step, after=day - step)
+            if held is None:
+                continue
+            nominal = at(day, sched.time)
+            occs.append(self._meeting(mt, section, uid, sid, nominal, at(held, sched.time),
+                                      sched.duration_minutes, [mt]))
+        return self._finish(sid, uid, Recurrence(sched.weekday, sched.interval),
+                            [at(d, sched.time) for d in dates], occs)
+
+    def _after(self, mt: MeetingType, sched: Schedule, section: Section | None,
+               sid: str) -> Series:
+        # The loader checked that the target type has a weekly, organization-wide schedule.
+        target = next(s for s in self.by_type[sched.after or ""] if s.rule is not None)
+        assert target.rule is not None
+        uid = self.uid(sid)
+        duration = self._first_duration(target)
+        nominal_of = {n: n + duration for n in target.nominal}
+        occs = []
+        for t in target.occurrences:
+            # A cancelled 周例会 leaves its 科务会 where the rule put it.
+            begin = nominal_of[t.nominal_start] if t.status == "CANCELLED" else t.end
+            occs.append(self._meeting(mt, section, uid, sid, nominal_of[t.nominal_start], begin,
+                                      sched.duration_minutes, [mt], move_note=False))
+        return self._finish(sid, uid, target.rule, list(nominal_of.values()), occs)
+
+    def _first_duration(self, s: Series) -> dt.timedelta:
+        if not s.occurrences:
+            return dt.timedelta(0)
+        plain = [o for o in s.occurrences if not o.moved]
+        pick = plain[0] if plain else s.occurrences[0]
+        return pick.end - pick.start
+
+    def _yearly(self, mt: MeetingType, sched: Schedule, section: Section | None,
+                sid: str) -> list[Series]:
+        assert sched.time is not None
+        types = [mt] + [self.org.meeting_types[t] for t in sched.also_types]
+        out = []
+        for year in range(self.start.year, self.end.year + 2):
+            label = year
+            if sched.kind == "yearly-window":
+                day = window_day(self.cal, sched, year)
+                provisional = self.cal.is_provisional(dt.date(year, sched.month or 1, 1))
+                if day is None:
+                    self.warnings.append(f"{self.org.id}: no working day for {mt.name} in "
+                                         f"{year}-{sched.month:02d}")
+                    continue
+            else:
+                holiday, provisional = self.cal.spring_festival_holiday_start(year)
+                day = working_days_before(self.cal, holiday, sched.working_days_before or 1)
+                label = year - 1  # the year it sums up
+            if not self.start <= day <= self.end:
+                continue
+            yid = f"{sid}-{year}"
+            uid = self.uid(yid)
+            occ = self._meeting(mt, section, uid, yid, at(day, sched.time), at(day, sched.time),
+                                sched.duration_minutes, types, year_label=label)
+            if provisional and not occ.provisional:
+                occ = replace(occ, provisional=True, notes=(*occ.notes, PROVISIONAL_NOTE))
+            out.append(self._finish(yid, uid, None, [occ.nominal_start], [occ]))
+        return out
+
+    def _meeting(self, mt: MeetingType, section: Section | None, uid: str, sid: str,
+                 nominal: dt.datetime, start: dt.datetime, minutes: int,
+                 types: list[MeetingType], move_note: bool = True,
+                 year_label: int | None = None) -> Occurrence:
+        people = attendees(self.org, mt.chair, _merged_specs(types), section, start.date())
+        summary = "暨".join(t.name for t in types)
+        if section is not None:
+            summary = f"{summary}（{section.name}）"
+        if len(types) > 1 and year_label is not None:
+            summary = f"{year_label}年度{summary}"
+        notes: list[str] = []
+        if move_note and start.date() != nominal.date():
+            notes.append(holiday_move_note(nominal, start, self.cal.holiday_name(nominal.date())))
+        provisional = self.cal.is_provisional(start.date())
+        if provisional:
+            notes.append(PROVISIONAL_NOTE)
+        room = (self.org.rooms.get(mt.location or "") or
+                (self.org.rooms.get(section.room or "") if section else None))
+        alarm = mt.alarm_minutes if mt.alarm_minutes is not None else self.org.alarm_minutes
+        return Occurrence(
+            series=sid, uid=uid, organization=self.org.id, kind="meeting",
+            meeting_types=tuple(t.id for t in types), summary=summary,
+            start=start, end=start + dt.timedelta(minutes=minutes), nominal_start=nominal,
+            description=meeting_description(self.org, types, people),
+            location=room.name if room else "",
+            klass="CONFIDENTIAL" if any(t.confidential for t in types) else "PUBLIC",
+            organizer=organizer(self.org), attendees=people, clause=mt.clause,
+            provisional=provisional, alarm_minutes=alarm or None, notes=tuple(notes))
+
+    def _finish(self, sid: str, uid: str, rule: Recurrence | None,
+                nominal: list[dt.datetime], occs: list[Occurrence]) -> Series:
+        occs = decisions_mod.apply(occs, self.decisions, self.used)
+        # An occurrence moved out of the range belongs to the neighbouring range: here it is
+        # dropped (EXDATE), so a range never lists a day outside itself.
+        occs = [o for o in occs if self.start <= o.start.date() <= self.end]
+        return Series(sid, uid, self.org.id, rule, tuple(nominal), tuple(occs))
+
+    # -- deadlines ---------------------------------------------------------------------------
+    def _deadline_series(self, dl: Deadline) -> list[Series]:
+        if dl.kind == "weekly":
+            assert dl.weekday is not None
+            sid = f"deadline-{dl.id}"
+            uid = self.uid(sid)
+            sched = Schedule(id=dl.id, kind="weekly", weekday=dl.weekday, time=dl.time)
+            dates = weekly_dates(sched, self.start, self.end)
+            occs = []
+            for day in dates:
+                held = shift(self.cal, day, dl.on_holiday, before=day + dt.timedelta(7),
+                             after=day - dt.timedelta(7))
+                if held is not None:
+                    occs.append(self._deadline(dl, uid, sid, at(day, dl.time),
+                                               at(held, dl.time), None))
+            nominal = [at(d, dl.time) - DEADLINE_BLOCK for d in dates]
+            return [self._finish(sid, uid, Recurrence(dl.weekday), nominal, occs)]
+        out = []
+        for meeting in self.by_type.get(dl.meeting or "", []):
+            out.append(self._deadline_for(dl, meeting))
+        return out
+
+    def _deadline_for(self, dl: Deadline, meeting: Series) -> Series:
+        sid = f"deadline-{dl.id}-{meeting.id}"
+        uid = self.uid(sid)
+        back = dt.timedelta(days=dl.days_before)
+
+        def due(start: dt.datetime) -> dt.datetime:
+            return at(start.date() - back, dl.time)
+
+        occs = []
+        for m in meeting.occurrences:
+            # Follows the meeting when it moves; a non-working day → the previous working day.
+            day = previous_working_day(self.cal, m.start.date() - back)
+            occ = self._deadline(dl, uid, sid, due(m.nominal_start), at(day, dl.time), m)
+            if m.status == "CANCELLED":
+                occ = replace(occ, status="CANCELLED", notes=(*occ.notes, "对应会议已取消。"))
+            occs.append(occ)
+        rule = None
+        if meeting.rule is not None:
+            weekday = (meeting.rule.weekday - dl.days_before) % 7
+            rule = Recurrence(weekday, meeting.rule.interval)
+        nominal = [due(n) - DEADLINE_BLOCK for n in meeting.nominal]
+        return self._finish(sid, uid, rule, nominal, occs)
+
+    def _deadline(self, dl: Deadline, uid: str, sid: str, nominal: dt.datetime,
+                  due: dt.datetime, meeting: Occurrence | None) -> Occurrence:
+        people = attendees(self.org, None, dl.attendees, None, due.date())
+        provisional = self.cal.is_provisional(due.date())
+        notes = [PROVISIONAL_NOTE] if provisional else []
+        summary = f"{dl.name}（{meeting.summary}）" if meeting else dl.name
+        meeting_text = meeting.summary if meeting else None
+        return Occurrence(
+            series=sid, uid=uid, organization=self.org.id, kind="deadline",
+            meeting_types=meeting.meeting_types if meeting else (), summary=summary,
+            start=due - DEADLINE_BLOCK, end=due, nominal_start=nominal - DEADLINE_BLOCK,
+            description=deadline_description(self.org, dl, due, meeting_text),
+            organizer=organizer(self.org), attendees=people, clause=dl.clause,
+            provisional=provisional, alarm_minutes=dl.alarm_minutes, transparent=True,
+            related_to=meeting.uid if meeting else None, notes=tuple(notes))
+
+
+def _merged_specs(types: list[MeetingType]) -> tuple:
+    return tuple(spec for t in types for spec in t.attendees)

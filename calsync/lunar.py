@@ -1,0 +1,15 @@
+"""Lunar calendar dates (Spring Festival), from lunar-python (MIT)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from lunar_python import Lunar
+
+
+@cache
+def lunar_new_year(year: int) -> dt.date:
+    """The Gregorian date of 正月初一 of the lunar year that starts in ``year``."""
+    solar = Lunar.fromYmd(year, 1, 1).getSolar()
+    return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())

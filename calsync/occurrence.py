@@ -1,0 +1,100 @@
+"""The occurrence model: what generation produces and everything downstream consumes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+TZID = "Asia/Shanghai"
+TZ = ZoneInfo(TZID)
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    email: str
+    role: str = "REQ-PARTICIPANT"      # CHAIR, REQ-PARTICIPANT, OPT-PARTICIPANT, NON-PARTICIPANT
+    partstat: str = "NEEDS-ACTION"
+    person_id: str | None = None
+    note: str = ""                     # e.g. 列席，负责记录
+    delegated_to: tuple[str, ...] = ()     # mail addresses
+    delegated_from: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"name": self.name, "email": self.email, "role": self.role,
+                                  "partstat": self.partstat}
+        if self.person_id:
+            out["person"] = self.person_id
+        if self.delegated_to:
+            out["delegated_to"] = list(self.delegated_to)
+        if self.delegated_from:
+            out["delegated_from"] = list(self.delegated_from)
+        return out
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One instance of a meeting or deadline, after holidays and decisions are applied."""
+
+    series: str                        # series id == resource name
+    uid: str
+    organization: str
+    kind: str                          # meeting | deadline
+    meeting_types: tuple[str, ...]
+    summary: str
+    start: dt.datetime
+    end: dt.datetime
+    nominal_start: dt.datetime         # where the rule put it (RECURRENCE-ID if recurring)
+    description: str = ""
+    location: str = ""
+    status: str = "CONFIRMED"
+    klass: str = "PUBLIC"
+    organizer: tuple[str, str] = ("", "")      # (name, email)
+    attendees: tuple[Attendee, ...] = ()       # the chair first, ROLE=CHAIR
+    clause: str = ""
+    provisional: bool = False
+    alarm_minutes: int | None = None
+    transparent: bool = False
+    related_to: str | None = None      # a deadline's meeting UID
+    notes: tuple[str, ...] = field(default=(), compare=True)  # lines appended to DESCRIPTION
+
+    @property
+    def moved(self) -> bool:
+        return self.start != self.nominal_start
+
+    @property
+    def chair(self) -> Attendee | None:
+        return next((a for a in self.attendees if a.role == "CHAIR"), None)
+
+    def full_description(self) -> str:
+        return "\n".join(x for x in (self.description, *self.notes) if x)
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A weekly rule: every ``interval`` weeks on ``weekday`` (0 = Monday)."""
+
+    weekday: int
+    interval: int = 1
+
+
+@dataclass(frozen=True)
+class Series:
+    """One resource: a recurring series (nominal starts from its rule) or a single event."""
+
+    id: str
+    uid: str
+    organization: str
+    rule: Recurrence | None
+    nominal: tuple[dt.datetime, ...]   # every start the rule gives inside the range
+    occurrences: tuple[Occurrence, ...]  # the ones that happen (dropped ones are absent)
+
+    @property
+    def dropped(self) -> list[dt.datetime]:
+        kept = {o.nominal_start for o in self.occurrences}
+        return [n for n in self.nominal if n not in kept]
+
+
+def at(day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=TZ)

@@ -1,0 +1,44 @@
+"""Policies: the regulations as data. ``load_policies`` is the one entry point."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from calsync.errors import PolicyError, PolicyProblem
+from calsync.policy.load import load_organizations
+from calsync.policy.model import Organization
+from calsync.workdays import WorkCalendar, load_holiday_tables
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    root: Path
+    organizations: dict[str, Organization]
+    calendar: WorkCalendar
+
+
+def shipped_policies() -> Path:
+    """The policies that travel inside the package (``policies/`` in the repository)."""
+    return Path(str(files("calsync.policies")))
+
+
+def policies_path(arg: str | os.PathLike[str] | None = None) -> Path:
+    """``--policies DIR``, else ``CALSYNC_POLICIES``, else the shipped policies."""
+    chosen = arg or os.environ.get("CALSYNC_POLICIES")
+    return Path(chosen) if chosen else shipped_policies()
+
+
+def load_policies(root: Path | None = None) -> PolicySet:
+    """Load and check every organization under ``root``; raise one PolicyError listing all."""
+    root = policies_path(root)
+    problems: list[PolicyProblem] = []
+    orgs = load_organizations(root, problems)
+    # A policies folder may bring its own holiday years; they replace the shipped ones.
+    calendar = load_holiday_tables([shipped_policies() / "holidays", root / "holidays"],
+                                   problems)
+    if problems:
+        raise PolicyError(problems)
+    return PolicySet(root, orgs, calendar)

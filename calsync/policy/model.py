@@ -1,0 +1,199 @@
+"""The regulations as typed, immutable data (what ``policies/`` files become)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# Attendee roles (RFC 5545 ROLE); 列席 is a NON-PARTICIPANT who is there but has no vote.
+ROLES = ("CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT")
+
+# Selectors name people relative to the directory and the occurrence.
+SELECTOR_WORDS = (
+    "all_staff",        # every internal person of the organization
+    "section_members",  # everyone in the section (per-section meetings)
+    "section_chief",    # that section's chief
+    "section_chiefs",   # every section's chief
+    "supervisor",       # the leader who supervises (分管) that section
+    "duty_leader",      # the month's duty leader (当月值班领导)
+)
+SELECTOR_PREFIXES = ("role", "person", "group", "section")
+
+ON_HOLIDAY = (
+    "next-in-week",           # next working weekday of the same ISO week, else none that week
+    "previous-in-week",       # previous working weekday of the same week, else none
+    "next-working-day",       # next working day, whatever the week
+    "previous-working-day",
+    "skip",
+)
+
+
+@dataclass(frozen=True)
+class Selector:
+    kind: str        # one of SELECTOR_WORDS or SELECTOR_PREFIXES
+    arg: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.arg}" if self.arg else self.kind
+
+
+@dataclass(frozen=True)
+class AttendeeSpec:
+    selector: Selector
+    role: str = "REQ-PARTICIPANT"
+    note: str = ""  # e.g. 负责记录 (takes minutes)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    email: str
+    roles: tuple[str, ...] = ()
+    section: str | None = None
+    unit_head: bool = False       # 一把手: leave needs the director's approval
+    external: bool = False
+    groups: tuple[str, ...] = ()
+    title: str = ""               # shown after the name for external attendees
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    name: str
+    email: str
+    chief: str | None
+    supervisor: str | None        # 分管领导
+    room: str | None
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    name: str
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class DutyRoster:
+    """当月值班领导: explicit months first, else a rotation counted from an anchor month."""
+
+    rotation: tuple[str, ...]
+    anchor: tuple[int, int]                       # (year, month) when rotation[0] is on duty
+    months: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def leader_for(self, day: dt.date) -> str | None:
+        key = (day.year, day.month)
+        if key in self.months:
+            return self.months[key]
+        if not self.rotation:
+            return None
+        offset = (day.year - self.anchor[0]) * 12 + (day.month - self.anchor[1])
+        return self.rotation[offset % len(self.rotation)]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One recurring or computed pattern of a meeting type; each becomes one series."""
+
+    id: str
+    kind: str                          # weekly | after | yearly-window | before-spring-festival
+    time: dt.time | None = None
+    duration_minutes: int = 60
+    weekday: int | None = None         # 0 = Monday
+    interval: int = 1
+    anchor: dt.date | None = None
+    on_holiday: str = "next-in-week"
+    makeup_weekends: bool = False      # may it be held on a 调休 working weekend?
+    after: str | None = None           # kind=after: the meeting type whose end starts this one
+    month: int | None = None           # yearly-window
+    last_days: int | None = None
+    prefer_weekday: int | None = None
+    working_days_before: int | None = None  # before-spring-festival
+    also_types: tuple[str, ...] = ()   # held together with these meeting types, as ONE event
+
+
+@dataclass(frozen=True)
+class MeetingType:
+    id: str
+    name: str
+    clause: str
+    agenda: tuple[str, ...] = ()
+    confidential: bool = False
+    chair: Selector | None = None
+    chair_text: str = ""               # when the chair is outside the directory
+    attendees: tuple[AttendeeSpec, ...] = ()
+    location: str | None = None        # room id
+    duration_minutes: int = 60
+    alarm_minutes: int | None = None   # None: the organization's default
+    per_section: bool = False
+    on_demand: bool = False
+    schedules: tuple[Schedule, ...] = ()
+    convener: str = ""                 # 召集
+    notifier: str = ""                 # 通知
+    recorder: str = ""                 # 记录
+    sign_in: str = ""                  # 签到
+    approval: str = ""                 # who approves holding it
+    notes: tuple[str, ...] = ()        # extra description lines from the clause
+
+
+@dataclass(frozen=True)
+class Deadline:
+    id: str
+    name: str
+    clause: str
+    kind: str                          # before-meeting | weekly
+    time: dt.time
+    attendees: tuple[AttendeeSpec, ...] = ()
+    meeting: str | None = None         # before-meeting: meeting type id
+    days_before: int = 0
+    weekday: int | None = None         # weekly
+    on_holiday: str = "previous-in-week"
+    alarm_minutes: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Semester:
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class RequestRules:
+    """篇二 二.3: sections report meetings to the office 1–3 days ahead."""
+
+    min_lead_days: int = 1
+    max_lead_days: int = 3
+    merge_share: float = 0.8
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    name: str
+    short_name: str
+    regulation: str
+    revised: dt.datetime               # the DTSTAMP of everything generated from it
+    organizer: str                     # section id (ORGANIZER)
+    alarm_minutes: int
+    discipline: tuple[str, ...]
+    calendar_name: str
+    people: dict[str, Person]
+    sections: dict[str, Section]
+    rooms: dict[str, Room]
+    roster: DutyRoster | None
+    meeting_types: dict[str, MeetingType]
+    deadlines: dict[str, Deadline]
+    role_rank: tuple[str, ...] = ()
+    requests: RequestRules = RequestRules()
+    semesters: tuple[Semester, ...] = ()
+    uid_domain: str = ""
+
+    @property
+    def staff(self) -> list[Person]:
+        return [p for p in self.people.values() if not p.external]
+
+    def person_by_email(self, email: str) -> Person | None:
+        return next((p for p in self.people.values() if p.email == email), None)

@@ -1,0 +1,168 @@
+"""Series → RFC 5545 iCalendar bytes (pure, deterministic).
+
+One resource per series: a master VEVENT with RRULE and EXDATE for dropped occurrences, and a
+RECURRENCE-ID override for every occurrence that differs from the master (moved, another
+chair, cancelled, provisional …), all in the same VCALENDAR with one compact VTIMEZONE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
+
+from calsync.occurrence import TZID, Occurrence, Series
+from calsync.resources import Resource
+
+PRODID = "-//calsync//calsync//ZH"
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def vtimezone() -> Timezone:
+    """Asia/Shanghai as one STANDARD block: +08:00 without the 1986–91 DST history."""
+    tz = Timezone()
+    tz.add("TZID", TZID)
+    std = TimezoneStandard()
+    std.add("DTSTART", dt.datetime(1970, 1, 1))
+    std.add("TZOFFSETFROM", dt.timedelta(hours=8))
+    std.add("TZOFFSETTO", dt.timedelta(hours=8))
+    std.add("TZNAME", "CST")
+    tz.add_component(std)
+    return tz
+
+
+def new_calendar(name: str | None = None) -> Calendar:
+    # Not Calendar.new(): icalendar 7 adds a calendar-level UID there, which sync tools
+    # mistake for the event's.
+    cal = Calendar()
+    cal.add("VERSION", "2.0")
+    cal.add("PRODID", PRODID)
+    cal.add("CALSCALE", "GREGORIAN")
+    if name:
+        cal.add("X-WR-CALNAME", name)
+        cal.add("X-WR-TIMEZONE", TZID)
+    cal.add_component(vtimezone())
+    return cal
+
+
+def series_events(series: Series, dtstamp: dt.datetime) -> list[Event]:
+    """The VEVENTs of one series: master first, then overrides by RECURRENCE-ID."""
+    if series.rule is None:
+        return [_event(o, dtstamp) for o in series.occurrences]
+    template = _template(series)
+    master = _event(template, dtstamp, start=series.nominal[0])
+    byday = _WEEKDAYS[series.rule.weekday]
+    rrule: dict[str, object] = {"FREQ": "WEEKLY"}
+    if series.rule.interval > 1:
+        rrule["INTERVAL"] = series.rule.interval
+    rrule["UNTIL"] = series.nominal[-1].astimezone(dt.UTC)
+    rrule["BYDAY"] = byday
+    master.add("RRULE", rrule)
+    for day in series.dropped:
+        master.add("EXDATE", day)
+    events = [master]
+    signature = _signature(template)
+    for occ in series.occurrences:
+        if occ.start != occ.nominal_start or _signature(occ) != signature:
+            events.append(_event(occ, dtstamp, recurrence_id=occ.nominal_start))
+    return events
+
+
+def render_series(series: Series, dtstamp: dt.datetime) -> Resource:
+    cal = new_calendar()
+    for event in series_events(series, dtstamp):
+        cal.add_component(event)
+    emails = sorted({a.email for o in series.occurrences for a in o.attendees})
+    return Resource(series.organization, series.id, series.uid, cal.to_ical(), tuple(emails))
+
+
+def render_calendar(series: Iterable[Series], dtstamp: dt.datetime, name: str) -> bytes:
+    """One VCALENDAR holding every series (the ``<org>.ics`` file)."""
+    cal = new_calendar(name)
+    for s in series:
+        for event in series_events(s, dtstamp):
+            cal.add_component(event)
+    return cal.to_ical()
+
+
+def _template(series: Series) -> Occurrence:
+    """The master's properties: the most common ones among unmoved occurrences.
+
+    Choosing the commonest keeps overrides few (e.g. the duty leader who chairs most weeks).
+    """
+    plain = [o for o in series.occurrences if o.start == o.nominal_start] or list(
+        series.occurrences)
+    counts = Counter(_signature(o) for o in plain)
+    best = max(counts.values())
+    return next(o for o in plain if counts[_signature(o)] == best)
+
+
+def _signature(o: Occurrence) -> tuple:
+    return (o.summary, o.full_description(), o.location, o.status, o.klass, o.organizer,
+            o.attendees, o.alarm_minutes, o.transparent, o.provisional, o.related_to,
+            o.meeting_types, o.clause, o.kind, o.end - o.start)
+
+
+def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None,
+           recurrence_id: dt.datetime | None = None) -> Event:
+    ev = Event()
+    ev.add("UID", o.uid)
+    ev.add("DTSTAMP", dtstamp.astimezone(dt.UTC))
+    if recurrence_id is not None:
+        ev.add("RECURRENCE-ID", recurrence_id)
+    begin = start or o.start
+    ev.add("DTSTART", begin)
+    ev.add("DTEND", begin + (o.end - o.start))
+    ev.add("SEQUENCE", 0)
+    ev.add("SUMMARY", o.summary)
+    if description := o.full_description():
+        ev.add("DESCRIPTION", description)
+    if o.location:
+        ev.add("LOCATION", o.location)
+    ev.add("STATUS", o.status)
+    ev.add("CLASS", o.klass)
+    ev.add("TRANSP", "TRANSPARENT" if o.transparent else "OPAQUE")
+    if o.organizer[1]:
+        org = vCalAddress(f"mailto:{o.organizer[1]}")
+        org.params["CN"] = vText(o.organizer[0])
+        ev.add("ORGANIZER", org)
+    for a in o.attendees:
+        addr = vCalAddress(f"mailto:{a.email}")
+        addr.params["CN"] = vText(a.name)
+        addr.params["CUTYPE"] = "INDIVIDUAL"
+        addr.params["ROLE"] = a.role
+        addr.params["PARTSTAT"] = a.partstat
+        addr.params["RSVP"] = "FALSE"
+        if a.delegated_to:
+            addr.params["DELEGATED-TO"] = [f"mailto:{e}" for e in a.delegated_to]
+        if a.delegated_from:
+            addr.params["DELEGATED-FROM"] = [f"mailto:{e}" for e in a.delegated_from]
+        ev.add("ATTENDEE", addr)
+    if o.related_to:
+        ev.add("RELATED-TO", o.related_to)
+    ev.add("X-CALSYNC-ORG", o.organization)
+    ev.add("X-CALSYNC-SERIES", o.series)
+    ev.add("X-CALSYNC-KIND", o.kind)
+    if o.meeting_types:
+        ev.add("X-CALSYNC-MEETING-TYPES", ",".join(o.meeting_types))
+    ev.add("X-CALSYNC-CLAUSE", o.clause)
+    if o.provisional:
+        ev.add("X-CALSYNC-PROVISIONAL", "TRUE")
+    if o.alarm_minutes and o.status != "CANCELLED":
+        ev.add_component(_alarm(o))
+    return ev
+
+
+def _alarm(o: Occurrence) -> Alarm:
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    minutes = dt.timedelta(minutes=o.alarm_minutes or 0)
+    if o.kind == "deadline":
+        alarm.add("TRIGGER", -minutes, parameters={"RELATED": "END"})
+        alarm.add("DESCRIPTION", f"{o.summary}：还有{o.alarm_minutes}分钟截止")
+    else:
+        alarm.add("TRIGGER", -minutes)
+        alarm.add("DESCRIPTION", f"请提前{o.alarm_minutes}分钟到达会场：{o.summary}")
+    return alarm

@@ -1,0 +1,3 @@
+"""Fixtures (filled in by later work)."""
+
+from __future__ import annotations

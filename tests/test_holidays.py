@@ -1,0 +1,82 @@
+"""The shipped holiday tables, cross-checked against chinese-calendar; provisional years."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import chinese_calendar
+import icalendar
+import pytest
+
+from calsync.cli import main
+from calsync.lunar import lunar_new_year
+from tests.gen_helpers import shipped
+
+
+@pytest.mark.parametrize("year", [2024, 2025, 2026])
+def test_tables_agree_with_chinese_calendar(year: int) -> None:
+    cal = shipped().calendar
+    assert year in cal.years
+    day = dt.date(year, 1, 1)
+    disagreements = []
+    while day.year == year:
+        if cal.is_working_day(day) != chinese_calendar.is_workday(day):
+            disagreements.append(day)
+        if cal.is_makeup_workday(day) != (day.weekday() >= 5 and chinese_calendar.is_workday(day)):
+            disagreements.append(day)
+        day += dt.timedelta(days=1)
+    assert disagreements == []
+
+
+def test_2026_spring_festival_from_table_and_lunar() -> None:
+    cal = shipped().calendar
+    assert lunar_new_year(2026) == dt.date(2026, 2, 17)
+    assert cal.spring_festival_holiday_start(2026) == (dt.date(2026, 2, 15), False)
+    # No table for 2027: new year's eve from the lunar calendar, flagged provisional.
+    assert lunar_new_year(2027) == dt.date(2027, 2, 6)
+    assert cal.spring_festival_holiday_start(2027) == (dt.date(2027, 2, 5), True)
+
+
+def test_year_without_data_is_provisional_everywhere(tmp_path, capsys) -> None:
+    code = main(["occurrences", "--start", "2027-01-01", "--end", "2027-01-31",
+                 "--org", "guanliban", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "no holiday data for 2027" in err and "provisional" in err
+    rows = json.loads(out)
+    assert rows and all(r["provisional"] for r in rows)
+    # 2027-01-01 is a Friday: without data it is a plain working day, and that is flagged.
+    assert any(r["start"].startswith("2027-01-01") for r in rows)
+
+    code = main(["generate", "--start", "2027-01-01", "--end", "2027-01-31",
+                 "--org", "guanliban", "--out", str(tmp_path)])
+    assert code == 0
+    cal = icalendar.Calendar.from_ical((tmp_path / "guanliban" / "zhoulihui.ics").read_bytes())
+    events = cal.walk("VEVENT")
+    assert events and all(e.get("X-CALSYNC-PROVISIONAL") == "TRUE" for e in events)
+    assert all("暂定" in str(e.get("DESCRIPTION")) for e in events)
+
+
+def test_known_year_has_no_provisional_flag(capsys) -> None:
+    assert main(["occurrences", "--start", "2026-03-01", "--end", "2026-03-31",
+                 "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "warning" not in err
+    assert not any(r["provisional"] for r in json.loads(out))
+
+
+def test_policy_folder_can_bring_its_own_year(tmp_path) -> None:
+    import shutil
+
+    from calsync.policy import load_policies
+
+    root = tmp_path / "policies"
+    shutil.copytree(shipped().root, root, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    (root / "holidays" / "2027.toml").write_text(
+        'year = 2027\nsource = "test"\n'
+        'holidays = [{ name = "元旦", start = 2027-01-01, end = 2027-01-03 }]\n'
+        'workdays = []\n', encoding="utf-8")
+    cal = load_policies(root).calendar
+    assert not cal.is_working_day(dt.date(2027, 1, 1))
+    assert not cal.is_provisional(dt.date(2027, 1, 1))
