@@ -30,7 +30,12 @@ class PolicyProblem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message} ({self.fix})"
+        # One problem, one line: quoted keys may hold newlines or other control characters.
+        return _one_line(f"{self.file}: {self.key}: {self.message} ({self.fix})")
+
+
+def _one_line(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class PolicyError(CalsyncError):

@@ -106,7 +106,11 @@ def _load_year(path: Path, problems: list[PolicyProblem]) -> YearTable | None:
     holidays: dict[dt.date, str] = {}
     for i, h in enumerate(_list(r, d, "holidays")):
         key = f"holidays[{i}]"
+        r.unknown_keys(h, key, ("name", "start", "end"))
         name, start, end = r.text(h, key, "name"), r.date(h, key, "start"), r.date(h, key, "end")
+        in_year = [_in_year(r, key, k, v, year) for k, v in (("start", start), ("end", end))]
+        if year is None or not all(in_year):
+            continue
         if start and end and end < start:
             r.problem(f"{key}.end", f"{end} is before start {start}", "swap start and end")
             continue
@@ -117,7 +121,10 @@ def _load_year(path: Path, problems: list[PolicyProblem]) -> YearTable | None:
     workdays: dict[dt.date, str] = {}
     for i, w in enumerate(_list(r, d, "workdays")):
         key = f"workdays[{i}]"
+        r.unknown_keys(w, key, ("name", "date"))
         name, day = r.text(w, key, "name"), r.date(w, key, "date")
+        if not _in_year(r, key, "date", day, year):
+            continue
         if day and day.weekday() < 5:
             r.problem(f"{key}.date", f"{day} is a weekday, not a 调休 weekend",
                       "list only Saturdays or Sundays that are working days")
@@ -125,14 +132,16 @@ def _load_year(path: Path, problems: list[PolicyProblem]) -> YearTable | None:
             r.problem(f"{key}.date", f"{day} is also listed as a holiday", "remove one of them")
         elif name and day:
             workdays[day] = name
-    for day in list(holidays) + list(workdays):
-        if year is not None and day.year != year:
-            r.problem("holidays" if day in holidays else "workdays",
-                      f"{day} is not in {year}", "put it in the file of its own year")
-            break
     if len(problems) > before or year is None:
         return None
     return YearTable(year, r.text(d, "", "source", default="") or "", holidays, workdays)
+
+
+def _in_year(r: Reader, key: str, name: str, day: dt.date | None, year: int | None) -> bool:
+    if day is None or year is None or day.year == year:
+        return True
+    r.problem(f"{key}.{name}", f"{day} is not in {year}", "put it in the file of its own year")
+    return False
 
 
 def _list(r: Reader, d: dict, name: str) -> list[dict]:

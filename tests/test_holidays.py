@@ -39,8 +39,19 @@ def test_2026_spring_festival_from_table_and_lunar() -> None:
 
 
 def test_year_without_data_is_provisional_everywhere(tmp_path, capsys) -> None:
-    code = main(["occurrences", "--start", "2027-01-01", "--end", "2027-01-31",
-                 "--org", "guanliban", "--format", "json"])
+    code = main(
+        [
+            "occurrences",
+            "--start",
+            "2027-01-01",
+            "--end",
+            "2027-01-31",
+            "--org",
+            "guanliban",
+            "--format",
+            "json",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0
     assert "no holiday data for 2027" in err and "provisional" in err
@@ -49,8 +60,19 @@ def test_year_without_data_is_provisional_everywhere(tmp_path, capsys) -> None:
     # 2027-01-01 is a Friday: without data it is a plain working day, and that is flagged.
     assert any(r["start"].startswith("2027-01-01") for r in rows)
 
-    code = main(["generate", "--start", "2027-01-01", "--end", "2027-01-31",
-                 "--org", "guanliban", "--out", str(tmp_path)])
+    code = main(
+        [
+            "generate",
+            "--start",
+            "2027-01-01",
+            "--end",
+            "2027-01-31",
+            "--org",
+            "guanliban",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     cal = icalendar.Calendar.from_ical((tmp_path / "guanliban" / "zhoulihui.ics").read_bytes())
     events = cal.walk("VEVENT")
@@ -59,8 +81,10 @@ def test_year_without_data_is_provisional_everywhere(tmp_path, capsys) -> None:
 
 
 def test_known_year_has_no_provisional_flag(capsys) -> None:
-    assert main(["occurrences", "--start", "2026-03-01", "--end", "2026-03-31",
-                 "--format", "json"]) == 0
+    assert (
+        main(["occurrences", "--start", "2026-03-01", "--end", "2026-03-31", "--format", "json"])
+        == 0
+    )
     out, err = capsys.readouterr()
     assert "warning" not in err
     assert not any(r["provisional"] for r in json.loads(out))
@@ -76,7 +100,9 @@ def test_policy_folder_can_bring_its_own_year(tmp_path) -> None:
     (root / "holidays" / "2027.toml").write_text(
         'year = 2027\nsource = "test"\n'
         'holidays = [{ name = "元旦", start = 2027-01-01, end = 2027-01-03 }]\n'
-        'workdays = []\n', encoding="utf-8")
+        "workdays = []\n",
+        encoding="utf-8",
+    )
     cal = load_policies(root).calendar
     assert not cal.is_working_day(dt.date(2027, 1, 1))
     assert not cal.is_provisional(dt.date(2027, 1, 1))

@@ -42,17 +42,28 @@ def test_one_resource_master_exdate_and_overrides_share_uid_and_tzid() -> None:
     assert len(master) == 1
     rrule = master[0]["RRULE"]
     assert rrule["FREQ"] == ["WEEKLY"] and rrule["BYDAY"] == ["MO"]
-    exdates = [d.dt for x in ([master[0]["EXDATE"]] if not isinstance(master[0]["EXDATE"], list)
-                              else master[0]["EXDATE"]) for d in x.dts]
+    exdates = [
+        d.dt
+        for x in (
+            [master[0]["EXDATE"]]
+            if not isinstance(master[0]["EXDATE"], list)
+            else master[0]["EXDATE"]
+        )
+        for d in x.dts
+    ]
     assert dt.datetime(2026, 2, 16, 9, 30, tzinfo=TZ) in exdates
     for e in events:
         for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
             if prop in e:
                 assert e[prop].params["TZID"] == "Asia/Shanghai"
-    moved = {e["RECURRENCE-ID"].dt: e["DTSTART"].dt for e in events if "RECURRENCE-ID" in e
-             and e["DTSTART"].dt != e["RECURRENCE-ID"].dt}
-    assert moved[dt.datetime(2026, 5, 4, 9, 30, tzinfo=TZ)] == dt.datetime(2026, 5, 6, 9, 30,
-                                                                          tzinfo=TZ)
+    moved = {
+        e["RECURRENCE-ID"].dt: e["DTSTART"].dt
+        for e in events
+        if "RECURRENCE-ID" in e and e["DTSTART"].dt != e["RECURRENCE-ID"].dt
+    }
+    assert moved[dt.datetime(2026, 5, 4, 9, 30, tzinfo=TZ)] == dt.datetime(
+        2026, 5, 6, 9, 30, tzinfo=TZ
+    )
 
 
 def test_alarm_description_roles_organizer() -> None:
@@ -73,12 +84,26 @@ def test_alarm_description_roles_organizer() -> None:
 def test_party_meeting_is_confidential_when_scheduled() -> None:
     ps = shipped()
     org = ps.organizations["guanliban"]
-    dangzu = dataclasses.replace(org.meeting_types["dangzu"], on_demand=False, schedules=(
-        Schedule(id="monthly", kind="weekly", weekday=3, interval=4,
-                 anchor=dt.date(2026, 1, 8), time=dt.time(15, 0)),))
+    dangzu = dataclasses.replace(
+        org.meeting_types["dangzu"],
+        on_demand=False,
+        schedules=(
+            Schedule(
+                id="monthly",
+                kind="weekly",
+                weekday=3,
+                interval=4,
+                anchor=dt.date(2026, 1, 8),
+                time=dt.time(15, 0),
+            ),
+        ),
+    )
     org = dataclasses.replace(org, meeting_types={**org.meeting_types, "dangzu": dangzu})
-    gen = generate(PolicySet(ps.root, {"guanliban": org}, ps.calendar),
-                   dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    gen = generate(
+        PolicySet(ps.root, {"guanliban": org}, ps.calendar),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 31),
+    )
     events = _cal("dangzu", gen).walk("VEVENT")
     assert events and all(e["CLASS"] == "CONFIDENTIAL" for e in events)
     assert "高度保密" in str(events[0]["DESCRIPTION"])
@@ -97,12 +122,20 @@ def test_decisions_become_overrides_and_cancelled_status() -> None:
     rid_move = dt.datetime(2026, 3, 9, 9, 30, tzinfo=TZ)
     rid_cancel = dt.datetime(2026, 3, 16, 9, 30, tzinfo=TZ)
     new = dt.datetime(2026, 3, 10, 14, 0, tzinfo=TZ)
-    gen = generate(shipped(), dt.date(2026, 3, 1), dt.date(2026, 3, 31), decisions=[
-        Decision(uid, rid_move, "move", new_start=new, note="值班领导调整"),
-        Decision(uid, rid_cancel, "cancel"),
-    ])
-    events = {e["RECURRENCE-ID"].dt: e for e in _cal("zhoulihui", gen).walk("VEVENT")
-              if "RECURRENCE-ID" in e}
+    gen = generate(
+        shipped(),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 31),
+        decisions=[
+            Decision(uid, rid_move, "move", new_start=new, note="值班领导调整"),
+            Decision(uid, rid_cancel, "cancel"),
+        ],
+    )
+    events = {
+        e["RECURRENCE-ID"].dt: e
+        for e in _cal("zhoulihui", gen).walk("VEVENT")
+        if "RECURRENCE-ID" in e
+    }
     assert events[rid_move]["DTSTART"].dt == new
     assert events[rid_cancel]["STATUS"] == "CANCELLED"
     assert not events[rid_cancel].walk("VALARM")
@@ -114,8 +147,12 @@ def test_decisions_become_overrides_and_cancelled_status() -> None:
 def test_stale_decision_is_reported_not_dropped() -> None:
     uid = "zhoulihui@guanliban.calsync"
     tuesday = dt.datetime(2026, 3, 10, 9, 30, tzinfo=TZ)  # no occurrence has this nominal start
-    gen = generate(shipped(), dt.date(2026, 3, 1), dt.date(2026, 3, 31),
-                   decisions=[Decision(uid, tuesday, "cancel")])
+    gen = generate(
+        shipped(),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 31),
+        decisions=[Decision(uid, tuesday, "cancel")],
+    )
     assert [d.recurrence_id for d in gen.stale] == [tuesday]
     assert any("stale decision" in w for w in gen.warnings)
 
@@ -139,16 +176,21 @@ def test_generate_is_deterministic_and_uids_stable(tmp_path) -> None:
     # DTSTAMP comes from the policy, never the clock.
     cal = icalendar.Calendar.from_ical((a / "guanliban" / "zhoulihui.ics").read_bytes())
     assert {e["DTSTAMP"].dt for e in cal.walk("VEVENT")} == {
-        dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC)}
+        dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC)
+    }
 
 
 def test_stale_files_are_removed_on_regenerate(tmp_path) -> None:
     from calsync.cli import main
 
-    assert main(["generate", "--start", "2026-01-01", "--end", "2026-12-31",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(["generate", "--start", "2026-01-01", "--end", "2026-12-31", "--out", str(tmp_path)])
+        == 0
+    )
     assert (tmp_path / "guanliban" / "xitong-2026.ics").exists()
-    assert main(["generate", "--start", "2026-01-01", "--end", "2026-03-31",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(["generate", "--start", "2026-01-01", "--end", "2026-03-31", "--out", str(tmp_path)])
+        == 0
+    )
     assert not (tmp_path / "guanliban" / "xitong-2026.ics").exists()
     assert (tmp_path / "guanliban" / "zongjie-2026.ics").exists()

@@ -42,8 +42,18 @@ def load_organizations(root: Path, problems: list[PolicyProblem]) -> dict[str, O
         problems.append(PolicyProblem(str(root), "(folder)", "policy folder does not exist",
                                       "pass --policies DIR or set CALSYNC_POLICIES"))
         return orgs
-    folders = sorted(p for p in root.iterdir() if (p / "organization.toml").is_file())
-    if not folders:
+    folders = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if folder.name == "holidays" or folder.name.startswith((".", "_")):
+            continue
+        if (folder / "organization.toml").is_file():
+            folders.append(folder)
+        elif any(folder.glob("*.toml")):
+            # A deleted or misspelt organization.toml must not silently drop an organization.
+            problems.append(PolicyProblem(str(folder / "organization.toml"), "(file)",
+                                          "file is missing", "create it (id, name, revised, "
+                                          "organizer) or remove the folder"))
+    if not folders and not problems:
         problems.append(PolicyProblem(str(root), "(folder)", "holds no organization",
                                       "add a folder <id>/ with organization.toml, directory.toml"
                                       " and meetings.toml"))
@@ -127,6 +137,7 @@ def _load_semesters(r: Reader, raw: Any) -> tuple[Semester, ...]:
         if not isinstance(t, dict):
             r.problem(path, "must be a table", "write [[semesters]] with name, start and end")
             continue
+        r.unknown_keys(t, path, ("name", "start", "end"))
         name, start, end = r.text(t, path, "name"), r.date(t, path, "start"), r.date(t, path, "end")
         if start and end and end < start:
             r.problem(f"{path}.end", f"{end} is before start {start}", "swap start and end")
@@ -244,10 +255,12 @@ def _schedules(r: Reader, t: dict, p: str, mid: str, duration: int) -> tuple[Sch
             r.problem(sp, "must be a table", f"write it as [[{p}.schedules]]")
             continue
         r.unknown_keys(s, sp, allowed)
-        sid = r.ident(s, sp, "id", default=mid if len(raw) == 1 else None)
-        if sid is None:
+        if "id" not in s and len(raw) > 1:
             r.problem(f"{sp}.id", "is required when a type has several schedules",
                       'write id = "…" (e.g. "mon", "fri")')
+            continue
+        sid = r.ident(s, sp, "id", default=mid)
+        if sid is None:
             continue
         if sid in seen:
             r.problem(f"{sp}.id", f"{sid!r} is used twice", "give each schedule its own id")
@@ -272,7 +285,7 @@ def _schedules(r: Reader, t: dict, p: str, mid: str, duration: int) -> tuple[Sch
             working_days_before=r.integer(s, sp, "working_days_before", 1, 60, default=3),
             also_types=tuple(r.text_list(s, sp, "also_types", default=[])),
         )
-        if sched.kind == "weekly" and sched.interval > 1 and sched.anchor is None:
+        if sched.kind == "weekly" and sched.interval > 1 and "anchor" not in s:
             r.problem(f"{sp}.anchor", f"is required with interval = {sched.interval}",
                       "give the date of one occurrence, e.g. anchor = 2026-01-07")
         if (sched.kind == "weekly" and sched.anchor and sched.weekday is not None

@@ -42,7 +42,8 @@ class Reader:
             self.problem("(file)", f"cannot be read: {exc.strerror}", "check its permissions")
             return False
         try:
-            self.data = tomllib.loads(raw.decode("utf-8"))
+            # utf-8-sig: files saved by older Windows editors start with a BOM.
+            self.data = tomllib.loads(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             self.problem("(file)", "is not UTF-8 text", "save the file as UTF-8")
             return False
