@@ -1,0 +1,124 @@
+"""Sessions, transactions and row-to-record conversion shared by the repository modules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from calsync.errors import StoreError
+from calsync.store.db import SQLITE_IMMEDIATE, connection_error, mask_url
+from calsync.store.models import AuditRow
+
+R = TypeVar("R")
+
+
+def utc(at: datetime | None) -> datetime:
+    """``at`` in UTC, or now. Naive datetimes are a programming error, not a user one."""
+    if at is None:
+        return datetime.now(UTC)
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at!r}: pass a timezone-aware datetime")
+    return at.astimezone(UTC)
+
+
+def to_record(row: object, cls: type[R]) -> R:
+    """Copy the dataclass's fields off an ORM row."""
+    return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def to_json(value: object) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: getattr(value, f.name) for f in fields(value)}  # type: ignore[arg-type]
+    return str(value)
+
+
+class StoreBase:
+    """Owns the engine and hands out short read and write transactions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        # On SQLite, writers take the lock at BEGIN so they queue on the busy timeout instead
+        # of failing when a read lock cannot be upgraded.
+        writer_engine = engine.execution_options(**{SQLITE_IMMEDIATE: True})
+        self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        """The database URL with the password masked."""
+        return mask_url(self.engine.url)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> StoreBase:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        try:
+            with self._reader() as session:
+                yield session
+        except DBAPIError as exc:
+            raise connection_error(exc, self.engine.url, "read from") from None
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """One short write transaction: commits on success, rolls back on any error."""
+        try:
+            with self._writer.begin() as session:
+                yield session
+        except IntegrityError as exc:
+            # Specific methods catch the races they expect; this is the fallback.
+            raise StoreError(
+                f"the database refused a change because another one got there first "
+                f"({' '.join(str(exc.orig).split())}): reload and try again"
+            ) from None
+        except DBAPIError as exc:
+            raise connection_error(exc, self.engine.url, "write to") from None
+
+    @staticmethod
+    def _add_audit(
+        session: Session,
+        *,
+        at: datetime,
+        actor: str,
+        action: str,
+        target: str,
+        before: object = None,
+        after: object = None,
+    ) -> AuditRow:
+        row = AuditRow(
+            at=at,
+            actor=actor,
+            action=action,
+            target=target,
+            before=to_json(before),
+            after=to_json(after),
+        )
+        session.add(row)
+        return row

@@ -1,0 +1,232 @@
+"""Decisions on single occurrences: append-only, superseded, guarded by optimistic locking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from calsync.errors import StoreError
+from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.models import DecisionRow
+from calsync.store.records import DECISION_ACTIONS, DECISION_SOURCES, Decision
+
+
+def normalize_instant(value: str, what: str) -> str:
+    """Canonical ISO 8601 text, keeping the caller's UTC offset.
+
+    "2026-03-02T09:30+08:00" and "2026-03-02T09:30:00+08:00" become one key; the same instant
+    at another offset stays a different key, so callers give occurrences in the series' zone.
+    """
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise StoreError(
+            f"{what} {value!r} is not an ISO 8601 date-time "
+            f"(write it like 2026-03-02T09:30:00+08:00)"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise StoreError(
+            f"{what} {value!r} has no UTC offset (write it like 2026-03-02T09:30:00+08:00)"
+        )
+    return parsed.isoformat()
+
+
+def _stale(
+    series_uid: str, recurrence_id: str, current: DecisionRow | None, expected: int
+) -> StoreError:
+    if current is None:
+        now = "it has no active decision any more"
+    else:
+        now = (
+            f"{current.created_by} saved version {current.version} "
+            f"at {current.created_at:%Y-%m-%d %H:%M} UTC"
+        )
+    return StoreError(
+        f"the decision on {series_uid} at {recurrence_id} changed while you edited it "
+        f"(you had version {expected}; {now}): reload and try again"
+    )
+
+
+def _target(series_uid: str, recurrence_id: str) -> str:
+    return f"decision:{series_uid}@{recurrence_id}"
+
+
+class DecisionsMixin(StoreBase):
+    def add_decision(
+        self,
+        organization: str,
+        series_uid: str,
+        recurrence_id: str,
+        action: str,
+        *,
+        actor: str,
+        source: str,
+        new_start: str | None = None,
+        new_end: str | None = None,
+        note: str = "",
+        expected_version: int | None = None,
+        at: datetime | None = None,
+    ) -> Decision:
+        """Record a decision, superseding the active one for the same occurrence.
+
+        ``expected_version`` is the version of the active decision the caller saw (0 if none);
+        when given and no longer current, :class:`StoreError` is raised and nothing changes.
+        """
+        if action not in DECISION_ACTIONS:
+            raise StoreError(
+                f"unknown decision action {action!r} (use one of {sorted(DECISION_ACTIONS)})"
+            )
+        if source not in DECISION_SOURCES:
+            raise StoreError(
+                f"unknown decision source {source!r} (use one of {sorted(DECISION_SOURCES)})"
+            )
+        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        if action == "move":
+            if new_start is None:
+                raise StoreError(f"moving {series_uid} at {recurrence_id} needs a new start")
+            new_start = normalize_instant(new_start, "new start")
+            new_end = normalize_instant(new_end, "new end") if new_end is not None else None
+        elif new_start is not None or new_end is not None:
+            raise StoreError(f"a {action!r} decision takes no new start or end")
+        now = utc(at)
+        with self._writing() as session:
+            current = self._lock_active(session, series_uid, recurrence_id)
+            current_version = current.version if current else 0
+            if expected_version is not None and expected_version != current_version:
+                raise _stale(series_uid, recurrence_id, current, expected_version)
+            before = to_record(current, Decision) if current else None
+            if current is not None:
+                self._supersede(session, current, now, expected_version)
+            row = DecisionRow(
+                organization=organization,
+                series_uid=series_uid,
+                recurrence_id=recurrence_id,
+                action=action,
+                new_start=new_start,
+                new_end=new_end,
+                note=note,
+                source=source,
+                created_at=now,
+                created_by=actor,
+                version=current_version + 1,
+                superseded_at=None,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                # Someone else inserted the first decision for this occurrence meanwhile.
+                raise _stale(series_uid, recurrence_id, None, current_version) from None
+            after = to_record(row, Decision)
+            self._add_audit(
+                session,
+                at=now,
+                actor=actor,
+                action=f"decision.{action}",
+                target=_target(series_uid, recurrence_id),
+                before=before,
+                after=after,
+            )
+        return after
+
+    def withdraw_decision(
+        self,
+        series_uid: str,
+        recurrence_id: str,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        at: datetime | None = None,
+    ) -> Decision:
+        """Supersede the active decision without a replacement: the occurrence goes back to
+        what the policy says. Returns the withdrawn decision."""
+        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        now = utc(at)
+        with self._writing() as session:
+            current = self._lock_active(session, series_uid, recurrence_id)
+            if current is None:
+                raise StoreError(
+                    f"there is no active decision on {series_uid} at {recurrence_id} to "
+                    f"withdraw (reload to see the current state)"
+                )
+            if expected_version is not None and expected_version != current.version:
+                raise _stale(series_uid, recurrence_id, current, expected_version)
+            before = to_record(current, Decision)
+            self._supersede(session, current, now, expected_version)
+            session.refresh(current)
+            withdrawn = to_record(current, Decision)
+            self._add_audit(
+                session,
+                at=now,
+                actor=actor,
+                action="decision.withdraw",
+                target=_target(series_uid, recurrence_id),
+                before=before,
+                after=None,
+            )
+        return withdrawn
+
+    def active_decision(self, series_uid: str, recurrence_id: str) -> Decision | None:
+        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        with self._reading() as session:
+            row = session.scalar(_active_query(series_uid, recurrence_id))
+            return to_record(row, Decision) if row else None
+
+    def active_decisions(self, organization: str) -> list[Decision]:
+        """All active decisions of one organization, by series and occurrence."""
+        query = (
+            select(DecisionRow)
+            .where(DecisionRow.organization == organization, DecisionRow.superseded_at.is_(None))
+            .order_by(DecisionRow.series_uid, DecisionRow.recurrence_id)
+        )
+        with self._reading() as session:
+            return [to_record(row, Decision) for row in session.scalars(query)]
+
+    def decision_history(self, series_uid: str, recurrence_id: str) -> list[Decision]:
+        """Every decision ever made on one occurrence, oldest first."""
+        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        query = (
+            select(DecisionRow)
+            .where(
+                DecisionRow.series_uid == series_uid,
+                DecisionRow.recurrence_id == recurrence_id,
+            )
+            .order_by(DecisionRow.version, DecisionRow.id)
+        )
+        with self._reading() as session:
+            return [to_record(row, Decision) for row in session.scalars(query)]
+
+    @staticmethod
+    def _lock_active(session: Session, series_uid: str, recurrence_id: str) -> DecisionRow | None:
+        return session.scalar(_active_query(series_uid, recurrence_id).with_for_update())
+
+    @staticmethod
+    def _supersede(
+        session: Session, current: DecisionRow, now: datetime, expected: int | None
+    ) -> None:
+        # Conditional on still being active: a concurrent writer that got there first makes
+        # this match nothing, and we report a stale edit instead of forking the history.
+        result = session.execute(
+            update(DecisionRow)
+            .where(DecisionRow.id == current.id, DecisionRow.superseded_at.is_(None))
+            .values(superseded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise _stale(
+                current.series_uid,
+                current.recurrence_id,
+                None,
+                current.version if expected is None else expected,
+            )
+
+
+def _active_query(series_uid: str, recurrence_id: str) -> Select[tuple[DecisionRow]]:
+    return select(DecisionRow).where(
+        DecisionRow.series_uid == series_uid,
+        DecisionRow.recurrence_id == recurrence_id,
+        DecisionRow.superseded_at.is_(None),
+    )

@@ -1,0 +1,1 @@
+"""CalDAV sync: plan with no I/O, then apply."""
