@@ -143,9 +143,11 @@ class _OrgBuilder:
                sid: str) -> Series:
         # The loader checked that the target type has a weekly, organization-wide schedule.
         target = next(s for s in self.by_type[sched.after or ""] if s.rule is not None)
-        assert target.rule is not None
+        weekly = next(s for s in self.org.meeting_types[sched.after or ""].schedules
+                      if s.kind == "weekly")
         uid = self.uid(sid)
-        duration = self._first_duration(target)
+        # Nominal starts follow the target's rule, never a decision on one of its occurrences.
+        duration = dt.timedelta(minutes=weekly.duration_minutes)
         nominal_of = {n: n + duration for n in target.nominal}
         occs = []
         for t in target.occurrences:
@@ -154,13 +156,6 @@ class _OrgBuilder:
             occs.append(self._meeting(mt, section, uid, sid, nominal_of[t.nominal_start], begin,
                                       sched.duration_minutes, [mt], move_note=False))
         return self._finish(sid, uid, target.rule, list(nominal_of.values()), occs)
-
-    def _first_duration(self, s: Series) -> dt.timedelta:
-        if not s.occurrences:
-            return dt.timedelta(0)
-        plain = [o for o in s.occurrences if not o.moved]
-        pick = plain[0] if plain else s.occurrences[0]
-        return pick.end - pick.start
 
     def _yearly(self, mt: MeetingType, sched: Schedule, section: Section | None,
                 sid: str) -> list[Series]:
@@ -226,6 +221,10 @@ class _OrgBuilder:
         # An occurrence moved out of the range belongs to the neighbouring range: here it is
         # dropped (EXDATE), so a range never lists a day outside itself.
         occs = [o for o in occs if self.start <= o.start.date() <= self.end]
+        if rule is not None and nominal:
+            # The rule's weekday is the nominal starts' own: an offset (a deadline's half hour,
+            # a meeting that ends after midnight) may have moved them to another day.
+            rule = Recurrence(nominal[0].weekday(), rule.interval)
         return Series(sid, uid, self.org.id, rule, tuple(nominal), tuple(occs))
 
     # -- deadlines ---------------------------------------------------------------------------
@@ -260,16 +259,16 @@ class _OrgBuilder:
 
         occs = []
         for m in meeting.occurrences:
-            # Follows the meeting when it moves; a non-working day → the previous working day.
+            # Follows the meeting when it moves; a non-working day → the previous working day;
+            # never after the meeting has begun.
             day = previous_working_day(self.cal, m.start.date() - back)
+            if at(day, dl.time) > m.start:
+                day = previous_working_day(self.cal, day - dt.timedelta(days=1))
             occ = self._deadline(dl, uid, sid, due(m.nominal_start), at(day, dl.time), m)
             if m.status == "CANCELLED":
                 occ = replace(occ, status="CANCELLED", notes=(*occ.notes, "对应会议已取消。"))
             occs.append(occ)
-        rule = None
-        if meeting.rule is not None:
-            weekday = (meeting.rule.weekday - dl.days_before) % 7
-            rule = Recurrence(weekday, meeting.rule.interval)
+        rule = meeting.rule  # same interval; _finish takes the weekday from the nominal starts
         nominal = [due(n) - DEADLINE_BLOCK for n in meeting.nominal]
         return self._finish(sid, uid, rule, nominal, occs)
 

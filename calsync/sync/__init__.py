@@ -1,1 +1,7 @@
-"""CalDAV sync: plan with no I/O, then apply."""
+"""Publishing to CalDAV: normalize (pure) → plan (pure) → apply (I/O), driven by publish.
+
+Import from the submodules: ``calsync.sync.publish`` (publish, resolve, layouts),
+``calsync.sync.plan`` (the planner), ``calsync.sync.normalize`` (semantic keys, instance diffs).
+"""
+
+from __future__ import annotations

@@ -1,0 +1,399 @@
+"""The sync planner: desired state + what calsync stored + what the server lists → actions.
+
+Pure: no I/O, no clock. Publishing is two phases, like vdirsyncer: ``hrefs_to_fetch`` says
+which bodies the planner needs (changed or unknown items only), then ``plan`` decides.
+
+Vocabulary. ``Stored.key`` is the semantic key of the *policy* version calsync last published
+there; ``Stored.written_ics`` is the server content calsync accepts as its own (normally the
+bytes it wrote; the server copy after `resolve --keep server`; empty when the user's deletion
+was kept). A server copy counts as edited when its meaning differs from ``written_ics``.
+
+``Stored.pending`` is a write-ahead mark set before a write and cleared when it is recorded:
+after a killed run it tells "landed" (adopt) from "never happened" (redo) from "edited".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from urllib.parse import quote
+
+from calsync.sync.errors import MalformedServerData, SafetyValveError
+from calsync.sync.normalize import owned_org, semantic_key, sequence_of, uid_of, with_sequence
+
+WRITE_KINDS = frozenset({"create", "update", "delete"})
+# Deletes first so a create can reuse a freed href; no-write kinds last.
+KIND_ORDER = ("delete", "update", "create", "adopt", "refresh", "forget", "conflict", "unchanged")
+
+
+@dataclass(frozen=True)
+class Desired:
+    uid: str
+    name: str
+    ics: bytes
+    key: str
+
+    @classmethod
+    def of(cls, uid: str, name: str, ics: bytes) -> Desired:
+        return cls(uid, name, ics, semantic_key(ics))
+
+
+@dataclass(frozen=True)
+class Stored:
+    uid: str
+    href: str | None
+    etag: str | None
+    key: str
+    written_ics: bytes
+    sequence: int
+    pending: str | None = None  # "create" | "update" | "delete": write not yet confirmed
+    prev_etag: str | None = None  # server etag before the pending write
+
+
+@dataclass(frozen=True)
+class ServerItem:  # uid/ics only once fetched
+    href: str
+    etag: str | None
+    uid: str | None = None
+    ics: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step. ``etag`` is the If-Match precondition for writes, the etag to record for
+    ``adopt``/``refresh``. ``body`` is what to PUT (``adopt``: the server copy to record)."""
+
+    kind: str
+    uid: str
+    href: str | None
+    etag: str | None = None
+    body: bytes | None = None
+    reason: str = ""
+    conflict_kind: str | None = None
+    key: str | None = None  # policy key to record after this action
+    sequence: int = 0
+    server_ics: bytes | None = None  # conflicts: the server copy, for the record
+    policy_ics: bytes | None = None  # conflicts: what the policy wants
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-able summary, without bodies."""
+        data = asdict(self)
+        for big in ("body", "server_ics", "policy_ics"):
+            data.pop(big)
+        return data
+
+
+@dataclass(frozen=True)
+class Plan:
+    collection: str
+    actions: tuple[Action, ...]
+    stats: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.kind in WRITE_KINDS)
+
+
+def href_for(collection: str, name: str) -> str:
+    """Where a new resource goes: ``<collection>/<name>.ics``."""
+    return f"{collection.rstrip('/')}/{quote(name, safe='-_.~@:+')}.ics"
+
+
+def _alt_href(collection: str, name: str, uid: str) -> str:
+    digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
+    return href_for(collection, f"{name}-{digest}")
+
+
+def target_hrefs(
+    collection: str, desired: Mapping[str, Desired], stored: Mapping[str, Stored]
+) -> set[str]:
+    """Hrefs a create could land on: the only unknown items that may be ours."""
+    out: set[str] = set()
+    for d in desired.values():
+        if d.uid not in stored or stored[d.uid].pending == "create":
+            out |= {href_for(collection, d.name), _alt_href(collection, d.name, d.uid)}
+    return out
+
+
+def hrefs_to_fetch(
+    stored: Mapping[str, Stored],
+    listing: Mapping[str, ServerItem],
+    want: Iterable[str] | None = None,
+    skip_uids: Iterable[str] = (),
+) -> set[str]:
+    """Bodies the planner needs: items whose etag differs from the store, and unknown items.
+
+    ``want`` narrows unknown items to the hrefs that may hold ours (``target_hrefs``) so
+    foreign events are not downloaded on every run; it is ignored when a stored item is
+    missing from its href (then every unknown body is read to find it by UID).
+    """
+    by_href = {s.href: s for s in stored.values() if s.href}
+    skip = set(skip_uids)
+    lost = any(
+        s.href not in listing and s.pending is None and s.written_ics and s.uid not in skip
+        for s in stored.values()
+    )
+    wanted = None if want is None or lost else set(want)
+    out: set[str] = set()
+    for href, item in listing.items():
+        s = by_href.get(href)
+        if s is not None:
+            if s.pending or item.etag is None or item.etag != s.etag:
+                out.add(href)
+        elif wanted is None or href in wanted:
+            out.add(href)
+    return out
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A server item as the planner understands it; ``key`` None means unreadable."""
+
+    href: str
+    etag: str | None
+    ics: bytes | None
+    key: str | None
+    org: str | None = None
+
+
+def _written_key(s: Stored) -> str | None:
+    if not s.written_ics:
+        return None
+    try:
+        return semantic_key(s.written_ics)
+    except MalformedServerData:
+        return None
+
+
+class _Planner:
+    def __init__(
+        self,
+        orgs: frozenset[str],
+        desired: Mapping[str, Desired],
+        stored: Mapping[str, Stored],
+        listing: Mapping[str, ServerItem],
+    ) -> None:
+        self.orgs, self.desired, self.stored, self.listing = orgs, desired, stored, listing
+        self.seen: dict[str, _Seen] = {}
+        self.stats: Counter[str] = Counter()
+        self.warnings: list[str] = []
+
+    # -- reading the listing -------------------------------------------------------------
+
+    def read_listing(self) -> None:
+        by_href = {s.href: s for s in self.stored.values() if s.href}
+        for href in sorted(self.listing):
+            item = self.listing[href]
+            s = by_href.get(href)
+            if item.ics is None:
+                if s is not None and s.pending is None and item.etag == s.etag:
+                    # unchanged since we wrote it: no need to read it
+                    self._see(s.uid, _Seen(href, item.etag, None, s.key))
+                elif s is not None:
+                    raise ValueError(f"{href} changed: fetch its body (see hrefs_to_fetch)")
+                else:
+                    self.stats["foreign"] += 1  # not read: cannot be ours
+                continue
+            try:
+                uid = uid_of(item.ics)
+                seen = _Seen(href, item.etag, item.ics, semantic_key(item.ics), owned_org(item.ics))
+            except MalformedServerData as exc:
+                if s is not None:
+                    self._see(s.uid, _Seen(href, item.etag, item.ics, None))
+                else:
+                    self.stats["unreadable"] += 1
+                    self.warnings.append(f"{href}: {exc.detail}; left untouched")
+                continue
+            if seen.org in self.orgs or uid in self.stored:
+                self._see(uid, seen)
+            else:
+                self.stats["foreign"] += 1
+
+    def _see(self, uid: str, seen: _Seen) -> None:
+        old = self.seen.get(uid)
+        if old is not None:
+            s = self.stored.get(uid)
+            keep = (
+                old
+                if s is not None and old.href == s.href
+                else min(old, seen, key=lambda x: x.href)
+            )
+            other = seen if keep is old else old
+            self.warnings.append(f"{uid} is on the server twice; {other.href} left untouched")
+            seen = keep
+        self.seen[uid] = seen
+
+    # -- deciding ------------------------------------------------------------------------
+
+    def decide(self, uid: str, open_conflict: bool, keep_policy: bool) -> Action | None:
+        """One action for ``uid`` (creates get their href later)."""
+        d, s, seen = self.desired.get(uid), self.stored.get(uid), self.seen.get(uid)
+        if s is not None and s.pending == "delete" and seen is None:  # our delete landed
+            if d is None:
+                return Action("forget", uid, s.href, reason="deleted by an earlier run")
+            return self._create(d, "re-added to policy", s.sequence)
+        pending_create = s is not None and s.pending == "create"
+        s, confirm = _settle_pending(s, seen)
+        if pending_create and s is None and d is None:  # never landed, no longer wanted
+            return Action("forget", uid, None, reason="unconfirmed create no longer wanted")
+        if open_conflict and not keep_policy:
+            href = seen.href if seen else (s.href if s else None)
+            return Action("conflict", uid, href, reason="open conflict: run `calsync resolve`")
+        if s is None:
+            return self._unrecorded(uid, d, seen, keep_policy)
+        if seen is None:
+            if not s.written_ics:  # the user's deletion was kept
+                if d is None:
+                    return Action("forget", uid, None, reason="removed from policy")
+                if d.key == s.key:
+                    return Action("unchanged", uid, None, reason="deletion kept by resolve")
+                return self._create(d, "policy changed after a kept deletion", s.sequence)
+            if d is None:
+                return Action("forget", uid, s.href, reason="already gone from the server")
+            if keep_policy:
+                return self._create(d, "kept policy over a deletion", s.sequence)
+            return _conflict(uid, "deleted", None, d, s, "deleted in the app")
+        if seen.key is None and not keep_policy:
+            why = "server copy is unreadable"
+            return _conflict(uid, "edited", seen, d, s, why)
+        base = seen.etag
+        churned = seen.etag != s.etag or seen.href != s.href or confirm
+        if seen.etag != s.etag or seen.href != s.href:
+            edited = seen.key != _written_key(s)
+            if edited and d is not None and seen.key == d.key:
+                return self._adopt(d, seen, "server already has the policy version")
+            if edited and not keep_policy:
+                kind = "edited" if d is not None and d.key == s.key else "edited-and-changed"
+                why = "edited in the app" if d is not None else "edited in the app, removed"
+                return _conflict(uid, kind, seen, d, s, why)
+            if edited:  # keep policy: overwrite the edit
+                s = replace(s, key="")
+        if d is None:
+            return Action("delete", uid, seen.href, base, reason="removed from policy")
+        if d.key == s.key:
+            if churned:
+                why = "server copy reformatted" if not confirm else "earlier write confirmed"
+                w = s.written_ics
+                return Action(
+                    "refresh", uid, seen.href, base, w, why, key=s.key, sequence=s.sequence
+                )
+            return Action("unchanged", uid, seen.href, reason="up to date")
+        seq = max(s.sequence, sequence_of(seen.ics) if seen.ics else 0) + 1
+        body = with_sequence(d.ics, seq)
+        why = "policy changed" if s.key else "kept policy over an app edit"
+        return Action("update", uid, seen.href, base, body, why, key=d.key, sequence=seq)
+
+    def _unrecorded(
+        self, uid: str, d: Desired | None, seen: _Seen | None, keep_policy: bool
+    ) -> Action | None:
+        if seen is None:
+            return self._create(d, "new in policy", -1) if d is not None else None
+        if d is None:
+            self.stats["orphan"] += 1
+            self.warnings.append(f"{seen.href}: carries our mark but calsync has no record")
+            return None
+        if seen.key == d.key:
+            return self._adopt(d, seen, "server already has it (earlier run)")
+        if not keep_policy:  # no record of writing this version: someone may have edited it
+            why = "on the server, but not a version calsync recorded writing"
+            return _conflict(uid, "edited", seen, d, None, why)
+        seq = sequence_of(seen.ics or b"") + 1
+        body = with_sequence(d.ics, seq)
+        return Action(
+            "update", uid, seen.href, seen.etag, body, "kept policy", key=d.key, sequence=seq
+        )
+
+    def _create(self, d: Desired, reason: str, last_seq: int) -> Action:
+        own = sequence_of(d.ics)
+        # A first create keeps the generator's bytes; a re-create must outrank what was there.
+        seq = own if last_seq < own else last_seq + 1
+        body = d.ics if seq == own else with_sequence(d.ics, seq)
+        return Action("create", d.uid, None, None, body, reason, key=d.key, sequence=seq)
+
+    def _adopt(self, d: Desired, seen: _Seen, reason: str) -> Action:
+        ics = seen.ics or b""
+        seq = sequence_of(ics)
+        return Action("adopt", d.uid, seen.href, seen.etag, ics, reason, key=d.key, sequence=seq)
+
+
+def _conflict(
+    uid: str, kind: str, seen: _Seen | None, d: Desired | None, s: Stored | None, why: str
+) -> Action:
+    href = seen.href if seen is not None else (s.href if s is not None else None)
+    server, etag = (seen.ics, seen.etag) if seen is not None else (None, None)
+    policy, seq = (d.ics if d else b""), (s.sequence if s else 0)
+    return Action("conflict", uid, href, etag, None, why, kind, None, seq, server, policy)
+
+
+def _settle_pending(s: Stored | None, seen: _Seen | None) -> tuple[Stored | None, bool]:
+    """Turn a write-ahead row into what really happened; True if the store must be told."""
+    if s is None or s.pending is None:
+        return s, False
+    landed = seen is not None and seen.key is not None and seen.key == _written_key(s)
+    if s.pending == "create":
+        if landed and seen is not None:
+            return replace(s, pending=None, etag=seen.etag, href=seen.href), True
+        return None, False
+    if s.pending == "delete":  # (a landed delete is handled by the caller)
+        return replace(s, pending=None, etag=s.prev_etag), seen.etag == s.prev_etag
+    # update
+    if landed and seen is not None:
+        return replace(s, pending=None, etag=seen.etag, href=seen.href), True
+    if seen is not None and seen.etag == s.prev_etag:  # never landed: server has the old copy
+        old = seen.ics or s.written_ics
+        return replace(s, pending=None, etag=s.prev_etag, written_ics=old, key=seen.key), True
+    return replace(s, pending=None, etag=s.prev_etag), False
+
+
+def plan(
+    collection: str,
+    orgs: str | Iterable[str],
+    desired: Mapping[str, Desired],
+    stored: Mapping[str, Stored],
+    listing: Mapping[str, ServerItem],
+    open_conflicts: Iterable[str] = (),
+    resolved_keep_policy: Iterable[str] = (),
+    force: bool = False,
+) -> Plan:
+    """Decide what to do in one collection; raises SafetyValveError unless ``force``."""
+    owners = frozenset([orgs] if isinstance(orgs, str) else orgs)
+    p = _Planner(owners, desired, stored, listing)
+    p.read_listing()
+    conflicts, keep = set(open_conflicts), set(resolved_keep_policy)
+    uids = sorted(set(desired) | set(stored) | set(p.seen))
+    actions: list[Action] = []
+    creates: list[Action] = []
+    for uid in uids:
+        action = p.decide(uid, uid in conflicts, uid in keep)
+        if action is None:
+            continue
+        (creates if action.kind == "create" else actions).append(action)
+    freed = {a.href for a in actions if a.kind == "delete"}
+    taken = (set(listing) - freed) | {a.href for a in actions if a.href}
+    for a in creates:
+        d = desired[a.uid]
+        href = href_for(collection, d.name)
+        if href in taken:
+            href = _alt_href(collection, d.name, d.uid)
+        taken.add(href)
+        actions.append(replace(a, href=href))
+    actions.sort(key=lambda a: (KIND_ORDER.index(a.kind), a.uid))
+    if not force:
+        _safety_valve(collection, stored, p.seen, actions)
+    stats = Counter(a.kind for a in actions) + p.stats
+    return Plan(collection, tuple(actions), dict(sorted(stats.items())), tuple(p.warnings))
+
+
+def _safety_valve(
+    collection: str, stored: Mapping[str, Stored], seen: Mapping[str, _Seen], actions: list[Action]
+) -> None:
+    present = [s for s in stored.values() if s.written_ics and s.pending is None]
+    if present and not any(s.uid in seen for s in present):
+        raise SafetyValveError(collection, len(present), len(present), 0)
+    owned = {s.uid for s in present} | set(seen)
+    deletes = sum(1 for a in actions if a.kind == "delete")
+    if owned and deletes * 2 > len(owned):
+        raise SafetyValveError(collection, len(owned), 0, deletes)

@@ -1,0 +1,303 @@
+"""``publish`` and ``resolve``: the sync entry points the CLI and the web app call.
+
+Per collection: one PROPFIND listing, one calendar-multiget for the bodies the planner needs
+(none on a no-op run), a pure plan, then conditional writes recorded one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from calsync.resources import Resource
+from calsync.sync.apply import Progress, SyncState, apply_plan, org_of_uid
+from calsync.sync.client import CalDAVClient, Target, TransportError, norm_href
+from calsync.sync.errors import ServerError, SyncError, UnknownConflict
+from calsync.sync.normalize import (
+    InstanceChange,
+    diff_instances,
+    semantic_key,
+    sequence_of,
+    try_semantic_key,
+)
+from calsync.sync.plan import (
+    Desired,
+    Plan,
+    ServerItem,
+    Stored,
+    hrefs_to_fetch,
+    plan,
+    target_hrefs,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """One calendar collection to publish into, and what belongs in it."""
+
+    slug: str  # path segment under the calendar home
+    display_name: str
+    organizations: tuple[str, ...]
+    resources: tuple[Resource, ...]
+    url: str | None = None  # an explicit collection URL wins over home + slug
+
+
+def org_layout(
+    resources: Iterable[Resource], display_names: Mapping[str, str] | None = None
+) -> list[CollectionSpec]:
+    """One collection per organization, named by its (Chinese) display name."""
+    by_org: dict[str, list[Resource]] = {}
+    for r in resources:
+        by_org.setdefault(r.organization, []).append(r)
+    names = display_names or {}
+    return [
+        CollectionSpec(org, names.get(org, org), (org,), tuple(rs))
+        for org, rs in sorted(by_org.items())
+    ]
+
+
+def per_person_layout(
+    routes: Mapping[str, Iterable[Resource]], display_names: Mapping[str, str] | None = None
+) -> list[CollectionSpec]:
+    """One collection per person; the caller routes resources (``routes[slug]``)."""
+    names = display_names or {}
+    out = []
+    for slug, rs in sorted(routes.items()):
+        res = tuple(rs)
+        orgs = tuple(sorted({r.organization for r in res}))
+        out.append(CollectionSpec(slug, names.get(slug, slug), orgs, res))
+    return out
+
+
+@dataclass
+class CollectionResult:
+    url: str
+    counts: dict[str, int] = field(default_factory=dict)
+    actions: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    requests: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "url": self.url,
+            "counts": self.counts,
+            "actions": self.actions,
+            "warnings": self.warnings,
+            "error": self.error,
+            "requests": self.requests,
+        }
+
+
+@dataclass
+class PublishResult:
+    dry_run: bool
+    collections: list[CollectionResult] = field(default_factory=list)
+    errors: list[SyncError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def requests(self) -> int:
+        return sum(c.requests for c in self.collections)
+
+    def counts(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for c in self.collections:
+            for k, v in c.counts.items():
+                total[k] = total.get(k, 0) + v
+        return dict(sorted(total.items()))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "counts": self.counts(),
+            "collections": [c.to_json() for c in self.collections],
+        }
+
+    def raise_first_error(self) -> None:
+        if self.errors:
+            raise self.errors[0]
+
+
+def _specs(
+    collections: Sequence[CollectionSpec] | Mapping[str, Sequence[Resource]],
+) -> list[CollectionSpec]:
+    if isinstance(collections, Mapping):
+        return per_person_layout(collections)
+    return list(collections)
+
+
+def publish(
+    collections: Sequence[CollectionSpec] | Mapping[str, Sequence[Resource]],
+    store: object,
+    target: Target,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    client: CalDAVClient | None = None,
+) -> PublishResult:
+    """Make every collection match its resources; see the module doc for the request budget.
+
+    A failing collection (server down, safety valve, refusal) is reported in the result and
+    the others still run; ``result.raise_first_error()`` turns it into an exception.
+    """
+    result = PublishResult(dry_run)
+    own = client is None
+    dav = client or CalDAVClient(target)
+    try:
+        for spec in _specs(collections):
+            url = spec.url or urljoin(target.url.rstrip("/") + "/", spec.slug.strip("/") + "/")
+            res = CollectionResult(url)
+            result.collections.append(res)
+            before = dav.requests
+            try:
+                _publish_one(dav, store, spec, url, res, dry_run, force, progress)
+            except (TransportError, SyncError) as exc:
+                err = exc if isinstance(exc, SyncError) else ServerError(url, str(exc))
+                res.error = str(err)
+                result.errors.append(err)
+            res.requests = dav.requests - before
+    finally:
+        if own:
+            dav.close()
+    return result
+
+
+def read_state(
+    dav: CalDAVClient,
+    state: SyncState,
+    spec: CollectionSpec,
+    url: str,
+    path: str,
+    desired: Mapping[str, Desired],
+) -> tuple[dict[str, ServerItem] | None, dict[str, Stored], set[str]]:
+    """Listing (None: collection missing), stored rows, open-conflict uids; bodies fetched."""
+    orgs = frozenset(spec.organizations)
+    stored = state.load(orgs)
+    conflicts = state.open_conflicts(orgs)
+    listing = dav.list_collection(url)
+    if listing is None:
+        return None, stored, conflicts
+    need = hrefs_to_fetch(stored, listing, target_hrefs(path, desired, stored), conflicts)
+    if need:
+        bodies = dav.multiget(url, need)
+        for href in need:
+            if href in bodies:
+                listing[href] = bodies[href]
+            else:
+                listing.pop(href, None)  # gone between listing and multiget
+    return listing, stored, conflicts
+
+
+def _publish_one(
+    dav: CalDAVClient,
+    store: object,
+    spec: CollectionSpec,
+    url: str,
+    res: CollectionResult,
+    dry_run: bool,
+    force: bool,
+    progress: Progress | None,
+) -> None:
+    orgs = frozenset(spec.organizations)
+    path = norm_href(url)
+    state = SyncState(store, url, spec.organizations[0] if spec.organizations else "")
+    desired = {r.uid: Desired.of(r.uid, r.name, r.ics) for r in spec.resources}
+    listing, stored, conflicts = read_state(dav, state, spec, url, path, desired)
+    # Plan before creating a missing collection: a vanished calendar trips the safety valve.
+    the_plan: Plan = plan(path, orgs, desired, stored, listing or {}, conflicts, (), force)
+    if listing is None and not dry_run:
+        dav.mkcalendar(url, spec.display_name)
+    res.warnings = list(the_plan.warnings)
+    for w in the_plan.warnings:
+        log.warning("%s: %s", url, w)
+    actions = the_plan.actions
+    if not dry_run:
+        actions = tuple(apply_plan(dav, state, the_plan, orgs, desired, stored, progress))
+    res.actions = [a.to_json() for a in actions]
+    counts: dict[str, int] = {}
+    for a in actions:
+        counts[a.kind] = counts.get(a.kind, 0) + 1
+    for extra in ("foreign", "unreadable", "orphan"):
+        if the_plan.stats.get(extra):
+            counts[extra] = the_plan.stats[extra]
+    res.counts = dict(sorted(counts.items()))
+
+
+def read_watched(target: Target, url: str) -> list[bytes]:
+    """The objects of a read-only watched calendar (never written): 1 PROPFIND + multiget."""
+    with CalDAVClient(target) as dav:
+        return dav.read_watched(url)
+
+
+# -- resolve ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolution:
+    conflict_id: int
+    uid: str
+    keep: str
+    changes: tuple[InstanceChange, ...]  # what the app did, per occurrence (keep="server")
+
+
+def resolve(store: object, conflict_id: int, keep: str, actor: str = "cli") -> Resolution:
+    """Close a conflict. ``keep="policy"``: the next publish overwrites the server copy.
+
+    ``keep="server"``: the server copy becomes what calsync considers published, so the
+    next publish leaves it alone until the policy itself changes; ``changes`` lists the
+    moved/cancelled occurrences so the caller can turn them into decisions.
+    """
+    c = store.get_conflict(conflict_id)  # type: ignore[attr-defined]
+    if c is None or c.resolved_at is not None:
+        raise UnknownConflict(conflict_id, closed=c is not None)
+    if keep not in ("policy", "server"):
+        raise ValueError(f"keep must be 'policy' or 'server', not {keep!r}")
+    row = store.get_resource(c.collection_url, c.uid)  # type: ignore[attr-defined]
+    state = SyncState(store, c.collection_url, c.organization)
+    server = (c.server_ics or "").encode("utf-8")
+    policy = (c.policy_ics or "").encode("utf-8")
+    seq = max(row.sequence if row else 0, sequence_of(server) if server else 0)
+    changes: tuple[InstanceChange, ...] = ()
+    if row is not None and server:
+        try:
+            changes = tuple(diff_instances(row.written_ics.encode("utf-8"), server))
+        except SyncError:
+            changes = ()
+    if keep == "policy":
+        if not server:  # deleted in the app: forget it, the next publish creates it again
+            state.forget(c.uid)
+        else:  # treat the app's copy as ours, so the policy diff overwrites it (If-Match)
+            key = try_semantic_key(server) or ""
+            state.save(Stored(c.uid, c.href, c.server_etag, key, server, seq))
+    elif not policy:  # edited in the app and dropped from policy: it becomes the user's
+        state.forget(c.uid)
+    else:
+        pkey = semantic_key(policy)
+        state.save(Stored(c.uid, c.href if server else None, c.server_etag, pkey, server, seq))
+    store.resolve_conflict(conflict_id, keep, actor)  # type: ignore[attr-defined]
+    log.info("conflict %s on %s resolved: keep %s", conflict_id, c.uid, keep)
+    return Resolution(conflict_id, c.uid, keep, changes)
+
+
+__all__ = [
+    "CollectionResult",
+    "CollectionSpec",
+    "PublishResult",
+    "Resolution",
+    "Target",
+    "org_layout",
+    "org_of_uid",
+    "per_person_layout",
+    "publish",
+    "read_watched",
+    "resolve",
+]
