@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from calsync import cli_sync
 from calsync.cli_errors import run_guarded
 from calsync.errors import UsageError
 from calsync.generate import Generation, generate
@@ -43,9 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     command("validate", cmd_validate, "check the policy files; one line per organization")
 
     def ranged(p: argparse.ArgumentParser, days: int) -> None:
-        p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: today)")
-        p.add_argument("--end", type=_date,
-                       help=f"last day, YYYY-MM-DD (default: start + {days} days)")
+        """``days`` = 0: the publishing horizon, this year and the next."""
+        p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: "
+                       + ("today)" if days else "1 January of this year)"))
+        p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD (default: "
+                       + (f"start + {days} days)" if days else "31 December of next year)"))
         p.add_argument("--org", action="append", metavar="ID",
                        help="only this organization (repeatable; default: all)")
         p.set_defaults(default_days=days)
@@ -60,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     occ = command("occurrences", cmd_occurrences, "list the expanded occurrences")
     ranged(occ, 27)
     occ.add_argument("--format", choices=("table", "json"), default="table")
+
+    def with_policies(func: Callable[..., int]) -> Command:
+        def run(args: argparse.Namespace) -> int:
+            policies = _load(args)
+            return func(args, policies, _orgs(args, policies))
+        return run
+
+    cli_sync.register(sub, lambda name, func, text: command(name, with_policies(func), text),
+                      ranged)
     return parser
 
 
@@ -92,12 +104,19 @@ def _range(args: argparse.Namespace, policies: PolicySet) -> tuple[dt.date, dt.d
         raise UsageError(f"--end {end} is before --start {start} (swap them)")
     if (end - start).days > 366 * 20:
         raise UsageError("the range is longer than 20 years (choose a shorter --end)")
-    orgs = args.org or sorted(policies.organizations)
+    return start, end, _orgs(args, policies)
+
+
+def _orgs(args: argparse.Namespace, policies: PolicySet) -> list[str]:
+    chosen = getattr(args, "org", None)
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    orgs = chosen or sorted(policies.organizations)
     unknown = [o for o in orgs if o not in policies.organizations]
     if unknown:
         raise UsageError(f"unknown organization {', '.join(unknown)} "
                          f"(choose from {', '.join(sorted(policies.organizations))})")
-    return start, end, orgs
+    return orgs
 
 
 def _warn(gen: Generation) -> None:

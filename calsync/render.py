@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
-from calsync.occurrence import TZID, Occurrence, Series
+from calsync.occurrence import TZ, TZID, Occurrence, Series
 from calsync.resources import Resource
 
 PRODID = "-//calsync//calsync//ZH"
@@ -61,7 +61,7 @@ def series_events(series: Series, dtstamp: dt.datetime) -> list[Event]:
     rrule["BYDAY"] = byday
     master.add("RRULE", rrule)
     for day in series.dropped:
-        master.add("EXDATE", day)
+        master.add("EXDATE", day.astimezone(TZ))
     events = [master]
     signature = _signature(template)
     for occ in series.occurrences:
@@ -110,9 +110,10 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
     ev = Event()
     ev.add("UID", o.uid)
     ev.add("DTSTAMP", dtstamp.astimezone(dt.UTC))
+    # Every date-time is written in Asia/Shanghai: one TZID, matching the VTIMEZONE.
     if recurrence_id is not None:
-        ev.add("RECURRENCE-ID", recurrence_id)
-    begin = start or o.start
+        ev.add("RECURRENCE-ID", recurrence_id.astimezone(TZ))
+    begin = (start or o.start).astimezone(TZ)
     ev.add("DTSTART", begin)
     ev.add("DTEND", begin + (o.end - o.start))
     ev.add("SEQUENCE", 0)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 pytest_plugins = [
     "tests.support.server_fixtures",
     "tests.support.db_fixtures",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads the developer's instance folder, database or CalDAV settings."""
+    for name in ("CALSYNC_DATABASE_URL", "CALSYNC_CALDAV_URL", "CALSYNC_CALDAV_USERNAME",
+                 "CALSYNC_CALDAV_PASSWORD", "CALSYNC_POLICIES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CALSYNC_INSTANCE", str(tmp_path_factory.mktemp("instance")))

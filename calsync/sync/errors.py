@@ -72,8 +72,8 @@ class ServerRefused(SyncError):
         self.url = url
         self.status = status
         super().__init__(
-            f"the server refused {what} {url} with HTTP {status}; check the URL and that the "
-            f"account may write there (see `calsync doctor`), then run `calsync publish` again"
+            f"the server refused {what} {url} with HTTP {status}; check --caldav-url and that "
+            f"the account may write there, then run `calsync publish` again"
         )
 
 

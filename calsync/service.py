@@ -1,0 +1,149 @@
+"""Orchestration: policies + stored decisions → resources → CalDAV, and conflict resolution.
+
+The pure core (generate, render, plan) never sees the database or the network; this module is
+the thin shell the CLI, the web page and the scheduler share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from calsync.decisions import Decision
+from calsync.errors import UsageError
+from calsync.generate import Generation, generate
+from calsync.occurrence import TZ
+from calsync.policy import PolicySet
+from calsync.render import render_series
+from calsync.resources import Resource
+from calsync.store import Store
+from calsync.sync.apply import Progress
+from calsync.sync.client import Target
+from calsync.sync.publish import CollectionSpec, PublishResult, Resolution, publish, resolve
+
+LAYOUTS = ("org", "per-person")
+
+
+def default_horizon(today: dt.date) -> tuple[dt.date, dt.date]:
+    """This year and the next: year boundaries, so a no-op publish stays a no-op all year."""
+    return dt.date(today.year, 1, 1), dt.date(today.year + 1, 12, 31)
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    # Stored with an offset; the core renders Asia/Shanghai (TZID), never a bare "UTC+08:00".
+    return dt.datetime.fromisoformat(text).astimezone(TZ) if text else None
+
+
+def stored_decisions(store: Store, orgs: Iterable[str]) -> list[Decision]:
+    out = []
+    for org in orgs:
+        for d in store.active_decisions(org):
+            out.append(Decision(
+                series_uid=d.series_uid,
+                recurrence_id=_when(d.recurrence_id),
+                action=d.action, new_start=_when(d.new_start), new_end=_when(d.new_end),
+                note=d.note, ref=str(d.id)))
+    return out
+
+
+@dataclass(frozen=True)
+class Built:
+    generation: Generation
+    resources: tuple[Resource, ...]
+
+
+def build(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
+          orgs: list[str]) -> Built:
+    """Generate with the stored decisions applied, and render one resource per series."""
+    decisions = stored_decisions(store, orgs) if store is not None else []
+    gen = generate(policies, start, end, orgs, decisions)
+    stamps = {org: _dtstamp(policies, store, org) for org in orgs}
+    resources = tuple(render_series(s, stamps[s.organization]) for s in gen.series)
+    return Built(gen, resources)
+
+
+def _dtstamp(policies: PolicySet, store: Store | None, org: str) -> dt.datetime:
+    # The newest input: the policy's revision or the latest decision (never the clock).
+    stamp = policies.organizations[org].revised
+    if store is not None:
+        for d in store.active_decisions(org):
+            stamp = max(stamp, d.created_at)
+    return stamp
+
+
+def collections(policies: PolicySet, resources: Iterable[Resource], orgs: list[str],
+                layout: str) -> list[CollectionSpec]:
+    """``org``: one collection per organization (even an empty one, so it exists);
+    ``per-person``: one per internal person, holding every resource that names them."""
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r} (choose {' or '.join(LAYOUTS)})")
+    res = list(resources)
+    specs = []
+    for org_id in orgs:
+        org = policies.organizations[org_id]
+        mine = tuple(r for r in res if r.organization == org_id)
+        if layout == "org":
+            specs.append(CollectionSpec(org_id, org.calendar_name or org.name, (org_id,), mine))
+            continue
+        for person in org.staff:
+            theirs = tuple(r for r in mine if person.email in r.attendee_emails)
+            specs.append(CollectionSpec(f"{org_id}-{person.id}",
+                                        f"{person.name}的会议（{org.short_name or org.name}）",
+                                        (org_id,), theirs))
+    return specs
+
+
+def publish_orgs(policies: PolicySet, store: Store, target: Target, orgs: list[str],
+                 start: dt.date, end: dt.date, layout: str = "org", dry_run: bool = False,
+                 force: bool = False, progress: Progress | None = None
+                 ) -> tuple[Built, PublishResult]:
+    built = build(policies, store, start, end, orgs)
+    specs = collections(policies, built.resources, orgs, layout)
+    return built, publish(specs, store, target, dry_run=dry_run, force=force, progress=progress)
+
+
+def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep: str,
+                       actor: str, start: dt.date, end: dt.date) -> tuple[Resolution, int]:
+    """Close a conflict; with ``keep="server"`` adopt the app's changes as decisions.
+
+    A moved occurrence becomes a recorded move, a deleted or cancelled one a recorded
+    cancellation; a series deleted as a whole cancels each of its occurrences in the
+    horizon. Returns the resolution and how many decisions were recorded.
+    """
+    conflict = store.get_conflict(conflict_id)
+    resolution = resolve(store, conflict_id, keep, actor)
+    if keep != "server" or conflict is None:
+        return resolution, 0
+    org = conflict.organization
+    recorded = 0
+    if conflict.kind == "deleted" or not conflict.server_ics:
+        built = build(policies, store, start, end, [org])
+        for occ in built.generation.occurrences():
+            if occ.uid == conflict.uid and occ.status != "CANCELLED":
+                store.add_decision(org, occ.uid, _iso(occ.nominal_start), "cancel",
+                                   actor=actor, source="calendar-app",
+                                   note="日历应用中已删除")
+                recorded += 1
+        return resolution, recorded
+    for change in resolution.changes:
+        rid = dt.datetime.fromisoformat(change.recurrence_id)
+        if change.kind == "moved" and change.new_start is not None:
+            store.add_decision(org, conflict.uid, _iso(rid), "move", actor=actor,
+                               source="calendar-app",
+                               new_start=_iso(dt.datetime.fromisoformat(change.new_start)),
+                               note="在日历应用中调整")
+            recorded += 1
+        elif change.kind == "cancelled":
+            store.add_decision(org, conflict.uid, _iso(rid), "cancel", actor=actor,
+                               source="calendar-app", note="日历应用中已取消")
+            recorded += 1
+    return resolution, recorded
+
+
+def _iso(value: dt.datetime) -> str:
+    # One spelling per occurrence in the store: Asia/Shanghai wall time with its offset
+    # (apps may send RECURRENCE-IDs in UTC).
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TZ)
+    return value.astimezone(TZ).isoformat()
