@@ -11,7 +11,8 @@ pytest_plugins = [
 
 
 @pytest.fixture(autouse=True)
-def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch,
+                  tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test reads the developer's instance folder, database or CalDAV settings."""
     for name in ("CALSYNC_DATABASE_URL", "CALSYNC_CALDAV_URL", "CALSYNC_CALDAV_USERNAME",
                  "CALSYNC_CALDAV_PASSWORD", "CALSYNC_POLICIES"):

@@ -179,6 +179,7 @@ def test_app_deletion_kept_becomes_cancellation(capsys, caldav_server, db_url, h
     # The meeting is now cancelled on the server, not silently re-created as if nothing happened.
     status, _, body = caldav_server.request("PROPFIND", urljoin(home, "guanliban/"), b"",
                                             {"Depth": "1"})
+    assert status == 207
     found = [h for h in _hrefs(body) if "xitong-2026" in h]
     assert found
     cal, _ = server_event(caldav_server, urljoin(home, found[0]))
