@@ -24,7 +24,7 @@ from calsync.store import Store, open_store, resolve_url
 from calsync.store.db import head_revision
 from calsync.store.models import Base, DecisionRow, SyncConflictRow, SyncResourceRow
 
-TABLES = {"sync_resource", "sync_conflict", "decision", "audit", "sync_run"}
+TABLES = {"sync_resource", "sync_conflict", "decision", "audit", "sync_run", "sync_collection"}
 COLL = "https://dav.example.org/cal/guanliban/"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))

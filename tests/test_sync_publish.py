@@ -165,7 +165,7 @@ def test_initial_publish_creates_and_noop_costs_one_request(env: Env) -> None:
     first = env.publish(res)
     assert first.ok, first.errors
     assert first.counts() == {"create": 6}
-    assert env.proxy.counts == {"PROPFIND": 1, "MKCALENDAR": 1, "PUT": 6}
+    assert env.proxy.counts == {"REPORT": 1, "MKCALENDAR": 1, "PUT": 6}
     puts = [h for m, _, h in env.proxy.headers_log if m == "PUT"]
     assert all(h.get("if-none-match") == "*" and "if-match" not in h for h in puts)
     assert set(env.by_uid()) == {r.uid for r in res}
@@ -185,7 +185,7 @@ def test_initial_publish_creates_and_noop_costs_one_request(env: Env) -> None:
     env.proxy.reset_counts()
     second = env.publish(res)
     assert second.counts() == {"unchanged": 6}
-    assert env.proxy.counts == {"PROPFIND": 1}
+    assert env.proxy.counts == {"REPORT": 1}
     assert second.requests == 1
 
 
@@ -197,7 +197,7 @@ def test_one_change_is_one_conditional_put(env: Env) -> None:
     env.proxy.reset_counts()
     result = env.publish(res)
     assert result.counts() == {"unchanged": 3, "update": 1}
-    assert env.proxy.counts == {"PROPFIND": 1, "PUT": 1}
+    assert env.proxy.counts == {"REPORT": 1, "PUT": 1}
     (put,) = [h for m, _, h in env.proxy.headers_log if m == "PUT"]
     href = env.store.get_resource(env.url, res[2].uid).href
     assert put["if-match"] == before[href][0]
@@ -266,7 +266,7 @@ def test_keep_server_adopts_the_app_copy(env: Env) -> None:
     env.proxy.reset_counts()
     result = env.publish(res)
     assert result.counts() == {"unchanged": 3}
-    assert env.proxy.counts == {"PROPFIND": 1}
+    assert env.proxy.counts == {"REPORT": 1}
     assert env.by_uid()[res[0].uid] == moved
     with pytest.raises(UnknownConflict, match="already resolved"):
         resolve(env.store, conflict.id, "policy")
@@ -355,7 +355,7 @@ def test_dry_run_writes_nothing(env: Env) -> None:
     result = env.publish([resource(0), resource(1)], dry_run=True)
     assert result.dry_run and result.counts() == {"create": 2}
     assert [a["kind"] for a in result.collections[0].actions] == ["create", "create"]
-    assert env.proxy.counts == {"PROPFIND": 1}
+    assert env.proxy.counts == {"REPORT": 1}
     assert env.store.get_resources(env.url) == {}
 
 
@@ -406,7 +406,7 @@ def test_412_rereads_and_replans_at_most_twice(env: Env) -> None:
     env.proxy.reset_counts()
     once = env.publish(res)
     assert once.ok and once.counts() == {"unchanged": 2, "update": 1}
-    assert env.proxy.counts == {"PROPFIND": 1, "PUT": 2, "GET": 1}
+    assert env.proxy.counts == {"REPORT": 1, "PUT": 2, "GET": 1}
     assert_converged(env, res)
 
     res[1] = resource(1, "又改")
@@ -435,7 +435,7 @@ def test_missing_etag_after_put_is_fetched(env: Env, monkeypatch: pytest.MonkeyP
     assert all(r.etag for r in env.store.get_resources(env.url).values())
     env.proxy.reset_counts()
     assert env.publish(res).counts() == {"unchanged": 2}
-    assert env.proxy.counts == {"PROPFIND": 1}
+    assert env.proxy.counts == {"REPORT": 1}
 
 
 def test_server_error_stops_one_collection_and_the_next_run_converges(env: Env) -> None:

@@ -27,6 +27,7 @@ from hypothesis.stateful import (
 )
 
 from calsync.store import open_store
+from calsync.sync.client import norm_href
 from calsync.sync.normalize import owned_org, semantic_key, try_semantic_key, uid_of
 from tests.support.faultproxy import FAULT_KINDS, FaultProxy
 from tests.support.servers import ServerHandle
@@ -125,6 +126,10 @@ class PublishMachine(RuleBasedStateMachine):
         second = self.env.publish(self.resources(), force=True)
         kinds = set(second.counts()) - {"foreign", "orphan"}
         assert kinds <= {"unchanged", "conflict"}, second.counts()
+        # the RFC 6578 listing kept in the store is exactly what the server holds
+        state = self.store.get_collection_state(self.env.url)
+        assert state is not None and state.sync_token
+        assert state.listing == {norm_href(h): e for h, (e, _) in self.env.items().items()}
 
     @rule(seed=st.integers(0, 10_000))
     def faulty_publish(self, seed: int) -> None:
@@ -193,10 +198,10 @@ def test_publish_state_machine(
     server_kind: str,
     request: pytest.FixtureRequest,
     fault_proxy_factory: Callable[..., FaultProxy],
-    sqlite_url: str,
+    db_url: str,  # SQLite and PostgreSQL
 ) -> None:
     server: ServerHandle = request.getfixturevalue(f"{server_kind}_server")
-    with open_store(sqlite_url) as store:
+    with open_store(db_url) as store:
         PublishMachine.server = server
         PublishMachine.proxy = fault_proxy_factory(server, delay_seconds=DELAY)
         PublishMachine.store = store

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 from calsync.errors import StoreError
 from calsync.store.db import mask_url, resolve_url
-from calsync.store.records import AuditEntry, Conflict, Decision, ResourceState, SyncRun
+from calsync.store.records import (
+    AuditEntry,
+    CollectionState,
+    Conflict,
+    Decision,
+    ResourceState,
+    SyncRun,
+)
 from calsync.store.repo import Store, open_store
 
 __all__ = [
     "AuditEntry",
+    "CollectionState",
     "Conflict",
     "Decision",
     "ResourceState",

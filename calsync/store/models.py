@@ -155,3 +155,16 @@ class SyncRunRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     counts: Mapped[str] = mapped_column(Text, default="{}")
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class SyncCollectionRow(Base):
+    """RFC 6578 state of one collection: the last sync token and the listing it describes."""
+
+    __tablename__ = "sync_collection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_url: Mapped[str] = mapped_column(Text, unique=True)
+    sync_token: Mapped[str | None] = mapped_column(Text)
+    # JSON object href -> etag (or null) for EVERY member, foreign ones included
+    listing: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

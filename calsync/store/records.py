@@ -101,3 +101,13 @@ class SyncRun:
     status: str
     counts: dict[str, int]
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionState:
+    """The last RFC 6578 sync token of a collection and its full listing (href -> etag)."""
+
+    collection_url: str
+    sync_token: str | None
+    listing: dict[str, str | None]
+    updated_at: datetime

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from calsync.errors import StoreError
 from calsync.store import db
 from calsync.store.base import to_record, utc
+from calsync.store.collection_state import CollectionStateMixin
 from calsync.store.decisions import DecisionsMixin
 from calsync.store.models import AuditRow, SyncConflictRow, SyncResourceRow, SyncRunRow
 from calsync.store.records import (
@@ -61,7 +62,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
     )
 
 
-class Store(DecisionsMixin):
+class Store(CollectionStateMixin, DecisionsMixin):
     """calsync's database. Every method runs its own short transaction."""
 
     def __enter__(self) -> Store:

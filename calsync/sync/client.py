@@ -13,6 +13,7 @@ import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TypeAlias
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import caldav
@@ -32,6 +33,14 @@ _PROPFIND_ETAGS = (
     '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>'
     "<D:getetag/><D:resourcetype/></D:prop></D:propfind>"
 )
+# The same listing plus the collection's own DAV:sync-token: a fresh token in the same request.
+_PROPFIND_ETAGS_TOKEN = _PROPFIND_ETAGS.replace(
+    "<D:resourcetype/>", "<D:resourcetype/><D:sync-token/>"
+)
+# A sync-collection REPORT's refusals that mean "do a full listing instead": an invalid or
+# expired token (Radicale 403, Xandikos 412 DAV:valid-sync-token, others 409/400), or a server
+# without RFC 6578 (405/415/422/501). 401 stays an error: a full listing would fail too.
+_SYNC_FALLBACK = frozenset({400, 403, 405, 409, 412, 415, 422, 501})
 # Multiget size when the quirks table knows no limit: keeps each reply a sane size.
 DEFAULT_MULTIGET = 200
 SHANGHAI_VTIMEZONE = (
@@ -40,6 +49,14 @@ SHANGHAI_VTIMEZONE = (
     "TZOFFSETFROM:+0800\r\nTZOFFSETTO:+0800\r\nTZNAME:CST\r\nEND:STANDARD\r\n"
     "END:VTIMEZONE\r\nEND:VCALENDAR\r\n"
 )
+
+
+# (changed href -> etag, removed hrefs, new sync token); see CalDAVClient.sync_collection
+SyncDelta: TypeAlias = tuple[dict[str, str | None], set[str], str | None]
+
+
+class _NoDelta(Exception):
+    """The sync-collection REPORT gave no usable delta: read the full listing instead."""
 
 
 class TransportError(Exception):
@@ -90,7 +107,9 @@ class CalDAVClient:
             enable_rfc6764=False,
         )
         self.timeout = target.timeout
-        self.kind = target.server_kind
+        # PHP servers are known by their URL; the rest by the first reply's Server header
+        by_url = detect_server_kind(None, target.url)
+        self.kind = target.server_kind or (by_url if by_url != "generic" else None)
         self.requests = 0
 
     def close(self) -> None:
@@ -112,8 +131,14 @@ class CalDAVClient:
     # -- raw requests --------------------------------------------------------------------
 
     def request(
-        self, method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        allow: frozenset[int] = frozenset(),
     ) -> Response:
+        """One request; ``allow``: statuses handed back instead of raised (403, 5xx)."""
         self.requests += 1
         try:
             r = self.dav.session.request(
@@ -133,9 +158,11 @@ class CalDAVClient:
         hdrs = {k.lower(): v for k, v in r.headers.items()}
         if self.kind is None:
             self.kind = detect_server_kind(hdrs.get("server"), self.target.url)
-        if status >= 500 or status == 0:
+        if status in allow:
+            pass
+        elif status >= 500 or status == 0:
             raise TransportError(f"{method} {norm_href(url)} answered {status}")
-        if status in (401, 403):
+        elif status in (401, 403):
             raise ServerRefused(norm_href(url), status, method)
         log.debug("%s %s -> %s", method, norm_href(url), status)
         return Response(status, hdrs, content)
@@ -144,17 +171,26 @@ class CalDAVClient:
 
     def list_collection(self, url: str) -> dict[str, ServerItem] | None:
         """Every member's href and etag in one PROPFIND; None if the collection is missing."""
-        resp = self.request("PROPFIND", url, _PROPFIND_ETAGS.encode(), {"Depth": "1", **_XML})
+        listed = self._listing(url, with_token=False)
+        return None if listed is None else listed[0]
+
+    def _listing(
+        self, url: str, with_token: bool
+    ) -> tuple[dict[str, ServerItem], str | None] | None:
+        body = (_PROPFIND_ETAGS_TOKEN if with_token else _PROPFIND_ETAGS).encode()
+        resp = self.request("PROPFIND", url, body, {"Depth": "1", **_XML})
         if resp.status == 404:
             return None
         if resp.status != 207:
             raise ServerRefused(norm_href(url), resp.status, "listing")
         own = norm_href(url).rstrip("/")
         out: dict[str, ServerItem] = {}
+        token = None
         for href, props, status in _responses(resp.body):
             if norm_href(href).rstrip("/") == own:
                 if status == 404:  # Xandikos: 207 whose only response is the 404 collection
                     return None
+                token = _text(props.get("sync-token"))
                 continue
             if status >= 300:
                 continue
@@ -163,7 +199,69 @@ class CalDAVClient:
                 continue  # a sub-collection, not a calendar object
             h = norm_href(href)
             out[h] = ServerItem(h, _text(props.get("getetag")))
-        return out
+        return out, token
+
+    def sync_collection(
+        self, url: str, token: str | None, known: Iterable[str] = ()
+    ) -> SyncDelta | None:
+        """What changed since ``token`` (RFC 6578): (changed href -> etag, removed, new token).
+
+        No token: an initial sync, everything is "changed". None: the collection is missing.
+        One request, except when the token is refused (invalid or expired), the reply is
+        truncated or the server has no RFC 6578: then one full PROPFIND listing follows, in
+        which ``removed`` is ``known`` minus what is listed; its token is the collection's
+        DAV:sync-token if the server has one. Servers the quirks table says lack sync tokens
+        get the PROPFIND straight away (and no token); an undetected kind is tried.
+        DAV:limit is never sent: Xandikos truncates without a 507 and the rest is lost.
+        """
+        if self.kind is None or self.quirks.sync_token:
+            try:
+                return self._sync_report(url, token or "")
+            except _NoDelta as why:
+                log.info("%s: %s; reading the full listing", norm_href(url), why)
+        listed = self._listing(url, with_token=self.quirks.sync_token)
+        if listed is None:
+            return None
+        items, new_token = listed
+        changed = {h: i.etag for h, i in items.items()}
+        return changed, set(map(norm_href, known)) - set(changed), new_token
+
+    def _sync_report(self, url: str, token: str) -> SyncDelta | None:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            f'<D:sync-collection xmlns:D="{DAV}"><D:sync-token>{_esc(token)}</D:sync-token>'
+            "<D:sync-level>1</D:sync-level>"
+            "<D:prop><D:getetag/><D:resourcetype/></D:prop></D:sync-collection>"
+        ).encode()
+        headers = {"Depth": "0", **_XML}
+        resp = self.request("REPORT", url, body, headers, allow=_SYNC_FALLBACK)
+        if resp.status == 404:
+            return None
+        if resp.status != 207:
+            raise _NoDelta(f"sync-collection answered {resp.status}")
+        try:
+            root = ET.fromstring(resp.body)
+        except ET.ParseError:
+            raise _NoDelta("sync-collection answered unreadable XML") from None
+        new_token = _text(root.find(f"{{{DAV}}}sync-token"))
+        if not new_token:  # not an RFC 6578 reply (a server ignoring the REPORT type)
+            raise _NoDelta("sync-collection answered without a sync token")
+        own = norm_href(url).rstrip("/")
+        changed: dict[str, str | None] = {}
+        removed: set[str] = set()
+        for href, props, status in _responses(resp.body):
+            h = norm_href(href)
+            if h.rstrip("/") == own:
+                if status == 507:  # truncated despite no DAV:limit: the rest would be lost
+                    raise _NoDelta("sync-collection reply was truncated (507)")
+                continue
+            if status == 404:
+                removed.add(h)
+            elif status < 300:
+                rtype = props.get("resourcetype")
+                if rtype is None or not len(rtype):  # skip sub-collections
+                    changed[h] = _text(props.get("getetag"))
+        return changed, removed - set(changed), new_token
 
     def multiget(self, url: str, hrefs: Iterable[str]) -> dict[str, ServerItem]:
         """Bodies for ``hrefs`` in as few calendar-multiget REPORTs as the server allows."""

@@ -1,11 +1,14 @@
 """``publish`` and ``resolve``: the sync entry points the CLI and the web app call.
 
-Per collection: one PROPFIND listing, one calendar-multiget for the bodies the planner needs
-(none on a no-op run), a pure plan, then conditional writes recorded one by one.
+Per collection: one listing request (a sync-collection REPORT from the stored RFC 6578 token
+when the server has them, see ``listing.py``; else a PROPFIND), one calendar-multiget for the
+bodies the planner needs (none on a no-op run), a pure plan, then conditional writes recorded
+one by one. Every collection run is recorded as a sync_run row per organization.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from calsync.resources import Resource
 from calsync.sync.apply import Progress, SyncState, apply_plan, org_of_uid
 from calsync.sync.client import CalDAVClient, Target, TransportError, norm_href
 from calsync.sync.errors import ServerError, SyncError, UnknownConflict
+from calsync.sync.listing import CollectionListing
 from calsync.sync.normalize import (
     InstanceChange,
     diff_instances,
@@ -154,21 +158,47 @@ def publish(
     dav = client or CalDAVClient(target)
     try:
         for spec in _specs(collections):
-            url = spec.url or urljoin(target.url.rstrip("/") + "/", spec.slug.strip("/") + "/")
+            home = dav.target.url  # credentials stripped: URLs end up in messages and rows
+            url = spec.url or urljoin(home.rstrip("/") + "/", spec.slug.strip("/") + "/")
             res = CollectionResult(url)
             result.collections.append(res)
             before = dav.requests
+            runs = _start_runs(store, spec)
             try:
                 _publish_one(dav, store, spec, url, res, dry_run, force, progress)
             except (TransportError, SyncError) as exc:
                 err = exc if isinstance(exc, SyncError) else ServerError(url, str(exc))
                 res.error = str(err)
                 result.errors.append(err)
-            res.requests = dav.requests - before
+            except BaseException as exc:  # a store failure, a bug, ^C: still close the runs
+                with contextlib.suppress(Exception):  # the store may be what failed
+                    _finish_runs(store, runs, res, dry_run, f"{type(exc).__name__}: {exc}")
+                raise
+            finally:
+                res.requests = dav.requests - before
+            _finish_runs(store, runs, res, dry_run)
     finally:
         if own:
             dav.close()
     return result
+
+
+def _start_runs(store: object, spec: CollectionSpec) -> list[int]:
+    orgs = spec.organizations or (spec.slug,)
+    return [store.start_run(org).id for org in orgs]  # type: ignore[attr-defined]
+
+
+def _finish_runs(
+    store: object, runs: list[int], res: CollectionResult, dry_run: bool, crash: str = ""
+) -> None:
+    """Close the collection's run rows; the message names the collection (a path, no creds)."""
+    error = crash or res.error
+    status = "failed" if error else ("dry-run" if dry_run else "ok")
+    where = norm_href(res.url)
+    message = f"{where}: {error}" if error else where
+    finish = store.finish_run  # type: ignore[attr-defined]
+    for run_id in runs:
+        finish(run_id, status, counts=res.counts, message=message)
 
 
 def read_state(
@@ -178,12 +208,13 @@ def read_state(
     url: str,
     path: str,
     desired: Mapping[str, Desired],
+    reader: CollectionListing | None = None,
 ) -> tuple[dict[str, ServerItem] | None, dict[str, Stored], set[str]]:
     """Listing (None: collection missing), stored rows, open-conflict uids; bodies fetched."""
     orgs = frozenset(spec.organizations)
     stored = state.load(orgs)
     conflicts = state.open_conflicts(orgs)
-    listing = dav.list_collection(url)
+    listing = reader.read() if reader is not None else dav.list_collection(url)
     if listing is None:
         return None, stored, conflicts
     need = hrefs_to_fetch(stored, listing, target_hrefs(path, desired, stored), conflicts)
@@ -211,7 +242,8 @@ def _publish_one(
     path = norm_href(url)
     state = SyncState(store, url, spec.organizations[0] if spec.organizations else "")
     desired = {r.uid: Desired.of(r.uid, r.name, r.ics) for r in spec.resources}
-    listing, stored, conflicts = read_state(dav, state, spec, url, path, desired)
+    reader = CollectionListing(dav, store, url)
+    listing, stored, conflicts = read_state(dav, state, spec, url, path, desired, reader)
     # Plan before creating a missing collection: a vanished calendar trips the safety valve.
     the_plan: Plan = plan(path, orgs, desired, stored, listing or {}, conflicts, (), force)
     if listing is None and not dry_run:
@@ -222,6 +254,9 @@ def _publish_one(
     actions = the_plan.actions
     if not dry_run:
         actions = tuple(apply_plan(dav, state, the_plan, orgs, desired, stored, progress))
+        if the_plan.writes:  # fold our writes into the listing (their etags are in the store)
+            reader.wrote(the_plan.actions, actions, state.load(orgs))
+        reader.save()  # only now: a failed run keeps the old token and re-reads its changes
     res.actions = [a.to_json() for a in actions]
     counts: dict[str, int] = {}
     for a in actions:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+from tests.support.httpwire import Headers, get, read_body, read_headers, readline
+
 FAULT_KINDS = ("drop_before", "drop_after", "status_500", "delay", "precondition_412")
 
 
@@ -39,8 +41,6 @@ _ANSWERED_BY_PROXY = {  # kind -> (status, canned response)
     "status_500": _canned(500, "Internal Server Error"),
     "precondition_412": _canned(412, "Precondition Failed"),
 }
-_MAX_LINE = 65536
-_Headers = list[tuple[str, str]]
 
 
 @dataclass
@@ -48,7 +48,7 @@ class _Request:
     method: str
     path: str
     version: str
-    headers: _Headers
+    headers: Headers
     body: bytes  # raw framing as received (chunked stays chunked)
 
     @property
@@ -57,7 +57,7 @@ class _Request:
 
     @property
     def wants_close(self) -> bool:
-        conn = (_get(self.headers, "Connection") or "").lower()
+        conn = (get(self.headers, "Connection") or "").lower()
         return "keep-alive" not in conn if self.version == "HTTP/1.0" else "close" in conn
 
 
@@ -89,50 +89,6 @@ class _Rule:
         return None if kind == "precondition_412" and not req.conditional else kind
 
 
-def _get(headers: _Headers, name: str) -> str | None:
-    return next((v for k, v in headers if k.lower() == name.lower()), None)
-
-
-def _readline(f: BinaryIO, eof_ok: bool = False) -> bytes:
-    line = f.readline(_MAX_LINE + 1)
-    if len(line) > _MAX_LINE or (not line and not eof_ok):
-        raise EOFError("EOF or overlong line")
-    return line
-
-
-def _read_exact(f: BinaryIO, n: int) -> bytes:
-    data = f.read(n)
-    if len(data) != n:
-        raise EOFError("EOF in body")
-    return data
-
-
-def _read_headers(f: BinaryIO) -> tuple[_Headers, bytes]:
-    """Header list plus the raw header block (incl. the terminating blank line)."""
-    raw, headers = bytearray(), []
-    while (line := _readline(f)) not in (b"\r\n", b"\n"):
-        raw += line
-        name, _, value = line.decode("latin-1").partition(":")
-        headers.append((name.strip(), value.strip()))
-    return headers, bytes(raw + line)
-
-
-def _read_body(f: BinaryIO, headers: _Headers) -> bytes | None:
-    """Raw body bytes; None means 'delimited by connection close' (responses only)."""
-    if "chunked" in (_get(headers, "Transfer-Encoding") or "").lower():
-        raw = bytearray()
-        while True:
-            raw += (line := _readline(f))
-            size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:  # then trailers up to the blank line
-                while (t := _readline(f)) not in (b"\r\n", b"\n"):
-                    raw += t
-                return bytes(raw + t)
-            raw += _read_exact(f, size + 2)  # data + CRLF
-    length = _get(headers, "Content-Length")
-    return None if length is None else _read_exact(f, int(length))
-
-
 class FaultProxy:
     """Reverse proxy in front of ``target_url``; see the module doc for the fault kinds."""
 
@@ -149,7 +105,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._log: list[tuple[str, str, int | None]] = []
         self._fault_log: list[tuple[str, str, str]] = []
-        self._headers_log: list[tuple[str, str, dict[str, str]]] = []
+        self._requests: list[tuple[str, str, dict[str, str], bytes]] = []  # + raw body
         self._injections: list[_Rule] = []
         self._schedule: _Rule | None = None
         self._server: socketserver.ThreadingTCPServer | None = None
@@ -201,7 +157,12 @@ class FaultProxy:
     @property
     def headers_log(self) -> list[tuple[str, str, dict[str, str]]]:
         """(method, path, {lower-cased header: value}) per request received, in order."""
-        return self._snapshot(self._headers_log)
+        return [(m, p, h) for m, p, h, _ in self._snapshot(self._requests)]
+
+    @property
+    def bodies_log(self) -> list[tuple[str, str, bytes]]:
+        """(method, path, raw body as received) per request received, in order."""
+        return [(m, p, b) for m, p, _, b in self._snapshot(self._requests)]
 
     @property
     def counts(self) -> Counter[str]:
@@ -225,7 +186,7 @@ class FaultProxy:
 
     def reset_counts(self) -> None:
         with self._lock:
-            for store in (self._log, self._fault_log, self._headers_log):
+            for store in (self._log, self._fault_log, self._requests):
                 store.clear()
 
     def set_faults(
@@ -260,7 +221,8 @@ class FaultProxy:
 
     def _choose_fault(self, req: _Request) -> tuple[str | None, float]:
         with self._lock:
-            self._headers_log.append((req.method, req.path, {k.lower(): v for k, v in req.headers}))
+            headers = {k.lower(): v for k, v in req.headers}
+            self._requests.append((req.method, req.path, headers, req.body))
             kind, delay = None, None
             for rule in self._injections:
                 if (kind := rule.pick(req)) is not None:
@@ -332,18 +294,18 @@ class FaultProxy:
     def _read_request(self, client: socket.socket, rfile: BinaryIO) -> _Request | None:
         """The next request on this connection; None once the client closed it (or sent junk)."""
         try:
-            line = _readline(rfile, eof_ok=True)
+            line = readline(rfile, eof_ok=True)
             while line in (b"\r\n", b"\n"):  # tolerate stray CRLF between requests
-                line = _readline(rfile, eof_ok=True)
+                line = readline(rfile, eof_ok=True)
             if not line:
                 return None
             method, path, version = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-            headers, _ = _read_headers(rfile)
-            if (_get(headers, "Expect") or "").lower() == "100-continue":
+            headers, _ = read_headers(rfile)
+            if (get(headers, "Expect") or "").lower() == "100-continue":
                 # we need the body before choosing a fault, so say "go on" ourselves
                 client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 headers = [(k, v) for k, v in headers if k.lower() != "expect"]
-            body = _read_body(rfile, headers) or b""
+            body = read_body(rfile, headers) or b""
         except (EOFError, OSError, ValueError):
             return None
         return _Request(method, path, version, headers, body)
@@ -364,7 +326,7 @@ class FaultProxy:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             up = (sock, sock.makefile("rb"))
         up[0].sendall(data)
-        return up, _readline(up[1])
+        return up, readline(up[1])
 
     def _forward(
         self, req: _Request, upstream: tuple[socket.socket, BinaryIO] | None
@@ -384,15 +346,15 @@ class FaultProxy:
         while True:
             version, status_s, *_ = status_line.decode("latin-1").split(" ", 2)
             status = int(status_s)
-            headers, raw_headers = _read_headers(rfile)
+            headers, raw_headers = read_headers(rfile)
             raw += status_line + raw_headers
             if not (100 <= status < 200 and status != 101):
                 break
-            status_line = _readline(rfile)  # interim answer: relay it, then the real one
-        conn_hdr = (_get(headers, "Connection") or "").lower()
+            status_line = readline(rfile)  # interim answer: relay it, then the real one
+        conn_hdr = (get(headers, "Connection") or "").lower()
         must_close = "close" in conn_hdr or (version == "HTTP/1.0" and "keep-alive" not in conn_hdr)
         if req.method != "HEAD" and status not in (204, 304):
-            body = _read_body(rfile, headers)
+            body = read_body(rfile, headers)
             if body is None:  # delimited by close
                 body, must_close = rfile.read(), True
             raw += body
