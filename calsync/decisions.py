@@ -12,8 +12,6 @@ from dataclasses import dataclass, replace
 
 from calsync.occurrence import Occurrence
 
-ACTIONS = ("move", "cancel")
-
 
 @dataclass(frozen=True)
 class Decision:

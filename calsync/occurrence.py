@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 TZID = "Asia/Shanghai"
@@ -57,7 +57,7 @@ class Occurrence:
     alarm_minutes: int | None = None
     transparent: bool = False
     related_to: str | None = None      # a deadline's meeting UID
-    notes: tuple[str, ...] = field(default=(), compare=True)  # lines appended to DESCRIPTION
+    notes: tuple[str, ...] = ()       # lines appended to DESCRIPTION
 
     @property
     def moved(self) -> bool:

@@ -31,9 +31,6 @@ class YearTable:
 class WorkCalendar:
     years: dict[int, YearTable] = field(default_factory=dict)
 
-    def has_data(self, day: dt.date) -> bool:
-        return day.year in self.years
-
     def is_provisional(self, day: dt.date) -> bool:
         return day.year not in self.years
 
@@ -49,10 +46,6 @@ class WorkCalendar:
     def is_makeup_workday(self, day: dt.date) -> bool:
         table = self.years.get(day.year)
         return table is not None and day in table.workdays
-
-    def is_regular_working_day(self, day: dt.date) -> bool:
-        """A working Monday–Friday (not a 调休 weekend)."""
-        return day.weekday() < 5 and self.is_working_day(day)
 
     def holiday_name(self, day: dt.date) -> str | None:
         table = self.years.get(day.year)

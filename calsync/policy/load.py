@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from calsync.errors import PolicyError, PolicyProblem
+from calsync.errors import PolicyProblem
 from calsync.policy.model import (
     ON_HOLIDAY,
     ROLES,
@@ -379,8 +379,3 @@ def _entries(r: Reader, d: dict, name: str, required: bool = True) -> list[tuple
             continue
         out.append((key, value))
     return out
-
-
-def raise_if(problems: list[PolicyProblem]) -> None:
-    if problems:
-        raise PolicyError(problems)

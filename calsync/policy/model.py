@@ -194,6 +194,3 @@ class Organization:
     @property
     def staff(self) -> list[Person]:
         return [p for p in self.people.values() if not p.external]
-
-    def person_by_email(self, email: str) -> Person | None:
-        return next((p for p in self.people.values() if p.email == email), None)
