@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -19,6 +22,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import niquests
+import radicale
+import vdirsyncer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,6 +36,7 @@ from tests.support.faultproxy import FaultProxy  # noqa: E402
 from tests.support.servers import ServerHandle, start_radicale  # noqa: E402
 
 PUBLISH_DIR = Path(__file__).with_name("publish_dir.py")
+WARM_DRIVER = Path(__file__).with_name("warm_driver.py")
 
 
 def shipped_files() -> dict[str, bytes]:
@@ -89,40 +97,112 @@ def timed(argv: list[str], proxy: FaultProxy) -> tuple[float, int]:
     return elapsed, sum(proxy.counts.values())
 
 
-def run_set(label: str, files: dict[str, bytes], server: ServerHandle, proxy: FaultProxy,
-            work: Path, repeat: int) -> list[tuple[str, str, float, int, float, int]]:
-    rows: dict[str, list[tuple[float, int, float, int]]] = {}
-    for rnd in range(repeat):
-        base = work / f"{label}-{rnd}"
-        vdir_c, vdir_v = base / "calsync-src", base / "vdir"
-        write_vdir(vdir_c, files)
-        write_vdir(vdir_v, files)
-        # calsync creates its own collection (its MKCALENDAR is counted); vdirsyncer syncs
-        # into one made beforehand.
-        coll_c = proxy.proxied(server.new_calendar_url("calsync"))
-        coll_v = proxy.proxied(server.mkcalendar(displayname="v"))
-        db = f"sqlite:///{base / 'store.sqlite3'}"
-        cal_argv = [sys.executable, str(PUBLISH_DIR), str(vdir_c), coll_c, db,
-                    server.username or "", server.password or ""]
-        cfg = vdirsyncer_config(base, vdir_v, coll_v, server)
-        vds = ["vdirsyncer", "-c", str(cfg)]
-        subprocess.run([*vds, "discover"], capture_output=True, check=True)
+class Warm:
+    """A ``warm_driver.py`` process: publishes timed inside one long-lived interpreter."""
 
-        steps = []
-        steps.append(("initial", timed(cal_argv, proxy), timed([*vds, "sync"], proxy)))
-        steps.append(("no-op", timed(cal_argv, proxy), timed([*vds, "sync"], proxy)))
-        first = sorted(files)[0]
-        for folder in (vdir_c, vdir_v):
-            path = folder / first
-            path.write_bytes(path.read_bytes().replace(b"SUMMARY:", b"SUMMARY:changed ", 1))
-        steps.append(("one change", timed(cal_argv, proxy), timed([*vds, "sync"], proxy)))
-        for name, (ct, cr), (vt, vr) in steps:
-            rows.setdefault(name, []).append((ct, cr, vt, vr))
-    out = []
-    for name, samples in rows.items():
-        med = [statistics.median(s[i] for s in samples) for i in range(4)]
-        out.append((label, name, med[0], int(med[1]), med[2], int(med[3])))
-    return out
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(WARM_DRIVER)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+
+    def timed(self, words: list[str], proxy: FaultProxy) -> tuple[float, int]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        proxy.reset_counts()
+        self.proc.stdin.write(" ".join(shlex.quote(w) for w in words) + "\n")
+        self.proc.stdin.flush()
+        while True:  # a tool may print on stdout too: the answer is the first number
+            line = self.proc.stdout.readline()
+            if not line:
+                raise SystemExit("warm driver died")
+            if line.strip() == "error":
+                raise SystemExit(f"warm {words[0]} failed (traceback above)")
+            try:
+                return float(line), sum(proxy.counts.values())
+            except ValueError:
+                continue
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def floor(files: dict[str, bytes], server: ServerHandle) -> tuple[float, float]:
+    """What any client must wait for: the same PUTs sent one by one by a bare HTTP client
+    (keep-alive, no parsing, no bookkeeping), and one sync-collection REPORT on the result."""
+    url = server.mkcalendar(displayname="floor")
+    session = niquests.Session()
+    session.auth = server.auth
+    t0 = time.perf_counter()
+    for name, body in files.items():
+        r = session.put(url + name, data=body, headers={
+            "If-None-Match": "*", "Content-Type": "text/calendar; charset=utf-8"})
+        r.raise_for_status()
+    puts = time.perf_counter() - t0
+    ask = ('<propfind xmlns="DAV:"><prop><sync-token/></prop></propfind>')
+    r = session.request("PROPFIND", url, data=ask, headers={"Depth": "0"})
+    token = re.search(r"<[^>]*sync-token>([^<]+)<", r.text)
+    assert token, r.text
+    report = ('<sync-collection xmlns="DAV:"><sync-token>' + token.group(1) +
+              '</sync-token><sync-level>1</sync-level><prop><getetag/></prop></sync-collection>')
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        session.request("REPORT", url, data=report, headers={"Depth": "0"}).raise_for_status()
+        best = min(best, time.perf_counter() - t0)
+    session.close()
+    return puts, best
+
+
+STEPS = ("initial", "no-op", "one change")
+Row = tuple[str, str, str, float, int, float, int]
+
+
+def run_set(label: str, files: dict[str, bytes], server: ServerHandle, proxy: FaultProxy,
+            work: Path, repeat: int) -> tuple[list[Row], tuple[float, float]]:
+    samples: dict[tuple[str, str], list[tuple[float, int, float, int]]] = {}
+    floors = []
+    for rnd in range(repeat):
+        for mode in ("cold", "warm"):
+            base = work / f"{label}-{rnd}-{mode}"
+            vdir_c, vdir_v = base / "calsync-src", base / "vdir"
+            write_vdir(vdir_c, files)
+            write_vdir(vdir_v, files)
+            # calsync creates its own collection (its MKCALENDAR is counted); vdirsyncer syncs
+            # into one made beforehand.
+            coll_c = proxy.proxied(server.new_calendar_url("calsync"))
+            coll_v = proxy.proxied(server.mkcalendar(displayname="v"))
+            db = f"sqlite:///{base / 'store.sqlite3'}"
+            cal_args = [str(vdir_c), coll_c, db, server.username or "", server.password or ""]
+            cfg = vdirsyncer_config(base, vdir_v, coll_v, server)
+            vds = ["vdirsyncer", "-c", str(cfg)]
+            subprocess.run([*vds, "discover"], capture_output=True, check=True)
+            drivers = [Warm(), Warm()] if mode == "warm" else []
+            if drivers:
+                cal = functools.partial(drivers[0].timed, ["calsync", *cal_args], proxy)
+                vds_sync = functools.partial(drivers[1].timed, ["vdirsyncer", str(cfg)], proxy)
+            else:
+                cal = functools.partial(timed, [sys.executable, str(PUBLISH_DIR), *cal_args],
+                                        proxy)
+                vds_sync = functools.partial(timed, [*vds, "sync"], proxy)
+            try:
+                for step in STEPS:
+                    if step == "one change":
+                        first = sorted(files)[0]
+                        for folder in (vdir_c, vdir_v):
+                            path = folder / first
+                            path.write_bytes(path.read_bytes().replace(
+                                b"SUMMARY:", b"SUMMARY:changed ", 1))
+                    samples.setdefault((mode, step), []).append((*cal(), *vds_sync()))
+            finally:
+                for d in drivers:
+                    d.close()
+        floors.append(floor(files, server))
+    rows: list[Row] = []
+    for (mode, step), got in samples.items():
+        med = [statistics.median(s[i] for s in got) for i in range(4)]
+        rows.append((label, mode, step, med[0], int(med[1]), med[2], int(med[3])))
+    fl = (statistics.median(f[0] for f in floors), statistics.median(f[1] for f in floors))
+    return rows, fl
 
 
 def main() -> None:
@@ -135,22 +215,34 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="calsync-bench-"))
     server = start_radicale()
     proxy = FaultProxy(server.url).start()
+    sets = [("shipped", shipped_files()),
+            (f"synthetic-{args.synthetic}", synthetic_files(args.synthetic))]
+    results = []
     try:
-        rows = run_set("shipped", shipped_files(), server, proxy, work, args.repeat)
-        rows += run_set(f"synthetic-{args.synthetic}", synthetic_files(args.synthetic), server,
-                        proxy, work, args.repeat)
+        for label, files in sets:
+            rows, fl = run_set(label, files, server, proxy, work, args.repeat)
+            results.append((label, len(files), rows, fl))
     finally:
         proxy.stop()
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"Radicale, one collection per tool, median of {args.repeat} runs, wall time incl. "
-          f"interpreter start-up")
-    head = (f"{'data set':<16} {'step':<11} {'calsync s':>9} {'req':>5} "
-            f"{'vdirsyncer s':>12} {'req':>5} {'time ratio':>10}")
+    print(f"Radicale {radicale.VERSION}, vdirsyncer {vdirsyncer.__version__}; one collection "
+          f"per tool and mode; median of {args.repeat} runs.")
+    print("cold: each publish is a new process (wall time incl. interpreter start-up); "
+          "warm: publishes timed inside one running process.")
+    head = (f"{'data set':<16} {'mode':<5} {'step':<11} {'calsync s':>9} {'req':>5} "
+            f"{'vdirsyncer s':>12} {'req':>5} {'ratio':>6}")
     print(head)
     print("-" * len(head))
-    for label, name, ct, cr, vt, vr in rows:
-        print(f"{label:<16} {name:<11} {ct:>9.2f} {cr:>5} {vt:>12.2f} {vr:>5} {ct / vt:>10.2f}")
+    for _label, _n, rows, _fl in results:
+        for lab, mode, step, ct, cr, vt, vr in rows:
+            print(f"{lab:<16} {mode:<5} {step:<11} {ct:>9.3f} {cr:>5} {vt:>12.3f} {vr:>5} "
+                  f"{ct / vt:>6.2f}")
+    print()
+    print("Server floor (bare HTTP client, same files, same Radicale, no proxy):")
+    for label, n, _rows, (puts, report) in results:
+        print(f"{label:<16} {n} sequential PUTs {puts:.3f} s; one no-change sync REPORT "
+              f"{report * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

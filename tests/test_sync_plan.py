@@ -211,7 +211,7 @@ def test_policy_change_updates_with_if_match_and_bumps_sequence_once() -> None:
     s = written(old, seq=3)
     a = run([new], [s], [on_server(s)])[new.uid]
     assert (a.kind, a.etag, a.sequence) == ("update", '"e1"', 4)
-    assert sequence_of(a.body or b"") == 4 and semantic_key(a.body or b"") == new.key
+    assert sequence_of(a.body or b"") == 4 and semantic_key(a.body or b"") == new.semantic
     after = stored_after(a, '"e2"')
     assert after is not None
     assert run([new], [after], [on_server(after)])[new.uid].kind == "unchanged"

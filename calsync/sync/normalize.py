@@ -8,6 +8,7 @@ that so calsync can tell "reformatted" from "edited" without false conflicts.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -117,24 +118,34 @@ def owned_org(ics: bytes | str) -> str | None:
     return None
 
 
+_LINES = re.IGNORECASE | re.MULTILINE
+_SEQ_LINE = re.compile(rb"^SEQUENCE(?:;[^:\r\n]*)?:[ \t]*(\d+)", _LINES)
+
+
 def sequence_of(ics: bytes | str) -> int:
-    """The highest SEQUENCE in the object (0 when absent or unreadable)."""
-    try:
-        comps = _items(parse(ics))
-    except MalformedServerData:
-        return 0
-    seqs = []
-    for comp in comps:
-        try:
-            seqs.append(int(comp.get("SEQUENCE", 0)))
-        except (TypeError, ValueError):
-            seqs.append(0)
-    return max(seqs, default=0)
+    """The highest SEQUENCE in the object (0 when absent).
+
+    A line scan, not a parse: it runs for every resource on every publish, and a full
+    icalendar parse of a year-long series costs ~0.1 s.
+    """
+    data = ics.encode("utf-8", "replace") if isinstance(ics, str) else ics
+    return max((int(m.group(1)) for m in _SEQ_LINE.finditer(data)), default=0)
+
+
+def policy_key(ics: bytes) -> str:
+    """Identity of one generated version: sha256 of its bytes.
+
+    The generator is deterministic, so equal policy input gives equal bytes. Cheap enough to
+    run on every resource of every publish, unlike ``semantic_key`` (a full parse, ~0.1 s for
+    a year-long series), which only server copies that changed need.
+    """
+    return hashlib.sha256(ics).hexdigest()
 
 
 def with_sequence(ics: bytes, n: int) -> bytes:
     """Set ``SEQUENCE:n`` on every VEVENT, editing lines so the rest stays byte-identical."""
-    parse(ics)  # refuse to stamp garbage
+    if b"BEGIN:VEVENT" not in ics.upper():  # refuse to stamp garbage
+        raise MalformedServerData("no VEVENT in it")
     crlf = b"\r\n" in ics
     eol = b"\r\n" if crlf else b"\n"
     lines = ics.replace(b"\r\n", b"\n").split(b"\n")

@@ -3,10 +3,11 @@
 Pure: no I/O, no clock. Publishing is two phases, like vdirsyncer: ``hrefs_to_fetch`` says
 which bodies the planner needs (changed or unknown items only), then ``plan`` decides.
 
-Vocabulary. ``Stored.key`` is the semantic key of the *policy* version calsync last published
-there; ``Stored.written_ics`` is the server content calsync accepts as its own (normally the
-bytes it wrote; the server copy after `resolve --keep server`; empty when the user's deletion
-was kept). A server copy counts as edited when its meaning differs from ``written_ics``.
+Vocabulary. ``Stored.key`` is the ``policy_key`` (a cheap byte digest) of the *policy*
+version calsync last published there; ``Stored.written_ics`` is the server content calsync
+accepts as its own (normally the bytes it wrote; the server copy after `resolve --keep
+server`; empty when the user's deletion was kept). A server copy counts as edited when its
+meaning differs from ``written_ics``.
 
 ``Stored.pending`` is a write-ahead mark set before a write and cleared when it is recorded:
 after a killed run it tells "landed" (adopt) from "never happened" (redo) from "edited".
@@ -18,10 +19,18 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from urllib.parse import quote
 
 from calsync.sync.errors import MalformedServerData, SafetyValveError
-from calsync.sync.normalize import owned_org, semantic_key, sequence_of, uid_of, with_sequence
+from calsync.sync.normalize import (
+    owned_org,
+    policy_key,
+    semantic_key,
+    sequence_of,
+    uid_of,
+    with_sequence,
+)
 
 WRITE_KINDS = frozenset({"create", "update", "delete"})
 # Deletes first so a create can reuse a freed href; no-write kinds last.
@@ -30,6 +39,9 @@ KIND_ORDER = ("delete", "update", "create", "adopt", "refresh", "forget", "confl
 
 @dataclass(frozen=True)
 class Desired:
+    """One generated resource. ``key`` is its ``policy_key``; ``semantic`` (parsed on first
+    use) is only needed when it must be compared with a server copy."""
+
     uid: str
     name: str
     ics: bytes
@@ -37,7 +49,11 @@ class Desired:
 
     @classmethod
     def of(cls, uid: str, name: str, ics: bytes) -> Desired:
-        return cls(uid, name, ics, semantic_key(ics))
+        return cls(uid, name, ics, policy_key(ics))
+
+    @cached_property
+    def semantic(self) -> str:
+        return semantic_key(self.ics)
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,10 @@ def hrefs_to_fetch(
     return out
 
 
+# ``_Seen.key`` of an item whose etag matches the store: not read, so taken as written.
+UNREAD = "unread:as-written"
+
+
 @dataclass(frozen=True)
 class _Seen:
     """A server item as the planner understands it; ``key`` None means unreadable."""
@@ -191,7 +211,7 @@ class _Planner:
             if item.ics is None:
                 if s is not None and s.pending is None and item.etag == s.etag:
                     # unchanged since we wrote it: no need to read it
-                    self._see(s.uid, _Seen(href, item.etag, None, s.key))
+                    self._see(s.uid, _Seen(href, item.etag, None, UNREAD))
                 elif s is not None:
                     raise ValueError(f"{href} changed: fetch its body (see hrefs_to_fetch)")
                 else:
@@ -263,7 +283,7 @@ class _Planner:
         churned = seen.etag != s.etag or seen.href != s.href or confirm
         if seen.etag != s.etag or seen.href != s.href:
             edited = seen.key != _written_key(s)
-            if edited and d is not None and seen.key == d.key:
+            if edited and d is not None and seen.key == d.semantic:
                 return self._adopt(d, seen, "server already has the policy version")
             if edited and not keep_policy:
                 kind = "edited" if d is not None and d.key == s.key else "edited-and-changed"
@@ -295,7 +315,7 @@ class _Planner:
             self.stats["orphan"] += 1
             self.warnings.append(f"{seen.href}: carries our mark but calsync has no record")
             return None
-        if seen.key == d.key:
+        if seen.key == d.semantic:
             return self._adopt(d, seen, "server already has it (earlier run)")
         if not keep_policy:  # no record of writing this version: someone may have edited it
             why = "on the server, but not a version calsync recorded writing"
@@ -344,7 +364,8 @@ def _settle_pending(s: Stored | None, seen: _Seen | None) -> tuple[Stored | None
         return replace(s, pending=None, etag=seen.etag, href=seen.href), True
     if seen is not None and seen.etag == s.prev_etag:  # never landed: server has the old copy
         old = seen.ics or s.written_ics
-        return replace(s, pending=None, etag=s.prev_etag, written_ics=old, key=seen.key), True
+        settled = replace(s, pending=None, etag=s.prev_etag, written_ics=old, key=policy_key(old))
+        return settled, True
     return replace(s, pending=None, etag=s.prev_etag), False
 
 

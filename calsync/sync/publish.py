@@ -22,9 +22,8 @@ from calsync.sync.listing import CollectionListing
 from calsync.sync.normalize import (
     InstanceChange,
     diff_instances,
-    semantic_key,
+    policy_key,
     sequence_of,
-    try_semantic_key,
 )
 from calsync.sync.plan import (
     Desired,
@@ -311,12 +310,12 @@ def resolve(store: object, conflict_id: int, keep: str, actor: str = "cli") -> R
         if not server:  # deleted in the app: forget it, the next publish creates it again
             state.forget(c.uid)
         else:  # treat the app's copy as ours, so the policy diff overwrites it (If-Match)
-            key = try_semantic_key(server) or ""
+            key = policy_key(server)
             state.save(Stored(c.uid, c.href, c.server_etag, key, server, seq))
     elif not policy:  # edited in the app and dropped from policy: it becomes the user's
         state.forget(c.uid)
     else:
-        pkey = semantic_key(policy)
+        pkey = policy_key(policy)
         state.save(Stored(c.uid, c.href if server else None, c.server_etag, pkey, server, seq))
     store.resolve_conflict(conflict_id, keep, actor)  # type: ignore[attr-defined]
     log.info("conflict %s on %s resolved: keep %s", conflict_id, c.uid, keep)
