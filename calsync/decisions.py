@@ -17,15 +17,16 @@ from calsync.occurrence import Occurrence
 class Decision:
     series_uid: str
     recurrence_id: dt.datetime         # the occurrence's nominal start
-    action: str                        # move | cancel
+    action: str                        # move | cancel | merge
     new_start: dt.datetime | None = None
     new_end: dt.datetime | None = None
     note: str = ""
     ref: str = ""                      # the store's id, for messages
+    other: tuple[str, dt.datetime] | None = None  # merge: the occurrence merged into this one
 
     def describe(self) -> str:
-        what = (f"move to {self.new_start:%Y-%m-%d %H:%M}" if self.action == "move"
-                and self.new_start else self.action)
+        what = (f"{self.action} to {self.new_start:%Y-%m-%d %H:%M}"
+                if self.action in ("move", "merge") and self.new_start else self.action)
         return f"{self.series_uid} {self.recurrence_id:%Y-%m-%d %H:%M}: {what}"
 
 
@@ -50,6 +51,8 @@ def _apply_one(occ: Occurrence, d: Decision) -> Occurrence:
         return replace(occ, status="CANCELLED", notes=(*occ.notes, f"本次会议已取消。{note}"))
     start = d.new_start or occ.start
     end = d.new_end or start + (occ.end - occ.start)
+    if d.action == "merge":  # summary, people and agenda follow in generate (both are needed)
+        return replace(occ, start=start, end=end)
     moved = f"本次会议由{occ.nominal_start:%Y-%m-%d %H:%M}调整至{start:%Y-%m-%d %H:%M}。{note}"
     # A decision replaces any holiday move note: it says where the meeting really is.
     notes = (*tuple(n for n in occ.notes if not n.startswith("因节假日")), moved)

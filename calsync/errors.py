@@ -71,3 +71,10 @@ class StoreError(CalsyncError):
     """The database could not be opened, migrated or written (bad URL, server down, stale data)."""
 
     exit_code = 1
+
+
+class ConcurrentChange(StoreError):
+    """Someone else saved the same record while it was being edited (optimistic locking).
+
+    The message names what changed and asks the user to reload the page; exit code 1.
+    """

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from calsync import decisions as decisions_mod
+from calsync.adjust import apply_leave_notes, apply_merges
 from calsync.decisions import Decision
 from calsync.describe import (
     PROVISIONAL_NOTE,
@@ -14,6 +15,8 @@ from calsync.describe import (
     holiday_move_note,
     meeting_description,
 )
+from calsync.leave import Leave
+from calsync.meeting_requests import StoredRequest, request_series
 from calsync.occurrence import Occurrence, Recurrence, Series, at
 from calsync.people import attendees, organizer
 from calsync.policy import PolicySet
@@ -43,8 +46,15 @@ class Generation:
 
 def generate(policies: PolicySet, start: dt.date, end: dt.date,
              orgs: Iterable[str] | None = None,
-             decisions: Iterable[Decision] = ()) -> Generation:
-    """Everything due in [start, end] (dates inclusive) for the chosen organizations."""
+             decisions: Iterable[Decision] = (),
+             requests: Iterable[StoredRequest] = (),
+             leave: Iterable[Leave] = ()) -> Generation:
+    """Everything due in [start, end] (dates inclusive) for the chosen organizations.
+
+    ``requests``: approved meeting requests (single events); ``leave``: approved leave notes,
+    shown on the attendees after the decisions (merges included) are applied.
+    """
+    reqs = list(requests)
     chosen = list(orgs) if orgs is not None else sorted(policies.organizations)
     by_key = {(d.series_uid, d.recurrence_id): d for d in decisions}
     used: set[tuple[str, dt.datetime]] = set()
@@ -57,8 +67,11 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
             f"no holiday data for {', '.join(map(str, missing))}: weekends-only calendar, "
             f"affected occurrences are marked provisional (add policies/holidays/YYYY.toml)")
     for org_id in chosen:
-        builder = _OrgBuilder(policies.organizations[org_id], cal, start, end, by_key, used)
-        series.extend(builder.build())
+        org = policies.organizations[org_id]
+        builder = _OrgBuilder(org, cal, start, end, by_key, used,
+                              [r for r in reqs if r.organization == org_id])
+        built = apply_merges(builder.build(), by_key, org)
+        series.extend(apply_leave_notes(built, leave, org))
         warnings.extend(builder.warnings)
     stale = tuple(d for key, d in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
                   if key not in used and _in_scope(d, chosen, start, end))
@@ -76,9 +89,11 @@ def _in_scope(d: Decision, orgs: list[str], start: dt.date, end: dt.date) -> boo
 class _OrgBuilder:
     def __init__(self, org: Organization, cal: WorkCalendar, start: dt.date, end: dt.date,
                  decisions: dict[tuple[str, dt.datetime], Decision],
-                 used: set[tuple[str, dt.datetime]]) -> None:
+                 used: set[tuple[str, dt.datetime]],
+                 requests: list[StoredRequest] | None = None) -> None:
         self.org, self.cal, self.start, self.end = org, cal, start, end
         self.decisions, self.used = decisions, used
+        self.requests = requests or []
         self.warnings: list[str] = []
         self.by_type: dict[str, list[Series]] = {}
 
@@ -97,6 +112,10 @@ class _OrgBuilder:
                             out.extend(self._schedule_series(mt, sched, section))
         for dl in self.org.deadlines.values():
             out.extend(self._deadline_series(dl))
+        for req in self.requests:
+            made = request_series(self.org, req)
+            out.append(self._finish(made.id, made.uid, None, list(made.nominal),
+                                    list(made.occurrences)))
         return [s for s in out if s.occurrences]
 
     def _sections(self, mt: MeetingType) -> list[Section | None]:

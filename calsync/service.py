@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from calsync.decisions import Decision
 from calsync.errors import UsageError
 from calsync.generate import Generation, generate
-from calsync.occurrence import TZ
+from calsync.inputs import approved_leave, approved_requests, newest_input, stored_decisions
+from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet
 from calsync.render import render_series
 from calsync.resources import Resource
@@ -30,23 +31,6 @@ def default_horizon(today: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(today.year, 1, 1), dt.date(today.year + 1, 12, 31)
 
 
-def _when(text: str | None) -> dt.datetime | None:
-    # Stored with an offset; the core renders Asia/Shanghai (TZID), never a bare "UTC+08:00".
-    return dt.datetime.fromisoformat(text).astimezone(TZ) if text else None
-
-
-def stored_decisions(store: Store, orgs: Iterable[str]) -> list[Decision]:
-    out = []
-    for org in orgs:
-        for d in store.active_decisions(org):
-            out.append(Decision(
-                series_uid=d.series_uid,
-                recurrence_id=_when(d.recurrence_id),
-                action=d.action, new_start=_when(d.new_start), new_end=_when(d.new_end),
-                note=d.note, ref=str(d.id)))
-    return out
-
-
 @dataclass(frozen=True)
 class Built:
     generation: Generation
@@ -55,21 +39,50 @@ class Built:
 
 def build(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
           orgs: list[str]) -> Built:
-    """Generate with the stored decisions applied, and render one resource per series."""
-    decisions = stored_decisions(store, orgs) if store is not None else []
-    gen = generate(policies, start, end, orgs, decisions)
+    """Generate with the stored inputs applied (decisions, approved leave and meeting
+    requests), and render one resource per series."""
+    if store is None:
+        gen = generate(policies, start, end, orgs)
+    else:
+        gen = generate(policies, start, end, orgs, stored_decisions(store, orgs),
+                       approved_requests(store, orgs), approved_leave(store, orgs))
     stamps = {org: _dtstamp(policies, store, org) for org in orgs}
     resources = tuple(render_series(s, stamps[s.organization]) for s in gen.series)
     return Built(gen, resources)
 
 
+def policy_clashes(policies: PolicySet, occs: Iterable[Occurrence],
+                   busy: Iterable[Any] = ()) -> list[Any]:
+    """find_clashes with the policies' merge shares; the same-audience rule (篇二 二.3) looks
+    at meetings held on demand (requests), not at the policies' fixed arrangement."""
+    from calsync.clashes import find_clashes
+
+    orgs = policies.organizations
+    shares = {o: org.requests.merge_share for o, org in orgs.items()}
+
+    def on_demand(occ: Occurrence) -> bool:
+        types = orgs[occ.organization].meeting_types
+        return any(t in types and types[t].on_demand for t in occ.meeting_types)
+
+    return find_clashes(occs, busy, calendar=policies.calendar, merge_share=shares,
+                        mergeable=on_demand)
+
+
+def clash_view(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
+               orgs: list[str], busy: Iterable[Any] = ()) -> tuple[list[Any], list[Occurrence]]:
+    """Clashes still to decide (a "keep" hides one while its inputs are unchanged), and the
+    occurrences they were found in (decisions, leave and requests applied)."""
+    occs = build(policies, store, start, end, orgs).generation.occurrences()
+    found = policy_clashes(policies, occs, busy)
+    acks = store.clash_acks() if store is not None else {}
+    return [c for c in found if acks.get(c.id) != c.fingerprint], occs
+
+
 def _dtstamp(policies: PolicySet, store: Store | None, org: str) -> dt.datetime:
     # The newest input: the policy's revision or the latest decision (never the clock).
     stamp = policies.organizations[org].revised
-    if store is not None:
-        for d in store.active_decisions(org):
-            stamp = max(stamp, d.created_at)
-    return stamp
+    newest = newest_input(store, org) if store is not None else None
+    return max(stamp, newest) if newest is not None else stamp
 
 
 def collections(policies: PolicySet, resources: Iterable[Resource], orgs: list[str],

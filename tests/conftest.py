@@ -7,6 +7,7 @@ import pytest
 pytest_plugins = [
     "tests.support.server_fixtures",
     "tests.support.db_fixtures",
+    "tests.support.web_fixtures",
 ]
 
 

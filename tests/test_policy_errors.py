@@ -384,6 +384,9 @@ CASES = [
         setting(GLB_ORG, "organizer", "nosuch", "no section"), id="unknown-organizer-section"
     ),
     pytest.param(
+        setting(JYJ_ORG, "director", "nosuch", "no person 'nosuch'"), id="unknown-director"
+    ),
+    pytest.param(
         setting(
             JYJ_MEET,
             "meeting_types.juzhangbangong.attendees[2].select",

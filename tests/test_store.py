@@ -24,7 +24,18 @@ from calsync.store import Store, open_store, resolve_url
 from calsync.store.db import head_revision
 from calsync.store.models import Base, DecisionRow, SyncConflictRow, SyncResourceRow
 
-TABLES = {"sync_resource", "sync_conflict", "decision", "audit", "sync_run", "sync_collection"}
+TABLES = {
+    "sync_resource",
+    "sync_conflict",
+    "decision",
+    "audit",
+    "sync_run",
+    "sync_collection",
+    "app_user",
+    "leave_note",
+    "meeting_request",
+    "clash_ack",
+}
 COLL = "https://dav.example.org/cal/guanliban/"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))
@@ -407,7 +418,7 @@ def test_decisions_supersede_and_are_audited(store: Store) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"action": "merge"}, "unknown decision action"),
+        ({"action": "split"}, "unknown decision action"),
         ({"source": "email"}, "unknown decision source"),
         ({"action": "move"}, "needs a new start"),
         ({"new_start": "2026-03-03T09:30+08:00"}, "takes no new start"),

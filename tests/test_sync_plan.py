@@ -20,12 +20,14 @@ from calsync.sync.normalize import (
     with_sequence,
 )
 from calsync.sync.plan import (
+    UNLOADED,
     Action,
     Desired,
     ServerItem,
     Stored,
     href_for,
     hrefs_to_fetch,
+    needs_body,
     plan,
     target_hrefs,
 )
@@ -478,3 +480,35 @@ def test_property_foreign_and_edited_items_are_never_written(sc) -> None:  # typ
         assert a.href is None or "foreign" not in a.href
         if a.uid in edited and a.kind != "create":
             assert a.uid in keep, a
+
+
+def test_only_rows_the_plan_may_touch_need_their_stored_body() -> None:
+    d1, d2, d3 = want(1), want(2), want(3)
+    s1, s2, s3 = written(d1), written(d2), written(d3)
+    listing = _by_href([on_server(s1), on_server(s2, '"e9"')])
+    desired = _by_uid([d1, d2, want(3, "改了")])
+    assert not needs_body(s1, listing, desired)                 # unchanged: stays UNLOADED
+    assert needs_body(s2, listing, desired)                     # etag changed on the server
+    assert needs_body(s3, listing, desired)                     # gone from the server
+    assert needs_body(s1, listing, _by_uid([want(1, "改了")]))  # policy changed: an update
+    assert needs_body(s1, listing, {})                          # removed: a delete
+    assert needs_body(s1, listing, desired, {d1.uid})           # open conflict
+    assert needs_body(replace(s1, pending="update"), listing, desired)
+    # a head-only unchanged row plans "unchanged" without its body
+    head = replace(s1, written_ics=UNLOADED)
+    (a,) = run([d1], [head], [on_server(s1)]).values()
+    assert a.kind == "unchanged"
+
+
+def test_a_head_only_row_is_never_saved(store) -> None:  # type: ignore[no-untyped-def]
+    from calsync.sync.apply import SyncState
+
+    state = SyncState(store, "http://x/cal/", ORG)
+    s = written(want(1))
+    state.save(s)
+    heads = state.load(frozenset({ORG}), bodies=False)
+    assert heads[s.uid].written_ics == UNLOADED
+    with pytest.raises(AssertionError, match="not loaded"):
+        state.save(heads[s.uid])
+    state.with_bodies(heads, [s.uid])
+    assert heads[s.uid].written_ics == s.written_ics

@@ -1,0 +1,100 @@
+"""The secretaries' web page: a Flask app factory with one blueprint per page.
+
+Views are thin: they parse a form, call the core (calsync.service, the store, calsync.leave,
+calsync.meeting_requests, calsync.slots) and render a server-side Jinja template.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from .core import Core, current_user_loader, login_manager
+
+csrf = CSRFProtect()
+
+DEFAULTS: dict[str, object] = {
+    "CALSYNC_DATABASE_URL": None,
+    "CALSYNC_INSTANCE": None,
+    "CALSYNC_POLICIES": None,
+    "CALSYNC_CALDAV": None,
+    "CALSYNC_NOW": None,
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": None,   # a page left open over lunch still submits
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; one Store is opened here and closed at exit (or ``app.calsync.close``)."""
+    config = dict(config or {})
+    instance = Path(config.get("CALSYNC_INSTANCE") or os.environ.get("CALSYNC_INSTANCE")
+                    or "instance").resolve()
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    app.config.update(DEFAULTS)
+    app.config.update(config)
+    app.config["CALSYNC_INSTANCE"] = str(instance)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+    core = Core.open(app.config)
+    app.extensions["calsync"] = core
+    atexit.register(core.close)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(current_user_loader)
+
+    from . import approvals, auth, clashes, leave, meetings, publish, requests_bp, stats
+    from .filters import register_filters
+
+    for bp in (auth.bp, clashes.bp, meetings.bp, leave.bp, requests_bp.bp, approvals.bp,
+               publish.bp, stats.bp):
+        app.register_blueprint(bp)
+    register_filters(app)
+    _error_pages(app)
+    return app
+
+
+def _secret_key(instance: Path) -> str:
+    """A random key kept in the instance folder, so a restart keeps everyone logged in."""
+    path = instance / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def _error_pages(app: Flask) -> None:
+    def page(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc: CSRFError):
+        return page(400, "请求无效",
+                    "表单已过期或缺少安全校验（CSRF），请返回上一页刷新后重新提交。")
+
+    @app.errorhandler(400)
+    def bad_request(_exc):
+        return page(400, "请求无效", "提交的内容无法识别，请返回上一页重新填写。")
+
+    @app.errorhandler(403)
+    def forbidden(_exc):
+        return page(403, "无权操作",
+                    "您没有权限查看或执行此操作。如有疑问，请联系秘书科（办公室）。")
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return page(404, "未找到", "没有找到该页面或会议，可能已被调整或取消。")

@@ -73,7 +73,7 @@ def _load_org(folder: Path, problems: list[PolicyProblem]) -> Organization | Non
     d = org_r.data
     org_r.unknown_keys(d, "", ("id", "name", "short_name", "regulation", "calendar_name",
                                "revised", "organizer", "alarm_minutes", "discipline",
-                               "requests", "semesters", "uid_domain"))
+                               "requests", "semesters", "uid_domain", "director"))
     org_id = org_r.ident(d, "", "id")
     if org_id is not None and org_id != folder.name:
         org_r.problem("id", f"{org_id!r} differs from the folder name {folder.name!r}",
@@ -101,6 +101,7 @@ def _load_org(folder: Path, problems: list[PolicyProblem]) -> Organization | Non
         requests=requests,
         semesters=_load_semesters(org_r, d.get("semesters", [])),
         uid_domain=org_r.text(d, "", "uid_domain", default="") or "",
+        director=org_r.ident(d, "", "director", default=None),
         meeting_types=meeting_types,
         deadlines=deadlines,
         **directory,

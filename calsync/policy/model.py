@@ -190,6 +190,7 @@ class Organization:
     requests: RequestRules = RequestRules()
     semesters: tuple[Semester, ...] = ()
     uid_domain: str = ""
+    director: str | None = None        # 局长/主任: approves unit heads' leave, important requests
 
     @property
     def staff(self) -> list[Person]:

@@ -25,6 +25,7 @@ def check_references(org: Organization, readers: dict[str, Reader],
     if org.organizer not in sections:
         orgr.problem("organizer", f"no section {org.organizer!r} in directory.toml",
                      f"use one of: {_some(sections)}")
+    person(orgr, "director", org.director)
     emails: dict[str, str] = {}
     for pid, p in people.items():
         if p.section is not None and p.section not in sections:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from calsync.errors import StoreError
+from calsync.errors import ConcurrentChange, StoreError
 from calsync.store.base import StoreBase, to_record, utc
 from calsync.store.models import DecisionRow
-from calsync.store.records import DECISION_ACTIONS, DECISION_SOURCES, Decision
+from calsync.store.records import DECISION_ACTIONS, DECISION_SOURCES, TIMED_ACTIONS, Decision
 
 
 def normalize_instant(value: str, what: str) -> str:
@@ -36,7 +38,7 @@ def normalize_instant(value: str, what: str) -> str:
 
 def _stale(
     series_uid: str, recurrence_id: str, current: DecisionRow | None, expected: int
-) -> StoreError:
+) -> ConcurrentChange:
     if current is None:
         now = "it has no active decision any more"
     else:
@@ -44,14 +46,56 @@ def _stale(
             f"{current.created_by} saved version {current.version} "
             f"at {current.created_at:%Y-%m-%d %H:%M} UTC"
         )
-    return StoreError(
+    return ConcurrentChange(
         f"the decision on {series_uid} at {recurrence_id} changed while you edited it "
-        f"(you had version {expected}; {now}): reload and try again"
+        f"(you had version {expected}; {now}): reload the page and try again"
     )
 
 
 def _target(series_uid: str, recurrence_id: str) -> str:
     return f"decision:{series_uid}@{recurrence_id}"
+
+
+def _checked(
+    series_uid: str,
+    recurrence_id: str,
+    action: str,
+    source: str,
+    new_start: str | None,
+    new_end: str | None,
+    payload: object,
+) -> tuple[str, str | None, str | None]:
+    """Validate one decision; returns the normalized recurrence id, new start and new end."""
+    if action not in DECISION_ACTIONS:
+        raise StoreError(
+            f"unknown decision action {action!r} (use one of {sorted(DECISION_ACTIONS)})"
+        )
+    if source not in DECISION_SOURCES:
+        raise StoreError(
+            f"unknown decision source {source!r} (use one of {sorted(DECISION_SOURCES)})"
+        )
+    recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+    if action in TIMED_ACTIONS:
+        if new_start is None:
+            raise StoreError(f"a {action} of {series_uid} at {recurrence_id} needs a new start")
+        new_start = normalize_instant(new_start, "new start")
+        new_end = normalize_instant(new_end, "new end") if new_end is not None else None
+        if new_end is not None and _instant(new_end) <= _instant(new_start):
+            raise StoreError(f"the new end {new_end} is not after the new start {new_start}")
+    elif new_start is not None or new_end is not None:
+        raise StoreError(f"a {action!r} decision takes no new start or end")
+    if payload is not None:
+        if not isinstance(payload, dict):
+            raise StoreError(f"a decision payload must be a JSON object, not {payload!r}")
+        try:
+            json.dumps(payload)
+        except (TypeError, ValueError):
+            raise StoreError(f"a decision payload must be plain JSON: {payload!r}") from None
+    return recurrence_id, new_start, new_end
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 class DecisionsMixin(StoreBase):
@@ -68,68 +112,141 @@ class DecisionsMixin(StoreBase):
         new_end: str | None = None,
         note: str = "",
         expected_version: int | None = None,
+        payload: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> Decision:
         """Record a decision, superseding the active one for the same occurrence.
 
         ``expected_version`` is the version of the active decision the caller saw (0 if none);
-        when given and no longer current, :class:`StoreError` is raised and nothing changes.
+        when given and no longer current, :class:`ConcurrentChange` is raised and nothing
+        changes. ``payload`` is a JSON object stored with the decision.
         """
-        if action not in DECISION_ACTIONS:
-            raise StoreError(
-                f"unknown decision action {action!r} (use one of {sorted(DECISION_ACTIONS)})"
-            )
-        if source not in DECISION_SOURCES:
-            raise StoreError(
-                f"unknown decision source {source!r} (use one of {sorted(DECISION_SOURCES)})"
-            )
-        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
-        if action == "move":
-            if new_start is None:
-                raise StoreError(f"moving {series_uid} at {recurrence_id} needs a new start")
-            new_start = normalize_instant(new_start, "new start")
-            new_end = normalize_instant(new_end, "new end") if new_end is not None else None
-        elif new_start is not None or new_end is not None:
-            raise StoreError(f"a {action!r} decision takes no new start or end")
+        recurrence_id, new_start, new_end = _checked(
+            series_uid, recurrence_id, action, source, new_start, new_end, payload
+        )
         now = utc(at)
         with self._writing() as session:
-            current = self._lock_active(session, series_uid, recurrence_id)
-            current_version = current.version if current else 0
-            if expected_version is not None and expected_version != current_version:
-                raise _stale(series_uid, recurrence_id, current, expected_version)
-            before = to_record(current, Decision) if current else None
-            if current is not None:
-                self._supersede(session, current, now, expected_version)
-            row = DecisionRow(
-                organization=organization,
-                series_uid=series_uid,
-                recurrence_id=recurrence_id,
-                action=action,
+            decision = self._record_decision(
+                session,
+                organization,
+                series_uid,
+                recurrence_id,
+                action,
+                actor=actor,
+                source=source,
                 new_start=new_start,
                 new_end=new_end,
                 note=note,
-                source=source,
-                created_at=now,
-                created_by=actor,
-                version=current_version + 1,
-                superseded_at=None,
+                payload=payload,
+                expected_version=expected_version,
+                now=now,
             )
-            session.add(row)
-            try:
-                session.flush()
-            except IntegrityError:
-                # Someone else inserted the first decision for this occurrence meanwhile.
-                raise _stale(series_uid, recurrence_id, None, current_version) from None
-            after = to_record(row, Decision)
-            self._add_audit(
-                session,
-                at=now,
-                actor=actor,
-                action=f"decision.{action}",
-                target=_target(series_uid, recurrence_id),
-                before=before,
-                after=after,
+        return decision
+
+    def add_merge(
+        self,
+        organization: str,
+        *,
+        keep: tuple[str, str],
+        other: tuple[str, str],
+        new_start: str,
+        new_end: str | None,
+        actor: str,
+        source: str = "web",
+        expected_versions: tuple[int, int] | None = None,
+        note: str = "",
+        at: datetime | None = None,
+    ) -> tuple[Decision, Decision]:
+        """Merge two occurrences, given as ``(series_uid, recurrence_id)``, in one transaction.
+
+        ``keep`` gets a "merge" decision (at ``new_start``-``new_end``) with payload
+        ``{"other": [uid, rid]}``; ``other`` a "cancel" with ``{"merged_into": [uid, rid]}``.
+        ``expected_versions`` are the versions the caller saw for keep and other (0 if none).
+        If either write fails, neither is recorded.
+        """
+        keep_rid = normalize_instant(keep[1], "recurrence id")
+        other_rid = normalize_instant(other[1], "recurrence id")
+        if (keep[0], keep_rid) == (other[0], other_rid):
+            raise StoreError(f"cannot merge {keep[0]} at {keep_rid} with itself")
+        keep_payload = {"other": [other[0], other_rid]}
+        other_payload = {"merged_into": [keep[0], keep_rid]}
+        _, new_start_n, new_end_n = _checked(
+            keep[0], keep_rid, "merge", source, new_start, new_end, keep_payload
+        )
+        versions = expected_versions or (None, None)
+        now = utc(at)
+        with self._writing() as session:
+            # Lock both in a fixed order, so two merges of one pair cannot deadlock.
+            for uid, rid in sorted([(keep[0], keep_rid), (other[0], other_rid)]):
+                self._lock_active(session, uid, rid)
+            kept = self._record_decision(
+                session, organization, keep[0], keep_rid, "merge", actor=actor, source=source,
+                new_start=new_start_n, new_end=new_end_n, note=note, payload=keep_payload,
+                expected_version=versions[0], now=now,
             )
+            cancelled = self._record_decision(
+                session, organization, other[0], other_rid, "cancel", actor=actor,
+                source=source, new_start=None, new_end=None, note=note, payload=other_payload,
+                expected_version=versions[1], now=now,
+            )
+        return kept, cancelled
+
+    def _record_decision(
+        self,
+        session: Session,
+        organization: str,
+        series_uid: str,
+        recurrence_id: str,
+        action: str,
+        *,
+        actor: str,
+        source: str,
+        new_start: str | None,
+        new_end: str | None,
+        note: str,
+        payload: dict[str, Any] | None,
+        expected_version: int | None,
+        now: datetime,
+    ) -> Decision:
+        """Supersede and insert within the caller's transaction (arguments already checked)."""
+        current = self._lock_active(session, series_uid, recurrence_id)
+        current_version = current.version if current else 0
+        if expected_version is not None and expected_version != current_version:
+            raise _stale(series_uid, recurrence_id, current, expected_version)
+        before = to_record(current, Decision) if current else None
+        if current is not None:
+            self._supersede(session, current, now, expected_version)
+        row = DecisionRow(
+            organization=organization,
+            series_uid=series_uid,
+            recurrence_id=recurrence_id,
+            action=action,
+            new_start=new_start,
+            new_end=new_end,
+            note=note,
+            source=source,
+            created_at=now,
+            created_by=actor,
+            version=current_version + 1,
+            superseded_at=None,
+            payload=payload,
+        )
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Someone else inserted the first decision for this occurrence meanwhile.
+            raise _stale(series_uid, recurrence_id, None, current_version) from None
+        after = to_record(row, Decision)
+        self._add_audit(
+            session,
+            at=now,
+            actor=actor,
+            action=f"decision.{action}",
+            target=_target(series_uid, recurrence_id),
+            before=before,
+            after=after,
+        )
         return after
 
     def withdraw_decision(

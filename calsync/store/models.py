@@ -6,9 +6,21 @@ tables and columns go into a new migration *and* here.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -47,6 +59,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON stored as plain text (portable across SQLite and PostgreSQL); None stays NULL."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
 
 
 class Base(DeclarativeBase):
@@ -131,6 +158,8 @@ class DecisionRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # JSON: {"other": [uid, rid]} on a merge, {"merged_into": [uid, rid]} on its cancel
+    payload: Mapped[Any] = mapped_column(JSONText, nullable=True)
 
 
 class AuditRow(Base):
@@ -168,3 +197,95 @@ class SyncCollectionRow(Base):
     # JSON object href -> etag (or null) for EVERY member, foreign ones included
     listing: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AppUserRow(Base):
+    """A web user; the password is only ever stored as a hash."""
+
+    __tablename__ = "app_user"
+
+    username: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LeaveNoteRow(Base):
+    """A request to be excused from one occurrence, approved by the chair (and the director)."""
+
+    __tablename__ = "leave_note"
+    __table_args__ = (
+        # One open note per person and occurrence; rejected and withdrawn ones are history.
+        Index(
+            "uq_leave_note_open",
+            "series_uid",
+            "recurrence_id",
+            "person_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'approved')"),
+            sqlite_where=text("status IN ('pending', 'approved')"),
+        ),
+        Index("ix_leave_note_organization", "organization"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    series_uid: Mapped[str] = mapped_column(Text)
+    recurrence_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    substitute_id: Mapped[str | None] = mapped_column(String(200))
+    late: Mapped[bool] = mapped_column(Boolean)
+    needs_director: Mapped[bool] = mapped_column(Boolean)
+    chair_id: Mapped[str | None] = mapped_column(String(200))
+    director_id: Mapped[str | None] = mapped_column(String(200))
+    chair_status: Mapped[str] = mapped_column(String(20))
+    chair_by: Mapped[str | None] = mapped_column(String(200))
+    chair_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    director_status: Mapped[str | None] = mapped_column(String(20))
+    director_by: Mapped[str | None] = mapped_column(String(200))
+    director_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class MeetingRequestRow(Base):
+    """A section's request for a one-off meeting, approved by a leader."""
+
+    __tablename__ = "meeting_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200), index=True)
+    section_id: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    audience: Mapped[Any] = mapped_column(JSONText)  # JSON list of person ids
+    start: Mapped[str] = mapped_column(String(64))
+    end: Mapped[str] = mapped_column(String(64))
+    room: Mapped[str | None] = mapped_column(String(200))
+    important: Mapped[bool] = mapped_column(Boolean)
+    approver_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class ClashAckRow(Base):
+    """A clash someone chose to keep; it stays hidden while its fingerprint is unchanged."""
+
+    __tablename__ = "clash_ack"
+
+    clash_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    acked_by: Mapped[str] = mapped_column(String(200))
+    acked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text)

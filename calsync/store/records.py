@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 ConflictKind = Literal["edited", "deleted", "edited-and-changed"]
 Resolution = Literal["server", "policy"]
-DecisionAction = Literal["move", "cancel"]
+DecisionAction = Literal["move", "cancel", "merge"]
 DecisionSource = Literal["web", "calendar-app", "cli"]
 RunStatus = Literal["running", "ok", "failed", "dry-run"]
 
 CONFLICT_KINDS: frozenset[str] = frozenset({"edited", "deleted", "edited-and-changed"})
 RESOLUTIONS: frozenset[str] = frozenset({"server", "policy"})
-DECISION_ACTIONS: frozenset[str] = frozenset({"move", "cancel"})
+DECISION_ACTIONS: frozenset[str] = frozenset({"move", "cancel", "merge"})
+# actions that carry new_start/new_end
+TIMED_ACTIONS: frozenset[str] = frozenset({"move", "merge"})
 DECISION_SOURCES: frozenset[str] = frozenset({"web", "calendar-app", "cli"})
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"ok", "failed", "dry-run"})
+USER_ROLES: frozenset[str] = frozenset({"secretary", "leader", "staff"})
+LEAVE_CATEGORIES: frozenset[str] = frozenset({"公出", "病假", "事假", "其他"})
+LEAVE_STATUSES: frozenset[str] = frozenset({"pending", "approved", "rejected", "withdrawn"})
+LEAVE_STEPS: frozenset[str] = frozenset({"chair", "director"})
+REQUEST_STATUSES: frozenset[str] = frozenset({"pending", "approved", "rejected", "withdrawn"})
+
+
+# ``ResourceState.written_ics`` of a row read without its body (``get_resource_heads``). A NUL
+# never occurs in a stored body (PostgreSQL text refuses it; the sync layer replaces it).
+HEAD_ONLY = "\x00head-only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,8 @@ class Decision:
     created_by: str
     version: int
     superseded_at: datetime | None
+    # decoded JSON: {"other": [uid, rid]} on a merge, {"merged_into": [uid, rid]} on its cancel
+    payload: dict[str, Any] | None = None
 
     @property
     def is_active(self) -> bool:
@@ -111,3 +125,76 @@ class CollectionState:
     sync_token: str | None
     listing: dict[str, str | None]
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A web user. ``role`` is "secretary", "leader" or "staff"; the hash is never shown."""
+
+    username: str
+    organization: str
+    display_name: str
+    role: str
+    password_hash: str | None = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveNote:
+    """A request to miss one occurrence (``recurrence_id`` as in decisions).
+
+    ``chair_status``/``director_status`` are "pending", "approved" or "rejected"
+    (``director_status`` is None when the director need not approve); ``status`` is
+    "pending", "approved", "rejected" or "withdrawn". ``version`` starts at 1.
+    """
+
+    id: int
+    organization: str
+    series_uid: str
+    recurrence_id: str
+    person_id: str
+    category: str
+    reason: str
+    substitute_id: str | None
+    late: bool
+    needs_director: bool
+    chair_id: str | None
+    director_id: str | None
+    chair_status: str
+    chair_by: str | None
+    chair_at: datetime | None
+    director_status: str | None
+    director_by: str | None
+    director_at: datetime | None
+    status: str
+    created_by: str
+    created_at: datetime
+    version: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("pending", "approved")
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRequest:
+    """A requested one-off meeting; ``start``/``end`` are ISO 8601 text with offset."""
+
+    id: int
+    organization: str
+    section_id: str
+    category: str
+    title: str
+    audience: tuple[str, ...]
+    start: str
+    end: str
+    room: str | None
+    important: bool
+    approver_id: str | None
+    status: str
+    requested_by: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str
+    version: int

@@ -1,31 +1,40 @@
-"""The Store: sync state, conflicts, runs and the audit log (decisions live in decisions.py)."""
+"""The Store: sync state, conflicts, runs and the audit log.
+
+Decisions, users, leave notes, meeting requests and clash acknowledgements live in mixins of
+their own (decisions.py, users.py, leave.py, meeting_requests.py, acks.py).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from calsync.errors import StoreError
 from calsync.store import db
+from calsync.store.acks import AcksMixin
 from calsync.store.base import to_record, utc
 from calsync.store.collection_state import CollectionStateMixin
 from calsync.store.decisions import DecisionsMixin
+from calsync.store.leave import LeaveMixin
+from calsync.store.meeting_requests import MeetingRequestsMixin
 from calsync.store.models import AuditRow, SyncConflictRow, SyncResourceRow, SyncRunRow
 from calsync.store.records import (
     CONFLICT_KINDS,
     FINAL_RUN_STATUSES,
+    HEAD_ONLY,
     RESOLUTIONS,
     AuditEntry,
     Conflict,
     ResourceState,
     SyncRun,
 )
+from calsync.store.users import UsersMixin
 
 
 def open_store(url: str | None = None, instance_dir: Path | None = None) -> Store:
@@ -62,7 +71,9 @@ def _run_record(row: SyncRunRow) -> SyncRun:
     )
 
 
-class Store(CollectionStateMixin, DecisionsMixin):
+class Store(
+    CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin
+):
     """calsync's database. Every method runs its own short transaction."""
 
     def __enter__(self) -> Store:
@@ -70,11 +81,30 @@ class Store(CollectionStateMixin, DecisionsMixin):
 
     # -- resources ---------------------------------------------------------------------------
 
-    def get_resources(self, collection_url: str) -> dict[str, ResourceState]:
-        """Everything calsync owns in one collection, by UID."""
+    def get_resources(
+        self, collection_url: str, uids: Iterable[str] | None = None
+    ) -> dict[str, ResourceState]:
+        """Everything calsync owns in one collection (or just ``uids``), by UID."""
         query = select(SyncResourceRow).where(SyncResourceRow.collection_url == collection_url)
+        if uids is not None:
+            query = query.where(SyncResourceRow.uid.in_(sorted(set(uids))))
         with self._reading() as session:
             return {row.uid: to_record(row, ResourceState) for row in session.scalars(query)}
+
+    def get_resource_heads(self, collection_url: str) -> dict[str, ResourceState]:
+        """Like ``get_resources`` without the stored bodies: ``written_ics`` is ``""`` for an
+        empty body and ``HEAD_ONLY`` otherwise. A no-op publish needs no bodies, and for a
+        few hundred year-long series they are tens of megabytes."""
+        cols = [c for c in SyncResourceRow.__table__.columns if c.name != "written_ics"]
+        size = func.length(SyncResourceRow.written_ics).label("size")
+        query = select(*cols, size).where(SyncResourceRow.collection_url == collection_url)
+        with self._reading() as session:
+            out = {}
+            for row in session.execute(query).mappings():
+                data = {k: v for k, v in row.items() if k != "size"}
+                data["written_ics"] = HEAD_ONLY if row["size"] else ""
+                out[row["uid"]] = ResourceState(**data)
+            return out
 
     def get_resource(self, collection_url: str, uid: str) -> ResourceState | None:
         query = select(SyncResourceRow).where(

@@ -8,12 +8,22 @@ next run (see ``plan._settle_pending``): nothing is written twice, nothing dupli
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from calsync.store.records import HEAD_ONLY
 from calsync.sync.client import CalDAVClient, TransportError
 from calsync.sync.errors import PreconditionFailedTwice, ServerError, ServerRefused
-from calsync.sync.plan import WRITE_KINDS, Action, Desired, Plan, ServerItem, Stored, plan
+from calsync.sync.plan import (
+    UNLOADED,
+    WRITE_KINDS,
+    Action,
+    Desired,
+    Plan,
+    ServerItem,
+    Stored,
+    plan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +87,22 @@ class SyncState:
         self.url = collection_url
         self.default_org = default_org
 
-    def load(self, orgs: frozenset[str]) -> dict[str, Stored]:
-        rows = self.store.get_resources(self.url)  # type: ignore[attr-defined]
+    def load(self, orgs: frozenset[str], bodies: bool = True) -> dict[str, Stored]:
+        """The stored rows; ``bodies=False`` leaves ``written_ics`` as ``UNLOADED`` (see
+        ``with_bodies``) so an unchanged collection never reads megabytes it will not use."""
+        if bodies:
+            rows = self.store.get_resources(self.url)  # type: ignore[attr-defined]
+        else:
+            rows = self.store.get_resource_heads(self.url)  # type: ignore[attr-defined]
         return {uid: from_row(r) for uid, r in rows.items() if r.organization in orgs}
+
+    def with_bodies(self, stored: dict[str, Stored], uids: Iterable[str]) -> None:
+        """Load the real ``written_ics`` of ``uids`` into ``stored`` (in place)."""
+        want = [u for u in uids if u in stored and stored[u].written_ics == UNLOADED]
+        if want:
+            rows = self.store.get_resources(self.url, want)  # type: ignore[attr-defined]
+            for uid, r in rows.items():
+                stored[uid] = from_row(r)
 
     def open_conflicts(self, orgs: frozenset[str]) -> set[str]:
         out: set[str] = set()
@@ -90,6 +113,8 @@ class SyncState:
         return out
 
     def save(self, s: Stored) -> None:
+        if s.written_ics == UNLOADED:  # a head-only row must never overwrite the stored body
+            raise AssertionError(f"{s.uid}: saving a row whose body was not loaded")
         etag = s.etag
         if s.pending:
             etag = f"{PENDING_PREFIX}{s.pending}:{s.prev_etag or ''}"
@@ -137,7 +162,10 @@ def from_row(r: object) -> Stored:
         href=r.href,  # type: ignore[attr-defined]
         etag=etag,
         key=r.content_hash,  # type: ignore[attr-defined]
-        written_ics=(r.written_ics or "").encode("utf-8"),  # type: ignore[attr-defined]
+        written_ics=(
+            UNLOADED if r.written_ics == HEAD_ONLY  # type: ignore[attr-defined]
+            else (r.written_ics or "").encode("utf-8")  # type: ignore[attr-defined]
+        ),
         sequence=r.sequence,  # type: ignore[attr-defined]
         pending=pending,
         prev_etag=prev,

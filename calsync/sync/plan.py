@@ -56,6 +56,11 @@ class Desired:
         return semantic_key(self.ics)
 
 
+# ``Stored.written_ics`` of a row read without its body: only rows the planner will surely
+# leave unchanged (same href and etag on the server, same policy key, nothing pending).
+UNLOADED = b"\x00head-only"
+
+
 @dataclass(frozen=True)
 class Stored:
     uid: str
@@ -132,6 +137,17 @@ def target_hrefs(
         if d.uid not in stored or stored[d.uid].pending == "create":
             out |= {href_for(collection, d.name), _alt_href(collection, d.name, d.uid)}
     return out
+
+
+def needs_body(
+    s: Stored, listing: Mapping[str, ServerItem], desired: Mapping[str, Desired],
+    open_conflicts: Iterable[str] = (),
+) -> bool:
+    """Whether planning ``s`` may read or rewrite its stored body (see ``UNLOADED``)."""
+    item = listing.get(s.href) if s.href else None
+    d = desired.get(s.uid)
+    return (s.pending is not None or item is None or item.etag is None or item.etag != s.etag
+            or d is None or d.key != s.key or s.uid in set(open_conflicts))
 
 
 def hrefs_to_fetch(

@@ -31,6 +31,7 @@ from calsync.sync.plan import (
     ServerItem,
     Stored,
     hrefs_to_fetch,
+    needs_body,
     plan,
     target_hrefs,
 )
@@ -211,9 +212,11 @@ def read_state(
 ) -> tuple[dict[str, ServerItem] | None, dict[str, Stored], set[str]]:
     """Listing (None: collection missing), stored rows, open-conflict uids; bodies fetched."""
     orgs = frozenset(spec.organizations)
-    stored = state.load(orgs)
+    stored = state.load(orgs, bodies=False)
     conflicts = state.open_conflicts(orgs)
     listing = reader.read() if reader is not None else dav.list_collection(url)
+    state.with_bodies(stored, [s.uid for s in stored.values()
+                               if needs_body(s, listing or {}, desired, conflicts)])
     if listing is None:
         return None, stored, conflicts
     need = hrefs_to_fetch(stored, listing, target_hrefs(path, desired, stored), conflicts)

@@ -1,0 +1,123 @@
+"""Meeting requests (篇二 二.3): a section asks the office for a meeting 1–3 days ahead.
+
+Pure: validating a request, who approves it (the supervising leader; the director when it is
+important), and the single-event series an approved request becomes in the organization's
+calendar (UID ``request-<id>@<org>.calsync``: stable, and owned like every generated series).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from calsync.describe import meeting_description
+from calsync.occurrence import TZ, Attendee, Occurrence, Series
+from calsync.people import attendees as resolve_attendees
+from calsync.people import organizer
+from calsync.policy.model import Organization
+
+MAX_TITLE = 120
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    section_id: str
+    category: str          # an on-demand meeting type id
+    title: str
+    audience: tuple[str, ...]
+    start: dt.datetime
+    end: dt.datetime
+    room: str | None = None
+    important: bool = False
+
+
+class StoredRequest(Protocol):  # the store's MeetingRequest record
+    id: int
+    organization: str
+    section_id: str
+    category: str
+    title: str
+    audience: Sequence[str]
+    start: str
+    end: str
+    room: str | None
+    important: bool
+
+
+def categories(org: Organization) -> list[tuple[str, str]]:
+    """(meeting type id, name) of the types a section may ask for."""
+    return [(mt.id, mt.name) for mt in org.meeting_types.values() if mt.on_demand]
+
+
+def validate(org: Organization, form: RequestForm, now: dt.datetime) -> dict[str, str]:
+    """Field name → message (Chinese) for every problem; empty when the request may be filed."""
+    errors: dict[str, str] = {}
+    rules = org.requests
+    if form.section_id not in org.sections:
+        errors["section_id"] = "请选择提出申请的股室。"
+    if form.category not in dict(categories(org)):
+        errors["category"] = "请选择会议类别。"
+    title = form.title.strip()
+    if not title:
+        errors["title"] = "请填写会议名称。"
+    elif len(title) > MAX_TITLE:
+        errors["title"] = f"会议名称不超过{MAX_TITLE}个字。"
+    unknown = [p for p in form.audience if p not in org.people]
+    if not form.audience:
+        errors["audience"] = "请选择参会人员。"
+    elif unknown:
+        errors["audience"] = "参会人员不在通讯录中。"
+    if form.end <= form.start:
+        errors["end"] = "结束时间须晚于开始时间。"
+    # Earlier than max_lead_days is not refused: it only helps the office plan rooms.
+    lead = (form.start.astimezone(TZ).date() - now.astimezone(TZ).date()).days
+    if lead < rules.min_lead_days:
+        errors["start"] = (f"会议须至少提前{rules.min_lead_days}天报告办公室"
+                           f"（篇二第二条第3款），请改期或联系办公室。")
+    if form.room is not None and form.room not in org.rooms:
+        errors["room"] = "请选择会场。"
+    return errors
+
+
+def approver_for(org: Organization, section_id: str, important: bool) -> str | None:
+    """The supervising leader (分管局领导); the director (局长) for an important meeting."""
+    if important:
+        return org.director
+    section = org.sections.get(section_id)
+    return (section.supervisor if section else None) or org.director
+
+
+def series_uid(org: Organization, request_id: int) -> str:
+    return f"request-{request_id}@{org.uid_domain or org.id + '.calsync'}"
+
+
+def request_series(org: Organization, req: StoredRequest) -> Series:
+    """The approved request as a single-event series (decisions apply to it like any other)."""
+    mt = org.meeting_types[req.category]
+    section = org.sections.get(req.section_id)
+    start = dt.datetime.fromisoformat(req.start).astimezone(TZ)
+    end = dt.datetime.fromisoformat(req.end).astimezone(TZ)
+    people = list(resolve_attendees(org, mt.chair, (), section, start.date()))
+    seen = {a.person_id for a in people}
+    for pid in req.audience:
+        p = org.people.get(pid)
+        if p is not None and pid not in seen:
+            seen.add(pid)
+            people.append(Attendee(p.name, p.email, "REQ-PARTICIPANT", person_id=p.id))
+    room = org.rooms.get(req.room or "") or org.rooms.get(mt.location or "")
+    sid = f"request-{req.id}"
+    who = section.name if section else ""
+    lines = [f"会议申请第{req.id}号：{who}提出" + ("（重要会议）" if req.important else "")]
+    alarm = mt.alarm_minutes if mt.alarm_minutes is not None else org.alarm_minutes
+    occ = Occurrence(
+        series=sid, uid=series_uid(org, req.id), organization=org.id, kind="meeting",
+        meeting_types=(mt.id,), summary=f"{req.title}（{mt.name}）", start=start, end=end,
+        nominal_start=start,
+        description=meeting_description(org, [mt], tuple(people)),
+        location=room.name if room else "",
+        klass="CONFIDENTIAL" if mt.confidential else "PUBLIC",
+        organizer=organizer(org), attendees=tuple(people), clause="篇二 二.3",
+        alarm_minutes=alarm or None, notes=tuple(lines))
+    return Series(sid, occ.uid, org.id, None, (start,), (occ,))

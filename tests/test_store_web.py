@@ -1,0 +1,494 @@
+"""Store additions for the web app: users, leave notes, meeting requests, clash acks, merges,
+and migration 0003 over a database that already has rows (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from calsync.errors import ConcurrentChange, StoreError
+from calsync.store import Store, open_store
+from calsync.store import db as store_db
+from calsync.store.models import LeaveNoteRow
+from tests.test_store import _in_threads
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+OCC = "2026-03-02T09:30:00+08:00"
+OCC2 = "2026-03-02T10:30:00+08:00"
+ORG = "guanliban"
+
+
+def _audit(store: Store, target: str) -> list[tuple[str, str]]:
+    """(action, actor) of a target's audit rows, oldest first."""
+    return [(e.action, e.actor) for e in reversed(store.audit_log(target))]
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+def test_users_upsert_list_and_password(store: Store) -> None:
+    created = store.set_user(
+        "li", organization=ORG, display_name="李明", role="secretary", actor="admin", at=T0
+    )
+    assert (created.role, created.password_hash, created.created_at) == ("secretary", None, T0)
+    store.set_user("wang", organization="jiaoyuju", display_name="王芳", role="staff",
+                   password_hash="h-wang", actor="admin")
+    with_pw = store.set_password("li", "pbkdf2$Xq9hash", "admin")
+    assert with_pw.password_hash == "pbkdf2$Xq9hash"
+    # an update without a hash keeps the password and the creation time
+    updated = store.set_user(
+        "li", organization=ORG, display_name="李明明", role="leader", actor="admin"
+    )
+    assert (updated.display_name, updated.role) == ("李明明", "leader")
+    assert (updated.password_hash, updated.created_at) == ("pbkdf2$Xq9hash", T0)
+    assert store.get_user("li") == updated
+    assert store.get_user("nobody") is None
+    assert [u.username for u in store.list_users()] == ["li", "wang"]
+    assert [u.username for u in store.list_users("jiaoyuju")] == ["wang"]
+    assert "Xq9hash" not in repr(updated)
+
+    assert _audit(store, "user:li") == [
+        ("user.create", "admin"),
+        ("user.password", "admin"),
+        ("user.update", "admin"),
+    ]
+    # the audit log never holds a password hash
+    for entry in store.audit_log():
+        assert "Xq9hash" not in f"{entry.before}{entry.after}"
+        assert "h-wang" not in f"{entry.before}{entry.after}"
+    last = store.audit_log("user:li")[0]
+    assert json.loads(last.before)["role"] == "secretary"
+    assert json.loads(last.after) == {"username": "li", "organization": ORG,
+                                      "display_name": "李明明", "role": "leader",
+                                      "has_password": True}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"role": "admin"}, "unknown user role"),
+        ({"display_name": " "}, "non-empty display name"),
+        ({"username": ""}, "non-empty user name"),
+        ({"username": "li ming"}, "must not contain spaces"),
+        ({"organization": ""}, "non-empty organization"),
+    ],
+)
+def test_bad_users_are_refused(store: Store, kwargs: dict[str, str], message: str) -> None:
+    args = {"username": "li", "organization": ORG, "display_name": "李明", "role": "staff"}
+    args |= kwargs
+    with pytest.raises(StoreError, match=message):
+        store.set_user(args.pop("username"), actor="admin", **args)
+    with pytest.raises(StoreError, match="no user 'ghost'"):
+        store.set_password("ghost", "hash", "admin")
+    assert store.list_users() == [] and store.audit_log() == []
+
+
+# -- leave notes -----------------------------------------------------------------------------
+
+
+def _leave(store: Store, person: str = "zhang", *, needs_director: bool = False,
+           rid: str = OCC, **kwargs: object) -> int:
+    args: dict[str, object] = {
+        "category": "公出", "reason": "市里开会", "substitute_id": None, "late": False,
+        "chair_id": "zhuren", "director_id": "juzhang" if needs_director else None,
+    }
+    args |= kwargs
+    note = store.add_leave(ORG, "series-1", rid, person, needs_director=needs_director,
+                           actor=person, **args)  # type: ignore[arg-type]
+    return note.id
+
+
+def test_leave_without_director_is_approved_by_the_chair(store: Store) -> None:
+    note_id = _leave(store, substitute_id="li", late=True)
+    note = store.get_leave(note_id)
+    assert note is not None
+    assert (note.status, note.chair_status, note.director_status, note.version) == (
+        "pending", "pending", None, 1)
+    assert (note.substitute_id, note.late, note.needs_director) == ("li", True, False)
+    with pytest.raises(StoreError, match="does not need the director"):
+        store.decide_leave(note_id, "director", True, actor="juzhang", expected_version=1)
+    approved = store.decide_leave(note_id, "chair", True, actor="zhuren", expected_version=1)
+    assert (approved.status, approved.chair_status, approved.version) == ("approved", "approved", 2)
+    stamp = store.audit_log(f"leave:{note_id}")[0].at
+    assert (approved.chair_by, approved.chair_at) == ("zhuren", stamp)
+    with pytest.raises(StoreError, match="already approved by zhuren"):
+        store.decide_leave(note_id, "chair", False, actor="zhuren", expected_version=2)
+    withdrawn = store.withdraw_leave(note_id, actor="zhang", expected_version=2)
+    assert (withdrawn.status, withdrawn.version) == ("withdrawn", 3)
+    with pytest.raises(StoreError, match="is withdrawn"):
+        store.decide_leave(note_id, "chair", True, actor="zhuren", expected_version=3)
+    with pytest.raises(StoreError, match="already withdrawn"):
+        store.withdraw_leave(note_id, actor="zhang", expected_version=3)
+    assert _audit(store, f"leave:{note_id}") == [
+        ("leave.create", "zhang"),
+        ("leave.chair-approve", "zhuren"),
+        ("leave.withdraw", "zhang"),
+    ]
+    last = store.audit_log(f"leave:{note_id}")[0]
+    assert json.loads(last.before)["status"] == "approved"
+    assert json.loads(last.after)["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize("order", ["chair-first", "director-first"])
+def test_leave_with_director_needs_both_steps(store: Store, order: str) -> None:
+    note_id = _leave(store, needs_director=True)
+    steps = ["chair", "director"] if order == "chair-first" else ["director", "chair"]
+    first = store.decide_leave(note_id, steps[0], True, actor="a", expected_version=1)
+    assert (first.status, first.director_status is not None) == ("pending", True)
+    second = store.decide_leave(note_id, steps[1], True, actor="b", expected_version=2)
+    assert (second.status, second.chair_status, second.director_status) == (
+        "approved", "approved", "approved")
+    assert second.director_by == ("b" if order == "chair-first" else "a")
+
+
+@pytest.mark.parametrize("step", ["chair", "director"])
+def test_leave_is_rejected_as_soon_as_one_step_rejects(store: Store, step: str) -> None:
+    note_id = _leave(store, needs_director=True)
+    rejected = store.decide_leave(note_id, step, False, actor="x", expected_version=1)
+    assert rejected.status == "rejected"
+    other = "director" if step == "chair" else "chair"
+    with pytest.raises(StoreError, match="is rejected"):
+        store.decide_leave(note_id, other, True, actor="y", expected_version=2)
+    with pytest.raises(StoreError, match="already rejected"):
+        store.withdraw_leave(note_id, actor="zhang", expected_version=2)
+    assert _audit(store, f"leave:{note_id}")[-1] == (f"leave.{step}-reject", "x")
+    # a rejected note is closed: the person may file a new one
+    assert store.get_leave(_leave(store)).status == "pending"  # type: ignore[union-attr]
+
+
+def test_leave_queries(store: Store) -> None:
+    a = _leave(store, "zhang")
+    b = _leave(store, "li", category="病假")
+    c = _leave(store, "zhang", rid=OCC2)
+    store.add_leave("jiaoyuju", "series-9", OCC, "zhao", category="其他", reason="",
+                    substitute_id=None, late=False, needs_director=False, chair_id=None,
+                    director_id=None, actor="zhao")
+    store.decide_leave(b, "chair", False, actor="zhuren", expected_version=1)
+    # the same instant written without seconds is the same occurrence
+    assert [n.id for n in store.leave_for_occurrence("series-1", "2026-03-02T09:30+08:00")] == [
+        a, b]
+    assert [n.id for n in store.leave_notes(ORG)] == [a, b, c]
+    assert [n.id for n in store.leave_notes(ORG, person_id="zhang")] == [a, c]
+    assert [n.id for n in store.leave_notes(status="rejected")] == [b]
+    assert len(store.leave_notes()) == 4
+    assert store.get_leave(9999) is None
+    with pytest.raises(StoreError, match="unknown leave status"):
+        store.leave_notes(status="open")
+    with pytest.raises(StoreError, match="no leave note 9999"):
+        store.withdraw_leave(9999, actor="x", expected_version=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"category": "年假"}, "unknown leave category"),
+        ({"rid": "2026-03-02T09:30:00"}, "has no UTC offset"),
+        ({"substitute_id": "zhang"}, "cannot be their own substitute"),
+        ({"reason": None}, "reason must be text"),
+    ],
+)
+def test_bad_leave_is_refused(store: Store, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        _leave(store, **kwargs)  # type: ignore[arg-type]
+    assert store.leave_notes() == [] and store.audit_log() == []
+
+
+def test_bad_leave_step_is_refused(store: Store) -> None:
+    note_id = _leave(store)
+    with pytest.raises(StoreError, match="unknown approval step"):
+        store.decide_leave(note_id, "secretary", True, actor="x", expected_version=1)
+
+
+def test_one_open_leave_note_per_person_and_occurrence(store: Store) -> None:
+    first = _leave(store)
+    with pytest.raises(StoreError, match=f"already has an open leave note .*note {first}"):
+        _leave(store, category="病假")
+    store.decide_leave(first, "chair", True, actor="zhuren", expected_version=1)
+    with pytest.raises(StoreError, match="approved"):
+        _leave(store)
+    _leave(store, "li")  # another person, same occurrence
+    store.withdraw_leave(first, actor="zhang", expected_version=2)
+    again = _leave(store)
+    assert [n.status for n in store.leave_notes(person_id="zhang")] == ["withdrawn", "pending"]
+    # the partial unique index itself holds, not just the check in add_leave
+    with Session(store.engine) as session, pytest.raises(IntegrityError):
+        row = session.get(LeaveNoteRow, first)
+        assert row is not None
+        row.status = "pending"
+        session.commit()
+    assert store.get_leave(again).status == "pending"  # type: ignore[union-attr]
+
+
+def test_concurrent_leave_notes_let_exactly_one_in(store: Store) -> None:
+    results = _in_threads(4, lambda i: _leave(store, reason=f"writer {i}"))
+    winners = [r for r in results if isinstance(r, int)]
+    losers = [r for r in results if not isinstance(r, int)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, StoreError) and "open leave note" in str(r) for r in losers), losers
+    assert [n.id for n in store.leave_notes()] == winners
+
+
+def test_leave_version_conflict_keeps_the_first_decision(store: Store) -> None:
+    note_id = _leave(store, needs_director=True)
+    store.decide_leave(note_id, "chair", True, actor="zhuren", expected_version=1)
+    audit_before = store.audit_log()
+    with pytest.raises(ConcurrentChange, match=r"you had version 1; it is now version 2") as exc:
+        store.withdraw_leave(note_id, actor="zhang", expected_version=1)
+    assert "reload the page" in str(exc.value)
+    note = store.get_leave(note_id)
+    assert note is not None and (note.chair_status, note.status) == ("approved", "pending")
+    assert store.audit_log() == audit_before
+    # two approvers racing on one version: one wins, the others are told to reload
+    results = _in_threads(
+        3,
+        lambda i: store.decide_leave(
+            note_id, "director", i == 0, actor=f"d{i}", expected_version=2
+        ),
+    )
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, ConcurrentChange) for r in results if r not in winners), results
+    final = store.get_leave(note_id)
+    assert final == winners[0] and final.version == 3  # type: ignore[union-attr]
+
+
+# -- meeting requests ------------------------------------------------------------------------
+
+
+def _request(store: Store, **kwargs: object) -> int:
+    args: dict[str, object] = {
+        "section_id": "mishuke", "category": "zhuanti", "title": "安全生产专题会",
+        "audience": ["zhang", "li", "zhang"], "start": "2026-03-10T09:00+08:00",
+        "end": "2026-03-10T10:30+08:00", "room": "第一会议室", "important": True,
+        "approver_id": "zhuren",
+    }
+    args |= kwargs
+    return store.add_request(ORG, actor="li", **args).id  # type: ignore[arg-type]
+
+
+def test_meeting_requests(store: Store) -> None:
+    req_id = _request(store)
+    req = store.get_request(req_id)
+    assert req is not None
+    assert (req.audience, req.start, req.end) == (
+        ("zhang", "li"), "2026-03-10T09:00:00+08:00", "2026-03-10T10:30:00+08:00")
+    assert (req.status, req.version, req.requested_by, req.note) == ("pending", 1, "li", "")
+    other = _request(store, room="  ", important=False, title="第二个")
+    assert store.get_request(other).room is None  # type: ignore[union-attr]
+    approved = store.decide_request(req_id, True, actor="zhuren", expected_version=1,
+                                    note="同意")
+    stamp = store.audit_log(f"request:{req_id}")[0].at
+    assert (approved.status, approved.decided_by, approved.decided_at) == (
+        "approved", "zhuren", stamp)
+    assert (approved.note, approved.version) == ("同意", 2)
+    with pytest.raises(StoreError, match="already approved by zhuren"):
+        store.decide_request(req_id, False, actor="zhuren", expected_version=2)
+    withdrawn = store.withdraw_request(other, actor="li", expected_version=1)
+    assert withdrawn.status == "withdrawn"
+    third = _request(store)
+    assert store.decide_request(third, False, actor="fu", expected_version=1).status == "rejected"
+    assert [r.id for r in store.meeting_requests(ORG)] == [req_id, other, third]
+    assert [r.id for r in store.meeting_requests(status="approved")] == [req_id]
+    assert store.meeting_requests("jiaoyuju") == [] and store.get_request(999) is None
+    assert _audit(store, f"request:{req_id}") == [
+        ("request.create", "li"), ("request.approve", "zhuren")]
+    assert _audit(store, f"request:{other}")[-1] == ("request.withdraw", "li")
+    assert _audit(store, f"request:{third}")[-1] == ("request.reject", "fu")
+    after = json.loads(store.audit_log(f"request:{req_id}")[0].after)
+    assert after["audience"] == ["zhang", "li"] and after["status"] == "approved"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"end": "2026-03-10T08:00+08:00"}, "ends .* before it starts"),
+        ({"end": "2026-03-10T09:00+08:00"}, "ends .* before it starts"),
+        ({"title": "  "}, "title must be a non-empty"),
+        ({"category": ""}, "category must be a non-empty"),
+        ({"section_id": ""}, "section must be a non-empty"),
+        ({"audience": "zhang,li"}, "audience must be a list of person ids"),
+        ({"audience": ["zhang", ""]}, "audience must be a list of person ids"),
+        ({"audience": ["zhang", 3]}, "audience must be a list of person ids"),
+        ({"audience": []}, "at least one person"),
+        ({"start": "2026-03-10 09:00"}, "has no UTC offset"),
+    ],
+)
+def test_bad_requests_are_refused(store: Store, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        _request(store, **kwargs)
+    assert store.meeting_requests() == [] and store.audit_log() == []
+    with pytest.raises(StoreError, match="unknown request status"):
+        store.meeting_requests(status="open")
+
+
+def test_request_version_conflict(store: Store) -> None:
+    req_id = _request(store)
+    store.decide_request(req_id, False, actor="zhuren", expected_version=1, note="时间冲突")
+    with pytest.raises(ConcurrentChange, match=r"meeting request .* reload the page"):
+        store.decide_request(req_id, True, actor="fu", expected_version=1)
+    req = store.get_request(req_id)
+    assert req is not None and (req.status, req.note, req.decided_by) == (
+        "rejected", "时间冲突", "zhuren")
+    assert len(store.audit_log(f"request:{req_id}")) == 2
+    with pytest.raises(StoreError, match="no meeting request 42"):
+        store.decide_request(42, True, actor="fu", expected_version=1)
+
+
+# -- clash acknowledgements ------------------------------------------------------------------
+
+
+def test_clash_acks(store: Store) -> None:
+    assert store.clash_acks() == {}
+    assert store.ack_clash("c1", "fp-1", actor="li", note="两会可同时开") is None
+    store.ack_clash("c2", "fp-2", actor="li")
+    store.ack_clash("c1", "fp-1b", actor="wang")  # the clash changed and was kept again
+    assert store.clash_acks() == {"c1": "fp-1b", "c2": "fp-2"}
+    assert _audit(store, "clash:c1") == [("clash.keep", "li"), ("clash.keep", "wang")]
+    latest = store.audit_log("clash:c1")[0]
+    assert json.loads(latest.before) == {"fingerprint": "fp-1", "by": "li"}
+    assert json.loads(latest.after)["fingerprint"] == "fp-1b"
+    with pytest.raises(StoreError, match="non-empty fingerprint"):
+        store.ack_clash("c3", "", actor="li")
+    assert "c3" not in store.clash_acks()
+
+
+# -- decision payloads and merges ------------------------------------------------------------
+
+
+def test_decision_payload_round_trip(store: Store) -> None:
+    payload = {"merged_into": ["s-2", OCC2], "备注": "合并", "n": [1, 2.5, None, True]}
+    d = store.add_decision(ORG, "s-1", OCC, "cancel", actor="li", source="web", payload=payload)
+    assert d.payload == payload
+    assert store.active_decision("s-1", OCC).payload == payload  # type: ignore[union-attr]
+    plain = store.add_decision(ORG, "s-3", OCC, "cancel", actor="li", source="web")
+    assert plain.payload is None
+    assert json.loads(store.audit_log(f"decision:s-1@{OCC}")[0].after)["payload"] == payload
+    with pytest.raises(StoreError, match="payload must be a JSON object"):
+        store.add_decision(ORG, "s-4", OCC, "cancel", actor="li", source="web",
+                           payload=["x"])  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="plain JSON"):
+        store.add_decision(ORG, "s-4", OCC, "cancel", actor="li", source="web",
+                           payload={"at": T0})
+    with pytest.raises(StoreError, match=r"merge of s-4 .* needs a new start"):
+        store.add_decision(ORG, "s-4", OCC, "merge", actor="li", source="web")
+    assert store.active_decision("s-4", OCC) is None
+
+
+def test_stale_decisions_raise_concurrent_change(store: Store) -> None:
+    store.add_decision(ORG, "s", OCC, "cancel", actor="li", source="web", expected_version=0)
+    with pytest.raises(ConcurrentChange, match="reload the page"):
+        store.add_decision(ORG, "s", OCC, "cancel", actor="wang", source="web",
+                           expected_version=0)
+    with pytest.raises(ConcurrentChange):
+        store.withdraw_decision("s", OCC, actor="wang", expected_version=2)
+
+
+def test_add_merge_writes_both_rows(store: Store) -> None:
+    keep, other = ("s-a", "2026-03-02T09:30+08:00"), ("s-b", OCC2)
+    store.add_decision(ORG, "s-b", OCC2, "move", actor="li", source="web",
+                       new_start="2026-03-02T11:00+08:00")
+    kept, cancelled = store.add_merge(
+        ORG, keep=keep, other=other, new_start="2026-03-02T09:30+08:00",
+        new_end="2026-03-02T11:30+08:00", actor="zhuren", expected_versions=(0, 1),
+        note="参会人员重合",
+    )
+    assert (kept.action, kept.recurrence_id, kept.version) == ("merge", OCC, 1)
+    assert (kept.new_start, kept.new_end) == ("2026-03-02T09:30:00+08:00",
+                                              "2026-03-02T11:30:00+08:00")
+    assert kept.payload == {"other": ["s-b", OCC2]}
+    assert (cancelled.action, cancelled.version, cancelled.new_start) == ("cancel", 2, None)
+    assert cancelled.payload == {"merged_into": ["s-a", OCC]}
+    assert (kept.source, kept.note, cancelled.created_by) == ("web", "参会人员重合", "zhuren")
+    assert store.active_decisions(ORG) == [kept, cancelled]
+    assert _audit(store, f"decision:s-a@{OCC}") == [("decision.merge", "zhuren")]
+    assert _audit(store, f"decision:s-b@{OCC2}") == [
+        ("decision.move", "li"), ("decision.cancel", "zhuren")]
+    with pytest.raises(StoreError, match="with itself"):
+        store.add_merge(ORG, keep=keep, other=("s-a", OCC), new_start=OCC, new_end=None,
+                        actor="zhuren")
+    with pytest.raises(StoreError, match=r"new end .* is not after"):
+        store.add_merge(ORG, keep=("s-c", OCC), other=("s-d", OCC), new_start=OCC2,
+                        new_end=OCC, actor="zhuren")
+
+
+def test_add_merge_is_atomic(store: Store) -> None:
+    other_before = store.add_decision(ORG, "s-b", OCC2, "cancel", actor="li", source="web")
+    audit_before = store.audit_log()
+    # keep is fine (version 0); the second row, other, was changed meanwhile (version 1)
+    with pytest.raises(ConcurrentChange, match="s-b"):
+        store.add_merge(ORG, keep=("s-a", OCC), other=("s-b", OCC2), new_start=OCC,
+                        new_end=None, actor="zhuren", expected_versions=(0, 0))
+    assert store.active_decision("s-a", OCC) is None
+    assert store.decision_history("s-a", OCC) == []
+    assert store.active_decisions(ORG) == [other_before]
+    assert store.audit_log() == audit_before
+
+
+def test_add_merge_races_let_one_win(store: Store) -> None:
+    results = _in_threads(
+        3,
+        lambda i: store.add_merge(
+            ORG, keep=("s-a", OCC), other=("s-b", OCC2), new_start=OCC, new_end=None,
+            actor=f"u{i}", expected_versions=(0, 0),
+        ),
+    )
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, StoreError) for r in results if r not in winners), results
+    assert len(store.decision_history("s-a", OCC)) == len(store.decision_history("s-b", OCC2)) == 1
+
+
+# -- migration 0002 -> 0003 with existing rows -----------------------------------------------
+
+
+def test_upgrade_from_0002_keeps_rows(fresh_db_url: str) -> None:
+    engine = store_db.create_db_engine(store_db.resolve_url(fresh_db_url))
+    try:
+        with engine.begin() as conn:
+            command.upgrade(store_db.alembic_config(conn), "0002")
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO decision (organization, series_uid, recurrence_id, action, "
+                "new_start, new_end, note, source, created_at, created_by, version, "
+                "superseded_at) VALUES ('guanliban', 's-1', :rid, 'move', :new, NULL, '', "
+                "'web', :at, 'li', 1, NULL)"
+            ), {"rid": OCC, "new": OCC2, "at": T0.replace(tzinfo=None)})
+            conn.execute(text(
+                "INSERT INTO audit (at, actor, action, target, before, after) "
+                "VALUES (:at, 'li', 'decision.move', 'decision:s-1', NULL, '{}')"
+            ), {"at": T0.replace(tzinfo=None)})
+    finally:
+        engine.dispose()
+
+    with open_store(fresh_db_url) as store:
+        assert set(inspect(store.engine).get_table_names()) >= {
+            "app_user", "leave_note", "meeting_request", "clash_ack"}
+        old = store.active_decision("s-1", OCC)
+        assert old is not None and (old.action, old.new_start, old.payload) == ("move", OCC2, None)
+        assert old.created_at == T0 and len(store.audit_log()) == 1
+        # the old row is superseded by a merge; the partial unique index still guards it
+        kept, _ = store.add_merge(ORG, keep=("s-1", OCC), other=("s-2", OCC), new_start=OCC,
+                                  new_end=None, actor="zhuren", expected_versions=(1, 0))
+        assert kept.version == 2 and store.active_decision("s-1", OCC) == kept
+        with pytest.raises(StoreError), store._writing() as session:
+            session.execute(
+                text("UPDATE decision SET superseded_at = NULL WHERE series_uid = 's-1'")
+            )
+        _leave(store)
+        with store.engine.begin() as conn:
+            command.downgrade(store_db.alembic_config(conn), "0002")
+        names = set(inspect(store.engine).get_table_names())
+        assert "leave_note" not in names and "decision" in names
+        columns = {c["name"] for c in inspect(store.engine).get_columns("decision")}
+        assert "payload" not in columns
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM decision")).scalar() == 3
+    with open_store(fresh_db_url) as again:  # and back up to the head
+        assert again.active_decision("s-1", OCC).payload is None  # type: ignore[union-attr]
+        assert again.leave_notes() == []

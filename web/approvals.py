@@ -1,0 +1,100 @@
+"""待我审批: leave notes waiting for me (as chair or director) and meeting requests."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from calsync.errors import ConcurrentChange, StoreError
+from calsync.meeting_requests import categories
+
+from . import occurrences as occ_mod
+from .core import core, person_name, user
+from .forms import DecideForm
+
+bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+STALE = "此事项刚刚被他人处理或修改，请查看最新状态。"
+
+
+def _waiting_step(note, me: str) -> str | None:
+    if note.status != "pending":
+        return None
+    if note.chair_id == me and note.chair_status == "pending":
+        return "chair"
+    if note.needs_director and note.director_id == me and note.director_status == "pending":
+        return "director"
+    return None
+
+
+@bp.route("")
+@login_required
+def index():
+    u = user()
+    store = core().store
+    leave = []
+    for n in store.leave_notes(u.org.id, status="pending"):
+        step = _waiting_step(n, u.username)
+        if step:
+            leave.append((n, step, occ_mod.find(n.series_uid, n.recurrence_id)))
+    reqs = [r for r in store.meeting_requests(u.org.id, status="pending")
+            if r.approver_id == u.username]
+    return render_template("approvals.html", leave=leave, reqs=reqs,
+                           name=lambda pid: person_name(u.org, pid),
+                           kinds=dict(categories(u.org)), sections=u.org.sections)
+
+
+@bp.route("/leave/<int:note_id>", methods=["POST"])
+@login_required
+def leave(note_id: int):
+    u = user()
+    store = core().store
+    note = store.get_leave(note_id)
+    if note is None:
+        abort(404)
+    form = DecideForm()
+    step = form.step.data
+    allowed = (step == "chair" and note.chair_id == u.username) or (
+        step == "director" and note.needs_director and note.director_id == u.username)
+    if not allowed:
+        abort(403)
+    if not form.validate():
+        abort(400)
+    approve = form.approve.data == "1"
+    try:
+        store.decide_leave(note_id, step, approve, actor=u.username,
+                           expected_version=form.version.data)
+    except ConcurrentChange:
+        flash(STALE, "warn")
+    except StoreError:
+        flash("这条请假已结束，无需审批。", "warn")
+    else:
+        who = person_name(u.org, note.person_id)
+        flash(f"已{'批准' if approve else '驳回'}{who}的请假。", "ok")
+    return redirect(url_for("approvals.index"))
+
+
+@bp.route("/requests/<int:request_id>", methods=["POST"])
+@login_required
+def request_decision(request_id: int):
+    u = user()
+    store = core().store
+    req = store.get_request(request_id)
+    if req is None:
+        abort(404)
+    if req.approver_id != u.username:
+        abort(403)
+    form = DecideForm()
+    if not form.validate():
+        abort(400)
+    approve = form.approve.data == "1"
+    try:
+        store.decide_request(request_id, approve, actor=u.username,
+                             expected_version=form.version.data, note=form.note.data or "")
+    except ConcurrentChange:
+        flash(STALE, "warn")
+    except StoreError:
+        flash("该申请已处理，无需审批。", "warn")
+    else:
+        flash(f"已{'批准' if approve else '驳回'}会议申请第{request_id}号。", "ok")
+    return redirect(url_for("approvals.index"))

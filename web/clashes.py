@@ -1,0 +1,301 @@
+"""冲突: the week's clashes of one organization and the secretaries' decisions on them.
+
+Keep (acknowledge), cancel, move (to a suggested free slot or a custom time) and merge. Every
+write carries the decision version(s) the secretary saw; a concurrent change re-renders the
+form with what was typed and a message, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from calsync.errors import ConcurrentChange, StoreError
+from calsync.occurrence import TZ, Occurrence
+
+from . import occurrences as occ_mod
+from .core import core, now, org_choice, secretary_required, user, visible
+from .forms import CancelForm, KeepForm, MergeForm, MoveForm
+
+bp = Blueprint("clashes", __name__, url_prefix="/clashes")
+
+CONCURRENT = ("另一位秘书刚刚对此会议作出了决定（{who}）。"
+              "您填写的内容已保留，请核对最新情况后再提交。")
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: object
+    occ: Occurrence | None
+    version: int
+    decidable: bool
+    shown: bool            # False: confidential, shown as 忙碌
+
+
+def _version(series_uid: str | None, rid: str | None) -> int:
+    if not series_uid or not rid:
+        return 0
+    d = core().store.active_decision(series_uid, rid)
+    return d.version if d else 0
+
+
+def _view(org_id: str, week: occ_mod.Week):
+    from calsync.service import clash_view
+
+    c = core()
+    clashes, occs = clash_view(c.policies, c.store, week.monday, week.sunday, [org_id])
+    return clashes, occs
+
+
+def _items(clash, index) -> list[ItemView]:
+    u = user()
+    out = []
+    for it in clash.items:
+        occ = occ_mod.lookup(index, it.series_uid, it.recurrence_id)
+        decidable = occ is not None and u.secretary_of(occ.organization)
+        out.append(ItemView(it, occ, _version(it.series_uid, it.recurrence_id), decidable,
+                            occ is None or visible(u, occ)))
+    return out
+
+
+@bp.route("")
+@login_required
+@secretary_required
+def index():
+    org_id = org_choice(request.args.get("org"))
+    week = occ_mod.parse_week(request.args.get("week"))
+    clashes, occs = _view(org_id, week)
+    idx = occ_mod.by_key(occs)
+    rows = [(c, _items(c, idx)) for c in clashes]
+    store = core().store
+    stale = [d for d in store.active_decisions(org_id)
+             if _in_week(d.recurrence_id, week)
+             and occ_mod.lookup(idx, d.series_uid, d.recurrence_id) is None]
+    return render_template("clashes.html", rows=rows, week=week, org_id=org_id,
+                           orgs=core().policies.organizations, stale=stale,
+                           conflicts=store.open_conflicts(org_id),
+                           can_decide=user().secretary_of(org_id))
+
+
+def _in_week(rid: str, week: occ_mod.Week) -> bool:
+    at = occ_mod.parse_instant(rid)
+    return at is not None and week.monday <= at.astimezone(TZ).date() <= week.sunday
+
+
+def _back(org_id: str, week: str | None):
+    return redirect(url_for("clashes.index", org=org_id, week=week or None))
+
+
+def _occurrence_for_decision(series_uid: str | None, rid: str | None) -> Occurrence:
+    occ = occ_mod.find(series_uid or "", rid or "")
+    if occ is None:
+        abort(404)
+    if not user().secretary_of(occ.organization):
+        abort(403)
+    return occ
+
+
+@bp.route("/keep/<clash_id>", methods=["POST"])
+@login_required
+@secretary_required
+def keep(clash_id: str):
+    form = KeepForm()
+    org_id = request.form.get("org") or user().org.id
+    if not user().secretary_of(org_id):
+        abort(403)
+    if not form.validate():
+        abort(400)
+    core().store.ack_clash(clash_id, form.fingerprint.data, actor=user().username,
+                           note=form.note.data or "")
+    flash("已保留：此冲突不再提示，除非相关会议再有变化。", "ok")
+    return _back(org_id, request.form.get("week"))
+
+
+@bp.route("/cancel", methods=["GET", "POST"])
+@login_required
+@secretary_required
+def cancel():
+    form = CancelForm()
+    series, rid = (form.series.data, form.rid.data) if request.method == "POST" else (
+        request.args.get("series"), request.args.get("rid"))
+    occ = _occurrence_for_decision(series, rid)
+    week = request.values.get("week")
+    if request.method == "GET":
+        form.series.data, form.rid.data = occ.uid, occ_mod.rid(occ)
+        form.version.data = _version(occ.uid, occ_mod.rid(occ))
+    elif form.validate():
+        try:
+            core().store.add_decision(occ.organization, occ.uid, occ_mod.rid(occ), "cancel",
+                                      actor=user().username, source="web",
+                                      note=form.note.data or "",
+                                      expected_version=form.version.data)
+        except ConcurrentChange:
+            return _concurrent("cancel.html", form, occ, week)
+        flash(f"已取消：{occ.summary}（{occ.start:%m-%d %H:%M}）", "ok")
+        return _back(occ.organization, week)
+    return render_template("cancel.html", form=form, occ=occ, week=week)
+
+
+def _concurrent(template: str, form, occ: Occurrence, week: str | None, **extra):
+    latest = core().store.active_decision(occ.uid, occ_mod.rid(occ))
+    who = (f"{latest.created_by}，{latest.action}" if latest else "决定已撤销")
+    form.version.data = latest.version if latest else 0
+    return render_template(template, form=form, occ=occ, week=week,
+                           concurrent=CONCURRENT.format(who=who), **extra), 409
+
+
+@bp.route("/move", methods=["GET", "POST"])
+@login_required
+@secretary_required
+def move():
+    from calsync.slots import suggest_slots
+
+    form = MoveForm()
+    series, rid = (form.series.data, form.rid.data) if request.method == "POST" else (
+        request.args.get("series"), request.args.get("rid"))
+    occ = _occurrence_for_decision(series, rid)
+    week = request.values.get("week")
+    c = core()
+    day = occ.start.astimezone(TZ).date()
+    after = max(now(), dt.datetime.combine(day, dt.time(0), tzinfo=TZ))
+    others = occ_mod.in_range(after.date(), after.date() + dt.timedelta(days=28),
+                              [occ.organization])
+    slots = suggest_slots(occ, others, (), calendar=c.policies.calendar, after=after)
+    if request.method == "GET":
+        form.series.data, form.rid.data = occ.uid, occ_mod.rid(occ)
+        form.version.data = _version(occ.uid, occ_mod.rid(occ))
+    elif form.validate():
+        start = occ_mod.parse_instant(form.slot.data) if form.slot.data else None
+        if start is None and form.start.data is not None:
+            start = form.start.data.replace(tzinfo=TZ)
+        if start is None:
+            form.start.errors.append("请选择一个建议时间，或填写自定义时间。")
+        else:
+            end = start + (occ.end - occ.start)
+            try:
+                c.store.add_decision(occ.organization, occ.uid, occ_mod.rid(occ), "move",
+                                     actor=user().username, source="web",
+                                     new_start=start.isoformat(), new_end=end.isoformat(),
+                                     note=form.note.data or "",
+                                     expected_version=form.version.data)
+            except ConcurrentChange:
+                return _concurrent("move.html", form, occ, week, slots=slots)
+            flash(f"已调整：{occ.summary} → {start:%Y-%m-%d %H:%M}", "ok")
+            return _back(occ.organization, week)
+    return render_template("move.html", form=form, occ=occ, week=week, slots=slots)
+
+
+@bp.route("/<clash_id>/merge", methods=["GET", "POST"])
+@login_required
+@secretary_required
+def merge(clash_id: str):
+    from calsync.merge import cancelled_note, merged
+
+    org_id = org_choice(request.values.get("org"))
+    week = occ_mod.parse_week(request.values.get("week"))
+    clashes, occs = _view(org_id, week)
+    clash = next((x for x in clashes if x.id == clash_id), None)
+    idx = occ_mod.by_key(occs)
+    pair = [occ_mod.lookup(idx, it.series_uid, it.recurrence_id)
+            for it in (clash.items if clash else ())]
+    if clash is None or len(pair) != 2 or None in pair:
+        flash("该冲突已不存在（可能已被其他秘书处理），请查看最新列表。", "warn")
+        return _back(org_id, week.label)
+    a, b = pair
+    assert a is not None and b is not None
+    if not (user().secretary_of(a.organization) and user().secretary_of(b.organization)):
+        abort(403)
+    org = core().policies.organizations[org_id]
+    form = MergeForm()
+    form.time.choices = [("a", f"{a.start:%m月%d日 %H:%M}（{a.summary}，较早）"),
+                         ("b", f"{b.start:%m月%d日 %H:%M}（{b.summary}）"),
+                         ("custom", "自定义时间")]
+    if request.method == "GET":
+        form.time.data = "a"
+        form.version_a.data = _version(a.uid, occ_mod.rid(a))
+        form.version_b.data = _version(b.uid, occ_mod.rid(b))
+    keep, other, start = a, b, a.start
+    concurrent = None
+    if request.method == "POST" and form.validate():
+        if form.time.data == "b":
+            keep, other, start = b, a, b.start
+        elif form.time.data == "custom":
+            if form.start.data is None:
+                form.start.errors.append("请填写自定义时间。")
+            else:
+                start = form.start.data.replace(tzinfo=TZ)
+        if not form.start.errors and request.form.get("action") == "merge":
+            preview = merged(keep, other, org, start)
+            versions = ((form.version_a.data, form.version_b.data) if keep is a
+                        else (form.version_b.data, form.version_a.data))
+            try:
+                core().store.add_merge(
+                    org_id, keep=(keep.uid, occ_mod.rid(keep)),
+                    other=(other.uid, occ_mod.rid(other)), new_start=start.isoformat(),
+                    new_end=preview.end.isoformat(), actor=user().username, source="web",
+                    expected_versions=versions,
+                    note=form.note.data or cancelled_note(preview, start))
+            except ConcurrentChange:
+                concurrent = CONCURRENT.format(who="请查看会议页面的决定记录")
+                form.version_a.data = _version(a.uid, occ_mod.rid(a))
+                form.version_b.data = _version(b.uid, occ_mod.rid(b))
+            else:
+                flash(f"已合并：{preview.summary}，{start:%Y-%m-%d %H:%M}", "ok")
+                return _back(org_id, week.label)
+    preview = merged(keep, other, org, start)
+    page = render_template("merge.html", form=form, clash=clash, a=a, b=b, keep=keep,
+                           other=other, preview=preview, org_id=org_id, week=week,
+                           other_note=cancelled_note(preview, start), concurrent=concurrent)
+    return (page, 409) if concurrent else page
+
+
+@bp.route("/withdraw", methods=["POST"])
+@login_required
+@secretary_required
+def withdraw():
+    """Withdraw a stale decision (its occurrence no longer exists): back to the policy."""
+    org_id = request.form.get("org") or ""
+    if not user().secretary_of(org_id):
+        abort(403)
+    try:
+        version = int(request.form.get("version", ""))
+        core().store.withdraw_decision(request.form.get("series", ""),
+                                       request.form.get("rid", ""), actor=user().username,
+                                       expected_version=version)
+    except ConcurrentChange:
+        flash(CONCURRENT.format(who="请刷新后查看"), "warn")
+    except (ValueError, StoreError):
+        flash("无法撤销该决定：它可能已被撤销，请刷新页面。", "warn")
+    else:
+        flash("已撤销过期的决定。", "ok")
+    return _back(org_id, request.form.get("week"))
+
+
+@bp.route("/conflicts/<int:conflict_id>", methods=["POST"])
+@login_required
+@secretary_required
+def resolve(conflict_id: int):
+    """A calendar-app edit: keep the calendar's version or the policy's."""
+    from calsync.service import default_horizon, resolve_and_record
+
+    c = core()
+    conflict = c.store.get_conflict(conflict_id)
+    if conflict is None:
+        abort(404)
+    if not user().secretary_of(conflict.organization):
+        abort(403)
+    keep = request.form.get("keep")
+    if keep not in ("server", "policy"):
+        abort(400)
+    if not conflict.is_open:
+        flash("该修改已由他人处理。", "warn")
+    else:
+        start, end = default_horizon(now().date())
+        _, recorded = resolve_and_record(c.policies, c.store, conflict_id, keep,
+                                         user().username, start, end)
+        flash(f"已保留日历中的修改，记录了{recorded}项决定。" if keep == "server"
+              else "已保留制度规定，下次发布时覆盖日历中的修改。", "ok")
+    return _back(conflict.organization, request.form.get("week"))

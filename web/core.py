@@ -1,0 +1,158 @@
+"""What every view shares: the open Store and policies, the clock, the logged-in user."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app
+from flask_login import LoginManager, UserMixin, current_user
+
+from calsync import accounts
+from calsync.occurrence import TZ, Occurrence
+from calsync.policy import PolicySet, load_policies
+from calsync.policy.model import Organization, Person
+from calsync.store import Store, open_store
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.login_message_category = "info"
+
+
+@dataclass
+class Core:
+    store: Store
+    policies: PolicySet
+    caldav: Mapping[str, Any] | None
+    fixed_now: dt.datetime | None
+
+    @classmethod
+    def open(cls, config: Mapping[str, Any]) -> Core:
+        policies = load_policies(Path(config["CALSYNC_POLICIES"])
+                                 if config.get("CALSYNC_POLICIES") else None)
+        store = open_store(config.get("CALSYNC_DATABASE_URL"),
+                           Path(config["CALSYNC_INSTANCE"]))
+        try:
+            accounts.sync_directory(store, policies, actor="calsync web")
+        except BaseException:
+            store.close()
+            raise
+        fixed = config.get("CALSYNC_NOW")
+        fixed_now = dt.datetime.fromisoformat(fixed) if fixed else None
+        if fixed_now is not None and fixed_now.tzinfo is None:
+            fixed_now = fixed_now.replace(tzinfo=TZ)
+        return cls(store, policies, config.get("CALSYNC_CALDAV"), fixed_now)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def now(self) -> dt.datetime:
+        return (self.fixed_now or dt.datetime.now(TZ)).astimezone(TZ)
+
+
+def core() -> Core:
+    return current_app.extensions["calsync"]
+
+
+def now() -> dt.datetime:
+    return core().now()
+
+
+class WebUser(UserMixin):
+    """The logged-in person: the store's UserRecord plus the directory entry."""
+
+    def __init__(self, record, org: Organization) -> None:
+        self.record = record
+        self.org = org
+        self.person: Person | None = org.people.get(record.username)
+
+    def get_id(self) -> str:
+        return self.record.username
+
+    @property
+    def username(self) -> str:
+        return self.record.username
+
+    @property
+    def name(self) -> str:
+        return self.record.display_name
+
+    @property
+    def role(self) -> str:
+        return self.record.role
+
+    @property
+    def role_name(self) -> str:
+        return {"secretary": "秘书", "leader": "领导", "staff": "工作人员"}.get(self.role, "")
+
+    @property
+    def is_secretary(self) -> bool:
+        return self.role == "secretary"
+
+    @property
+    def email(self) -> str:
+        return (self.person.email if self.person else "").lower()
+
+    def secretary_of(self, org_id: str | None) -> bool:
+        return self.is_secretary and org_id == self.org.id
+
+
+def current_user_loader(username: str) -> WebUser | None:
+    c = core()
+    record = c.store.get_user(username)
+    if record is None or not record.password_hash:
+        return None
+    org = c.policies.organizations.get(record.organization)
+    return WebUser(record, org) if org is not None else None
+
+
+def user() -> WebUser:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def secretary_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not user().is_secretary:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def invited(u: WebUser, occ: Occurrence) -> bool:
+    """Chair, attendee (or substitute) of the occurrence, or a secretary of its organization."""
+    if u.secretary_of(occ.organization):
+        return True
+    for a in occ.attendees:
+        if (a.person_id and a.person_id == u.username) or (u.email and a.email.lower() == u.email):
+            return True
+    return False
+
+
+def visible(u: WebUser, occ: Occurrence) -> bool:
+    """May this user see more than "忙碌" and the time? (篇二 四.5)"""
+    return occ.klass != "CONFIDENTIAL" or invited(u, occ)
+
+
+def org_choice(requested: str | None) -> str:
+    """The organization a page shows: the requested one if it exists, else the user's."""
+    orgs = core().policies.organizations
+    if requested and requested in orgs:
+        return requested
+    return user().org.id
+
+
+def person(org: Organization, person_id: str | None) -> Person | None:
+    return org.people.get(person_id) if person_id else None
+
+
+def person_name(org: Organization, person_id: str | None) -> str:
+    p = person(org, person_id)
+    return p.name if p else (person_id or "")

@@ -1,0 +1,131 @@
+"""请假: my leave notes, asking leave for one occurrence, withdrawing a note."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from calsync.errors import ConcurrentChange, StoreError
+from calsync.leave import LATE_LABEL, approvers, due_people, is_late
+from calsync.occurrence import Occurrence
+
+from . import occurrences as occ_mod
+from .core import core, now, person_name, user
+from .forms import LeaveForm, VersionForm
+
+bp = Blueprint("leave", __name__, url_prefix="/leave")
+
+WINDOW_DAYS = 28
+
+
+def _value(occ: Occurrence) -> str:
+    return f"{occ.uid}|{occ_mod.rid(occ)}"
+
+
+def _label(occ: Occurrence) -> str:
+    return f"{occ.start:%m月%d日 %H:%M} {occ.summary}"
+
+
+def _mine(occ: Occurrence) -> bool:
+    u = user()
+    return u.secretary_of(occ.organization) or u.username in due_people(occ)
+
+
+def _choices(form: LeaveForm, extra: Occurrence | None) -> dict[str, Occurrence]:
+    u = user()
+    today = now().date()
+    occs = [o for o in occ_mod.in_range(today - dt.timedelta(days=1),
+                                        today + dt.timedelta(days=WINDOW_DAYS), [u.org.id])
+            if o.kind == "meeting" and o.status == "CONFIRMED" and _mine(o)]
+    if extra is not None and _mine(extra) and _value(extra) not in {_value(o) for o in occs}:
+        occs.insert(0, extra)
+    by_value = {_value(o): o for o in occs}
+    form.occurrence.choices = [("", "请选择会议")] + [(v, _label(o)) for v, o in by_value.items()]
+    staff = [(p.id, p.name) for p in u.org.staff]
+    form.person.choices = staff if u.is_secretary else [(u.username, u.name)]
+    form.substitute.choices = [("", "无"), *staff]
+    return by_value
+
+
+def _requested() -> Occurrence | None:
+    raw = request.form.get("occurrence") if request.method == "POST" else None
+    series, _, rid = (raw or "").partition("|")
+    if not raw:
+        series, rid = request.args.get("series", ""), request.args.get("rid", "")
+    return occ_mod.find(series, rid) if series and rid else None
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def index():
+    u = user()
+    form = LeaveForm()
+    extra = _requested()
+    by_value = _choices(form, extra)
+    if request.method == "GET":
+        form.person.data = u.username
+        if extra is not None and _value(extra) in by_value:
+            form.occurrence.data = _value(extra)
+    elif form.validate() and _create(form, by_value):
+        return redirect(url_for("leave.index"))
+    store = core().store
+    notes = (store.leave_notes(u.org.id) if u.is_secretary
+             else store.leave_notes(u.org.id, person_id=u.username))
+    return render_template("leave.html", form=form, notes=list(reversed(notes)),
+                           name=lambda pid: person_name(u.org, pid), late_label=LATE_LABEL)
+
+
+def _create(form: LeaveForm, by_value: dict[str, Occurrence]) -> bool:
+    u = user()
+    occ = by_value.get(form.occurrence.data or "")
+    if occ is None:
+        form.occurrence.errors.append("请从列表中选择会议。")
+        return False
+    person = form.person.data if u.is_secretary else u.username
+    if person not in due_people(occ):
+        form.person.errors.append("该人员不在此会议的参会名单中。")
+        return False
+    substitute = form.substitute.data or None
+    if substitute == person:
+        form.substitute.errors.append("代会人不能是请假人本人。")
+        return False
+    chair, director = approvers(u.org, occ, person)
+    late = is_late(occ, now())
+    try:
+        core().store.add_leave(
+            occ.organization, occ.uid, occ_mod.rid(occ), person,
+            category=form.category.data, reason=(form.reason.data or "").strip(),
+            substitute_id=substitute, late=late, needs_director=director is not None,
+            chair_id=chair, director_id=director, actor=u.username)
+    except StoreError:
+        form.occurrence.errors.append("此会议已有未完成的请假，请勿重复提交。")
+        return False
+    flash(f"已提交请假：{_label(occ)}" + (f"（{LATE_LABEL}）" if late else "")
+          + f"，等待{person_name(u.org, chair)}审批。", "ok")
+    return True
+
+
+@bp.route("/<int:note_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(note_id: int):
+    u = user()
+    store = core().store
+    note = store.get_leave(note_id)
+    if note is None:
+        abort(404)
+    if note.person_id != u.username and not u.secretary_of(note.organization):
+        abort(403)
+    form = VersionForm()
+    if not form.validate():
+        abort(400)
+    try:
+        store.withdraw_leave(note_id, actor=u.username, expected_version=form.version.data)
+    except ConcurrentChange:
+        flash("这条请假刚刚被审批或修改，请查看最新状态后再操作。", "warn")
+    except StoreError:
+        flash("这条请假已结束，无法撤回。", "warn")
+    else:
+        flash("已撤回请假。", "ok")
+    return redirect(url_for("leave.index"))

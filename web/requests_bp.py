@@ -1,0 +1,62 @@
+"""会议申请 (篇二 二.3): a section asks the office for a meeting; the list and its state."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from calsync.meeting_requests import RequestForm as CoreForm
+from calsync.meeting_requests import approver_for, categories, validate
+from calsync.occurrence import TZ
+
+from .core import core, now, person_name, user
+from .forms import RequestForm
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+FIELDS = {"section_id": "section", "category": "category", "title": "title",
+          "audience": "audience", "start": "start", "end": "end", "room": "room"}
+
+
+def _choices(form: RequestForm) -> None:
+    org = user().org
+    form.section.choices = [(s.id, s.name) for s in org.sections.values()]
+    form.category.choices = [("", "请选择"), *categories(org)]
+    form.audience.choices = [(p.id, p.name) for p in org.people.values()]
+    form.room.choices = [("", "按会议类别默认"), *((r.id, r.name) for r in org.rooms.values())]
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def index():
+    u = user()
+    org = u.org
+    form = RequestForm()
+    _choices(form)
+    if not form.is_submitted() and u.person is not None and u.person.section:
+        form.section.data = u.person.section
+    if form.validate_on_submit():
+        assert form.start.data is not None and form.end.data is not None
+        wanted = CoreForm(section_id=form.section.data, category=form.category.data,
+                          title=form.title.data or "", audience=tuple(form.audience.data or ()),
+                          start=form.start.data.replace(tzinfo=TZ),
+                          end=form.end.data.replace(tzinfo=TZ),
+                          room=form.room.data or None, important=bool(form.important.data))
+        errors = validate(org, wanted, now())
+        for key, message in errors.items():
+            getattr(form, FIELDS.get(key, "title")).errors.append(message)
+        if not errors:
+            approver = approver_for(org, wanted.section_id, wanted.important)
+            req = core().store.add_request(
+                org.id, section_id=wanted.section_id, category=wanted.category,
+                title=wanted.title.strip(), audience=wanted.audience,
+                start=wanted.start.isoformat(), end=wanted.end.isoformat(), room=wanted.room,
+                important=wanted.important, approver_id=approver, actor=u.username)
+            flash(f"已提交会议申请第{req.id}号，等待{person_name(org, approver)}审批。", "ok")
+            return redirect(url_for("requests.index"))
+    rows = [r for r in reversed(core().store.meeting_requests(org.id))
+            if u.is_secretary or u.username in (r.requested_by, r.approver_id)]
+    return render_template("requests.html", form=form, rows=rows,
+                           name=lambda pid: person_name(org, pid),
+                           kinds=dict(categories(org)), sections=org.sections,
+                           lead=org.requests.min_lead_days)
