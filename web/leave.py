@@ -43,9 +43,11 @@ def _choices(form: LeaveForm, extra: Occurrence | None) -> dict[str, Occurrence]
         occs.insert(0, extra)
     by_value = {_value(o): o for o in occs}
     form.occurrence.choices = [("", "请选择会议")] + [(v, _label(o)) for v, o in by_value.items()]
-    staff = [(p.id, p.name) for p in u.org.staff]
-    form.person.choices = staff if u.is_secretary else [(u.username, u.name)]
-    form.substitute.choices = [("", "无"), *staff]
+    # Everyone in the directory: secretaries record leave for outside attendees too (a school
+    # head, 一把手, is external and has no account); _create checks the person is due.
+    people = [(p.id, p.name) for p in u.org.people.values()]
+    form.person.choices = people if u.is_secretary else [(u.username, u.name)]
+    form.substitute.choices = [("", "无"), *people]
     return by_value
 
 

@@ -73,7 +73,8 @@ def _load_org(folder: Path, problems: list[PolicyProblem]) -> Organization | Non
     d = org_r.data
     org_r.unknown_keys(d, "", ("id", "name", "short_name", "regulation", "calendar_name",
                                "revised", "organizer", "alarm_minutes", "discipline",
-                               "requests", "semesters", "uid_domain", "director"))
+                               "requests", "semesters", "uid_domain", "director",
+                               "publish_interval_minutes", "feed_refresh_minutes"))
     org_id = org_r.ident(d, "", "id")
     if org_id is not None and org_id != folder.name:
         org_r.problem("id", f"{org_id!r} differs from the folder name {folder.name!r}",
@@ -96,6 +97,10 @@ def _load_org(folder: Path, problems: list[PolicyProblem]) -> Organization | Non
         revised=revised or dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
         organizer=org_r.ident(d, "", "organizer") or "",
         alarm_minutes=org_r.integer(d, "", "alarm_minutes", 0, 1440, default=10) or 0,
+        publish_interval_minutes=org_r.integer(d, "", "publish_interval_minutes", 1, 1440,
+                                               default=10) or 10,
+        feed_refresh_minutes=org_r.integer(d, "", "feed_refresh_minutes", 5, 10080,
+                                           default=60) or 60,
         discipline=tuple(org_r.text_list(d, "", "discipline", default=[])),
         calendar_name=org_r.text(d, "", "calendar_name", default="") or "",
         requests=requests,

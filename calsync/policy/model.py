@@ -191,6 +191,8 @@ class Organization:
     semesters: tuple[Semester, ...] = ()
     uid_domain: str = ""
     director: str | None = None        # 局长/主任: approves unit heads' leave, important requests
+    publish_interval_minutes: int = 10  # calsync serve republishes at least this often
+    feed_refresh_minutes: int = 60      # REFRESH-INTERVAL / X-PUBLISHED-TTL of the feeds
 
     @property
     def staff(self) -> list[Person]:
