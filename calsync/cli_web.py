@@ -18,11 +18,22 @@ MIN_PASSWORD = 8
 
 def register(sub: argparse._SubParsersAction,
              command: Callable[..., argparse.ArgumentParser]) -> None:
-    srv = command("serve", cmd_serve, "run the web page (waitress)")
+    srv = command("serve", cmd_serve,
+                  "run the service: web page, feeds, CalDAV server and publishing scheduler")
     add_store_options(srv)
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on")
     srv.add_argument("--port", type=int, default=8080)
     srv.add_argument("--threads", type=int, default=4, help="worker threads")
+    srv.add_argument("--caldav-port", type=int, metavar="PORT",
+                     help="port of the embedded CalDAV server (default: --port + 1, or a "
+                          "free one)")
+    srv.add_argument("--caldav-url", metavar="URL",
+                     help="publish to this calendar home instead of the embedded CalDAV "
+                          "server (default: $CALSYNC_CALDAV_URL)")
+    srv.add_argument("--caldav-username", metavar="NAME",
+                     help="default: $CALSYNC_CALDAV_USERNAME")
+    srv.add_argument("--caldav-password", metavar="PASSWORD",
+                     help="default: $CALSYNC_CALDAV_PASSWORD (prefer the variable)")
 
     usr = command("user", cmd_user, "manage web users (users come from the directory)")
     add_store_options(usr)
@@ -35,44 +46,10 @@ def register(sub: argparse._SubParsersAction,
                     help="read the password from standard input")
 
 
-def _caldav() -> dict[str, str] | None:
-    url = os.environ.get("CALSYNC_CALDAV_URL")
-    if not url:
-        return None
-    return {"url": url, "username": os.environ.get("CALSYNC_CALDAV_USERNAME") or "",
-            "password": os.environ.get("CALSYNC_CALDAV_PASSWORD") or ""}
-
-
 def cmd_serve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
-    import waitress
+    from calsync.serve import run
 
-    from calsync.web import create_app
-
-    app = create_app({
-        "CALSYNC_DATABASE_URL": args.database_url,
-        "CALSYNC_INSTANCE": str(args.instance) if args.instance else None,
-        "CALSYNC_POLICIES": str(policies.root),
-        "CALSYNC_CALDAV": _caldav(),
-    })
-    core = app.extensions["calsync"]
-    username, password = accounts.first_secretary_password(core.store, core.policies,
-                                                           os.environ)
-    host = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
-    print(f"calsync: serving on http://{host}:{args.port}/ (store {core.store.url})",
-          flush=True)
-    if password:
-        print(f"calsync: first secretary account: {username} password: {password} "
-              f"(shown once; change it with `calsync user set-password {username}`)",
-              flush=True)
-    elif username and os.environ.get("CALSYNC_ADMIN_PASSWORD"):
-        print(f"calsync: first secretary account {username} uses $CALSYNC_ADMIN_PASSWORD",
-              flush=True)
-    try:
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                       ident="calsync")
-    finally:
-        core.close()
-    return 0
+    return run(args, policies, orgs)
 
 
 def cmd_user(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:

@@ -4,12 +4,14 @@ merges), approved leave and approved meeting requests. Thin: reading rows into c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from calsync.decisions import Decision
 from calsync.leave import Leave
-from calsync.occurrence import TZ
+from calsync.meeting_requests import series_uid
+from calsync.occurrence import TZ, Series
+from calsync.policy import PolicySet
 from calsync.store import Store
 
 
@@ -53,12 +55,34 @@ def approved_requests(store: Store, orgs: Iterable[str]) -> list[Any]:
     return [r for org in orgs for r in store.meeting_requests(org, status="approved")]
 
 
-def newest_input(store: Store, org: str) -> dt.datetime | None:
-    """The latest time a stored input of ``org`` changed (for DTSTAMP; never the clock)."""
-    stamps: list[dt.datetime] = [d.created_at for d in store.active_decisions(org)]
-    for n in store.leave_notes(org, status="approved"):
-        stamps.extend(x for x in (n.chair_at, n.director_at) if x is not None)
-    for r in store.meeting_requests(org, status="approved"):
-        if r.decided_at is not None:
-            stamps.append(r.decided_at)
-    return max(stamps, default=None)
+def newest_inputs(store: Store, policies: PolicySet, orgs: Iterable[str]
+                  ) -> dict[str, dt.datetime]:
+    """Series UID → the latest time a stored input of that series changed (decisions, leave
+    approvals, request approvals). DTSTAMP comes from it, so a decision on one series leaves
+    every other series' bytes (and SEQUENCE) alone. Never the clock."""
+    out: dict[str, dt.datetime] = {}
+
+    def bump(uid: str, at: dt.datetime | None) -> None:
+        if at is not None and (uid not in out or at > out[uid]):
+            out[uid] = at
+
+    for org in orgs:
+        for d in store.active_decisions(org):
+            bump(d.series_uid, d.created_at)
+        for n in store.leave_notes(org, status="approved"):
+            for at in (n.chair_at, n.director_at):
+                bump(n.series_uid, at)
+        for r in store.meeting_requests(org, status="approved"):
+            bump(series_uid(policies.organizations[org], r.id), r.decided_at)
+    return out
+
+
+def dtstamps(policies: PolicySet, newest: Mapping[str, dt.datetime],
+             series: Iterable[Series]) -> dict[str, dt.datetime]:
+    """Series UID → DTSTAMP: the policy's revision or the series' newest stored input."""
+    out = {}
+    for s in series:
+        revised = policies.organizations[s.organization].revised
+        at = newest.get(s.uid)
+        out[s.uid] = max(revised, at) if at is not None else revised
+    return out

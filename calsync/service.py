@@ -13,7 +13,13 @@ from typing import Any
 
 from calsync.errors import UsageError
 from calsync.generate import Generation, generate
-from calsync.inputs import approved_leave, approved_requests, newest_input, stored_decisions
+from calsync.inputs import (
+    approved_leave,
+    approved_requests,
+    dtstamps,
+    newest_inputs,
+    stored_decisions,
+)
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet
 from calsync.render import render_series
@@ -46,8 +52,9 @@ def build(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date
     else:
         gen = generate(policies, start, end, orgs, stored_decisions(store, orgs),
                        approved_requests(store, orgs), approved_leave(store, orgs))
-    stamps = {org: _dtstamp(policies, store, org) for org in orgs}
-    resources = tuple(render_series(s, stamps[s.organization]) for s in gen.series)
+    newest = newest_inputs(store, policies, orgs) if store is not None else {}
+    stamps = dtstamps(policies, newest, gen.series)
+    resources = tuple(render_series(s, stamps[s.uid]) for s in gen.series)
     return Built(gen, resources)
 
 
@@ -76,13 +83,6 @@ def clash_view(policies: PolicySet, store: Store | None, start: dt.date, end: dt
     found = policy_clashes(policies, occs, busy)
     acks = store.clash_acks() if store is not None else {}
     return [c for c in found if acks.get(c.id) != c.fingerprint], occs
-
-
-def _dtstamp(policies: PolicySet, store: Store | None, org: str) -> dt.datetime:
-    # The newest input: the policy's revision or the latest decision (never the clock).
-    stamp = policies.organizations[org].revised
-    newest = newest_input(store, org) if store is not None else None
-    return max(stamp, newest) if newest is not None else stamp
 
 
 def collections(policies: PolicySet, resources: Iterable[Resource], orgs: list[str],

@@ -167,3 +167,20 @@ def test_stored_inputs_reach_the_rendered_calendar(store) -> None:  # type: igno
     assert not built.generation.stale
     again = build(shipped(), store, *MARCH, ["guanliban", "jiaoyuju"])
     assert [r.ics for r in again.resources] == [r.ics for r in built.resources]
+
+
+def test_a_decision_changes_only_its_own_series_bytes(store) -> None:  # type: ignore[no-untyped-def]
+    """DTSTAMP comes from each series' own newest input: a publish after one decision
+    rewrites (and bumps SEQUENCE on) that series only."""
+    from calsync.service import build
+
+    before = {r.uid: r.ics for r in build(shipped(), store, *MARCH, ["guanliban"]).resources}
+    store.add_decision("guanliban", "zhoulihui@guanliban.calsync", MON.isoformat(), "cancel",
+                       actor="chen_mishu", source="web", note="改期")
+    after = {r.uid: r.ics for r in build(shipped(), store, *MARCH, ["guanliban"]).resources}
+    changed = {uid for uid in before if before[uid] != after[uid]}
+    # 周例会 itself, and the Monday 科务会 that follow it (a cancelled 周例会 leaves them
+    # where the rule put them: their start moves back from 周例会's end)
+    assert "zhoulihui@guanliban.calsync" in changed
+    assert changed <= {"zhoulihui@guanliban.calsync",
+                       *(u for u in before if u.startswith("kewuhui-") and "-mon@" in u)}

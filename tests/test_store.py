@@ -35,6 +35,8 @@ TABLES = {
     "leave_note",
     "meeting_request",
     "clash_ack",
+    "feed_token",
+    "feed_state",
 }
 COLL = "https://dav.example.org/cal/guanliban/"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -16,6 +16,7 @@ from calsync.errors import ConcurrentChange, StoreError
 from calsync.store import Store, open_store
 from calsync.store import db as store_db
 from calsync.store.models import LeaveNoteRow
+from calsync.store.records import UserRecord
 from tests.test_store import _in_threads
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -492,3 +493,17 @@ def test_upgrade_from_0002_keeps_rows(fresh_db_url: str) -> None:
     with open_store(fresh_db_url) as again:  # and back up to the head
         assert again.active_decision("s-1", OCC).payload is None  # type: ignore[union-attr]
         assert again.leave_notes() == []
+
+
+def test_creating_the_same_user_at_once_from_several_workers(db_url: str) -> None:
+    """Workers starting together on a fresh database all sync the directory: none fails."""
+    stores = [open_store(db_url) for _ in range(4)]
+    try:
+        results = _in_threads(4, lambda i: stores[i].set_user(
+            "racer", organization="guanliban", display_name=f"赛跑{i}", role="staff",
+            actor=f"worker-{i}"))
+        assert all(isinstance(r, UserRecord) for r in results), results
+        assert stores[0].get_user("racer") is not None
+    finally:
+        for s in stores:
+            s.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import Flask, render_template
@@ -51,30 +52,46 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.user_loader(current_user_loader)
 
-    from . import approvals, auth, clashes, leave, meetings, publish, requests_bp, stats
+    from . import approvals, auth, clashes, feeds, leave, meetings, publish, requests_bp, stats
     from .filters import register_filters
 
     for bp in (auth.bp, clashes.bp, meetings.bp, leave.bp, requests_bp.bp, approvals.bp,
-               publish.bp, stats.bp):
+               publish.bp, stats.bp, feeds.bp):
         app.register_blueprint(bp)
     register_filters(app)
     _error_pages(app)
+    from calsync.scheduler import attach
+
+    attach(app)  # successful POSTs poke the publishing scheduler
     return app
 
 
 def _secret_key(instance: Path) -> str:
-    """A random key kept in the instance folder, so a restart keeps everyone logged in."""
+    """$CALSYNC_SECRET_KEY, else a random key kept in the instance folder, so a restart keeps
+    everyone logged in. Written to a temporary file and linked into place: of several
+    workers starting at once exactly one key wins and every worker reads that one."""
+    if os.environ.get("CALSYNC_SECRET_KEY"):
+        return os.environ["CALSYNC_SECRET_KEY"]
     path = instance / "secret_key"
-    if path.exists():
-        key = path.read_text(encoding="utf-8").strip()
-        if key:
-            return key
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(key + "\n")
-    return key
+    for _ in range(50):
+        if path.exists():
+            key = path.read_text(encoding="utf-8").strip()
+            if key:
+                return key
+            time.sleep(0.01)  # unreadable for a moment (a file someone truncated by hand)
+            continue
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # fails if another worker linked first: then read theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _error_pages(app: Flask) -> None:

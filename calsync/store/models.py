@@ -289,3 +289,26 @@ class ClashAckRow(Base):
     acked_by: Mapped[str] = mapped_column(String(200))
     acked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text)
+
+
+class FeedTokenRow(Base):
+    """A person's subscription-feed secret (see calsync/store/feeds.py for why it is kept)."""
+
+    __tablename__ = "feed_token"
+
+    person_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    token: Mapped[str] = mapped_column(String(128))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FeedStateRow(Base):
+    """A feed's last ETag and Last-Modified, so Last-Modified never goes backwards."""
+
+    __tablename__ = "feed_state"
+
+    feed_key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(128))
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)

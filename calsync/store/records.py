@@ -198,3 +198,14 @@ class MeetingRequest:
     decided_at: datetime | None
     note: str
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedToken:
+    """A person's subscription-feed token (the secret itself: the page shows it again)."""
+
+    person_id: str
+    organization: str
+    token: str
+    created_at: datetime
+    rotated_at: datetime | None

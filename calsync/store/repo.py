@@ -21,6 +21,7 @@ from calsync.store.acks import AcksMixin
 from calsync.store.base import to_record, utc
 from calsync.store.collection_state import CollectionStateMixin
 from calsync.store.decisions import DecisionsMixin
+from calsync.store.feeds import FeedsMixin
 from calsync.store.leave import LeaveMixin
 from calsync.store.meeting_requests import MeetingRequestsMixin
 from calsync.store.models import AuditRow, SyncConflictRow, SyncResourceRow, SyncRunRow
@@ -72,7 +73,8 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 
 
 class Store(
-    CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin
+    CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
+    FeedsMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 

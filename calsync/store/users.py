@@ -52,7 +52,21 @@ class UsersMixin(StoreBase):
         display_name = _required(display_name, "display name")
         if role not in USER_ROLES:
             raise StoreError(f"unknown user role {role!r} (use one of {sorted(USER_ROLES)})")
-        now = utc(at)
+        try:
+            return self._set_user(username, organization, display_name, role, password_hash,
+                                  actor, utc(at))
+        except StoreError:
+            # Two processes creating the same new user at once (several workers starting on
+            # a fresh database): the loser's INSERT fails; now the row exists, so update it.
+            if self.get_user(username) is None:
+                raise
+            return self._set_user(username, organization, display_name, role, password_hash,
+                                  actor, utc(at))
+
+    def _set_user(
+        self, username: str, organization: str, display_name: str, role: str,
+        password_hash: str | None, actor: str, now: datetime,
+    ) -> UserRecord:
         with self._writing() as session:
             row = session.get(AppUserRow, username, with_for_update=True)
             before = to_record(row, UserRecord) if row else None

@@ -1,0 +1,166 @@
+"""``calsync serve``: the web page, an embedded CalDAV server and the publishing scheduler.
+
+With no CalDAV configuration the service runs Radicale as a supervised child (data in
+``<instance>/caldav``) and publishes there as the service account; with ``--caldav-url`` (or
+``CALSYNC_CALDAV_URL``) it publishes to that server and starts none. Ctrl-C or SIGTERM stops
+the scheduler (after the publish in progress), the CalDAV child and waitress, in that order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from calsync import accounts
+from calsync.errors import StoreError, UsageError
+from calsync.policy import PolicySet
+
+log = logging.getLogger("calsync.serve")
+
+
+def shown_host(host: str) -> str:
+    if host in ("127.0.0.1", "::1", "localhost"):
+        return "localhost"
+    if host in ("0.0.0.0", "::", ""):
+        return socket.gethostname()
+    return host
+
+
+def external_caldav(url: str | None, username: str | None, password: str | None,
+                    environ: Mapping[str, str]) -> dict[str, str] | None:
+    """The CalDAV server to publish to: options first, then CALSYNC_CALDAV_*; None: embedded."""
+    url = url or environ.get("CALSYNC_CALDAV_URL")
+    if not url:
+        return None
+    return {"url": url,
+            "username": username or environ.get("CALSYNC_CALDAV_USERNAME") or "",
+            "password": password or environ.get("CALSYNC_CALDAV_PASSWORD") or ""}
+
+
+def _setup_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("calsync").setLevel(logging.INFO)
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    # waitress' main loop ends on KeyboardInterrupt; SIGTERM should stop it the same way.
+    raise KeyboardInterrupt
+
+
+def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
+    import waitress
+
+    from calsync.embedded_caldav import EmbeddedCalDAV, choose_port
+    from calsync.scheduler import EXTENSION, Scheduler, caldav_target
+    from calsync.web import create_app
+
+    _setup_logging()
+    instance = Path(args.instance or os.environ.get("CALSYNC_INSTANCE") or "instance").resolve()
+    external = external_caldav(args.caldav_url, args.caldav_username, args.caldav_password,
+                               os.environ)
+    embedded: EmbeddedCalDAV | None = None
+    if external is None:
+        port = choose_port(args.host, args.port, args.caldav_port)
+        embedded = EmbeddedCalDAV(instance, args.host, port, None, orgs)
+        conf: dict[str, str] = {"url": embedded.home_url, "username": "calsync",
+                                "password": embedded.password, "server_kind": "radicale"}
+    else:
+        conf = external
+    _sync_users(args.database_url, instance, policies)
+    app = create_app({
+        "CALSYNC_DATABASE_URL": args.database_url,
+        "CALSYNC_INSTANCE": str(instance),
+        "CALSYNC_POLICIES": str(policies.root),
+        "CALSYNC_CALDAV": conf,
+    })
+    core = app.extensions["calsync"]
+    scheduler: Scheduler | None = None
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        # bind the web port before starting anything else: a port in use fails fast
+        try:
+            server = waitress.create_server(app, host=args.host, port=args.port,
+                                            threads=args.threads, ident="calsync")
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror} "
+                             f"(choose another with --port)") from None
+        _first_secretary(core)
+        if embedded is not None:
+            embedded.database_url = core.store.engine.url.render_as_string(hide_password=False)
+            embedded.start()
+        target = caldav_target(conf)
+        assert target is not None
+        # the SQLite publish lock lives beside the database file (the instance folder)
+        scheduler = Scheduler(core.policies, core.store, target, orgs=orgs)
+        app.extensions[EXTENSION] = scheduler
+        _print_urls(args, core, embedded, external, orgs)
+        scheduler.start()
+        server.run()  # returns on Ctrl-C / SIGTERM (KeyboardInterrupt), after shutdown
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut cleanup
+        print("calsync: stopping", flush=True)
+        if scheduler is not None:
+            scheduler.stop()
+        if embedded is not None:
+            embedded.stop()
+        core.close()
+        signal.signal(signal.SIGTERM, previous)
+    print("calsync: stopped", flush=True)
+    return 0
+
+
+def _sync_users(database_url: str | None, instance: Path, policies: PolicySet) -> None:
+    """Create the directory's users before the app does. Instances starting together on a
+    fresh shared store race to insert the same users; the loser retries and finds them."""
+    from calsync.store import open_store
+
+    for attempt in range(3):
+        try:
+            with open_store(database_url, instance) as store:
+                accounts.sync_directory(store, policies, actor="calsync serve")
+            return
+        except StoreError:
+            if attempt == 2:
+                raise
+
+
+def _first_secretary(core: Any) -> None:
+    username, password = accounts.first_secretary_password(core.store, core.policies,
+                                                           os.environ)
+    if password:
+        print(f"calsync: first secretary account: {username} password: {password} "
+              f"(shown once; change it with `calsync user set-password {username}`)",
+              flush=True)
+    elif username and os.environ.get("CALSYNC_ADMIN_PASSWORD"):
+        print(f"calsync: first secretary account {username} uses $CALSYNC_ADMIN_PASSWORD",
+              flush=True)
+
+
+def _print_urls(args: Any, core: Any, embedded: Any, external: dict[str, str] | None,
+                orgs: list[str]) -> None:
+    host = shown_host(args.host)
+    page = f"http://{host}:{args.port}/"
+    print(f"calsync: serving on {page} (store {core.store.url})", flush=True)
+    print(f"calsync: feeds: {page}subscriptions", flush=True)
+    if embedded is not None:
+        print(f"calsync: embedded CalDAV server on port {embedded.port} "
+              f"(data in {embedded.folder}); phones: your calsync user name and password",
+              flush=True)
+        for org in orgs:
+            print(f"calsync: CalDAV {org}: {embedded.collection_url(org, host)}", flush=True)
+    else:
+        assert external is not None
+        print(f"calsync: publishing to {external['url']} (no embedded CalDAV server)",
+              flush=True)

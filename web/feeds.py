@@ -1,0 +1,175 @@
+"""Subscription feeds (no login: the secret token in the URL is the credential) and the page
+我的日历订阅 with the links, their QR codes and the button that rotates the token.
+
+    GET /feeds/<token>/me.ics
+    GET /feeds/<token>/section/<section_id>.ics
+    GET /feeds/<token>/org/<org_id>.ics
+
+An unknown or rotated token, an unknown scope or one the person may not see all get the same
+bare 404. ETags are strong: the sha256 of the identity bytes, with "-gzip" appended for the
+gzip representation (RFC 9110 8.8.3: each representation has its own strong validator);
+If-None-Match compares weakly (RFC 9110 13.1.2), so either spelling gives a 304.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import format_datetime, parsedate_to_datetime
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import login_required
+
+from calsync.accounts import role_for
+from calsync.feeds import Scope, Viewer, may_see, parse_scope, viewer_for
+
+from .core import core, user
+from .feed_cache import FeedCache, Rendered
+
+bp = Blueprint("feeds", __name__)
+
+GZIP_SUFFIX = "-gzip"
+
+
+def cache() -> FeedCache:
+    app = current_app
+    found = app.extensions.get("calsync_feeds")
+    if found is None:
+        c = core()
+        found = app.extensions.setdefault("calsync_feeds", FeedCache(c.policies, c.store, c.now))
+    return found
+
+
+def _not_found() -> Response:
+    return Response("Not Found\n", 404, {"Content-Type": "text/plain; charset=utf-8",
+                                         "Cache-Control": "no-store"})
+
+
+@bp.route("/feeds/<token>/me.ics")
+def feed_me(token: str) -> Response:
+    return _serve(token, parse_scope("me"))
+
+
+@bp.route("/feeds/<token>/section/<section_id>.ics")
+def feed_section(token: str, section_id: str) -> Response:
+    return _serve(token, parse_scope("section", section_id))
+
+
+@bp.route("/feeds/<token>/org/<org_id>.ics")
+def feed_org(token: str, org_id: str) -> Response:
+    return _serve(token, parse_scope("org", org_id))
+
+
+def _serve(token: str, scope: Scope | None) -> Response:
+    feeds = cache()
+    audit = feeds.stamp()
+    who = feeds.person(token, audit)
+    viewer = _viewer(*who) if who is not None else None
+    if viewer is None or scope is None or not may_see(feeds.policies, viewer, scope):
+        return _not_found()
+    rendered = feeds.feed(viewer, scope, audit)
+    gz = request.accept_encodings.quality("gzip") > 0
+    etag = f'"{rendered.etag}{GZIP_SUFFIX if gz else ""}"'
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+        "Cache-Control": f"private, max-age={rendered.max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if _not_modified(rendered):
+        return Response(status=304, headers=headers)
+    headers["Content-Type"] = "text/calendar; charset=utf-8"
+    body = rendered.gzipped if gz else rendered.body
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, 200, headers)
+
+
+def _viewer(person_id: str, organization: str) -> Viewer | None:
+    policies = core().policies
+    org = policies.organizations.get(organization)
+    person = org.people.get(person_id) if org is not None else None
+    if org is None or person is None:
+        return None
+    return viewer_for(policies, person_id, organization, role_for(org, person))
+
+
+def _not_modified(rendered: Rendered) -> bool:
+    inm = request.headers.get("If-None-Match")
+    if inm is not None:
+        # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
+        return any(_same(tag, rendered.etag) for tag in inm.split(","))
+    ims = request.headers.get("If-Modified-Since")
+    if not ims:
+        return False
+    try:
+        since = parsedate_to_datetime(ims)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    return rendered.last_modified <= since
+
+
+def _same(tag: str, etag: str) -> bool:
+    tag = tag.strip()
+    if tag == "*":
+        return True
+    tag = tag.removeprefix("W/").strip('"')
+    return tag.removesuffix(GZIP_SUFFIX) == etag
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+@bp.route("/subscriptions")
+@login_required
+def subscriptions():
+    u = user()
+    token = core().store.feed_token(u.username, u.org.id, actor=u.username)
+    links = []
+    scopes: list[tuple[str, str, dict[str, str]]] = [("我的会议（含截止事项和我的请假状态）",
+                                                      "feeds.feed_me", {})]
+    section = u.org.sections.get(u.person.section or "") if u.person else None
+    if section is not None:
+        scopes.append((f"本科室：{section.name}", "feeds.feed_section",
+                       {"section_id": section.id}))
+    scopes.append((f"本单位：{u.org.calendar_name or u.org.name}", "feeds.feed_org",
+                   {"org_id": u.org.id}))
+    for title, endpoint, args in scopes:
+        https = _public_url(url_for(endpoint, token=token, **args))
+        webcal = "webcal://" + https.split("://", 1)[1]
+        links.append({"title": title, "https": https, "webcal": webcal,
+                      "qr_https": _qr(https), "qr_webcal": _qr(webcal)})
+    refresh = u.org.feed_refresh_minutes
+    return render_template("subscriptions.html", links=links, refresh=refresh)
+
+
+@bp.route("/subscriptions/rotate", methods=["POST"])
+@login_required
+def rotate():
+    u = user()
+    store = core().store
+    store.feed_token(u.username, u.org.id, actor=u.username)
+    store.rotate_feed_token(u.username, actor=u.username)
+    flash("订阅地址已更换，原地址立即失效。请在日历应用中删除旧订阅，用下面的新地址重新订阅。",
+          "info")
+    return redirect(url_for("feeds.subscriptions"))
+
+
+def _public_url(path: str) -> str:
+    """Absolute URL: ``CALSYNC_PUBLIC_URL`` (behind a proxy) or the address asked for."""
+    base = (current_app.config.get("CALSYNC_PUBLIC_URL") or request.url_root).rstrip("/")
+    return base + path
+
+
+def _qr(text: str) -> str:
+    return segno.make(text, error="m").svg_data_uri(scale=3, border=2)
