@@ -7,28 +7,25 @@ import datetime as dt
 import gzip
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import icalendar
 import pytest
 import recurring_ical_events
-from calsync.web import create_app
 from flask import Flask
 from ical.calendar_stream import IcsCalendarStream
 
-from calsync.accounts import hash_password, role_for
+from calsync.accounts import role_for
 from calsync.cli import main as cli_main
 from calsync.feeds import BUSY, Viewer, may_see, render_feed, viewer_for
 from calsync.occurrence import TZ, Occurrence
-from calsync.policy import PolicySet, load_policies, shipped_policies
+from calsync.policy import PolicySet, load_policies
 from calsync.service import build
 from calsync.store import Store
+from tests.support.webapp import PASSWORD, confidential_policies, login, make_app
 
-NOW = "2026-03-01T08:00:00+08:00"
 START, END = dt.date(2026, 1, 1), dt.date(2027, 12, 31)     # default_horizon(NOW)
-PASSWORD = "secret-pw-1"
 ZHURENBANGONG = "zhurenbangong@guanliban.calsync"
 RID_0304 = "2026-03-04T09:00:00+08:00"
 DANGZU_TITLE = "研究干部任免事项"
@@ -37,15 +34,7 @@ DANGWEI_TITLE = "研究年度人事调整方案"
 
 @pytest.fixture(scope="module")
 def policies_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped policies with 主任办公会 confidential (as in tests/test_web.py)."""
-    root = tmp_path_factory.mktemp("policies") / "p"
-    shutil.copytree(shipped_policies(), root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    path = root / "guanliban" / "meetings.toml"
-    marker = 'name = "主任办公会"\n'
-    text = path.read_text(encoding="utf-8")
-    assert marker in text
-    path.write_text(text.replace(marker, marker + "confidential = true\n"), encoding="utf-8")
-    return root
+    return confidential_policies(tmp_path_factory.mktemp("policies"))
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +43,8 @@ def policies(policies_dir: Path) -> PolicySet:
 
 
 def _app(db_url: str, tmp_path: Path, policies_dir: Path, **extra: object) -> Flask:
-    config = {"CALSYNC_DATABASE_URL": db_url, "CALSYNC_INSTANCE": str(tmp_path / "inst"),
-              "CALSYNC_POLICIES": str(policies_dir), "CALSYNC_NOW": NOW, "TESTING": True,
-              "WTF_CSRF_ENABLED": False}
-    config.update(extra)
-    app = create_app(config)
-    for name in ("qian_keyuan", "zhou_mishukezhang"):
-        app.extensions["calsync"].store.set_password(name, hash_password(PASSWORD), actor="test")
-    return app
+    return make_app(db_url, tmp_path / "inst", policies_dir,
+                    ("qian_keyuan", "zhou_mishukezhang"), **extra)
 
 
 @pytest.fixture
@@ -77,12 +60,6 @@ def _store(app: Flask) -> Store:
 
 def _token(app: Flask, person: str, org: str = "guanliban") -> str:
     return _store(app).feed_token(person, org, actor="test")
-
-
-def _login(app: Flask, name: str):
-    client = app.test_client()
-    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def _add_secrets(store: Store) -> None:
@@ -381,7 +358,7 @@ def test_feed_state_never_goes_backwards(store: Store) -> None:
 # -- the page ---------------------------------------------------------------------------------
 
 def test_subscription_page_links_qr_and_rotate(app: Flask) -> None:
-    client = _login(app, "qian_keyuan")
+    client = login(app, "qian_keyuan")
     page = client.get("/subscriptions").data.decode()
     token = _token(app, "qian_keyuan")
     assert "我的日历订阅" in page and 'href="/subscriptions"' in page

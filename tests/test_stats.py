@@ -11,11 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from calsync.web import create_app
 from flask import Flask
-from flask.testing import FlaskClient
 
-from calsync.accounts import hash_password
 from calsync.cli import main
 from calsync.cli_stats import org_stats, stats_range, stats_table
 from calsync.errors import UsageError
@@ -25,6 +22,7 @@ from calsync.policy import load_policies
 from calsync.service import build
 from calsync.stats import section_counts, section_series, window
 from calsync.store import Store
+from tests.support.webapp import login, make_app
 
 POLICIES = load_policies()
 GLB = POLICIES.organizations["guanliban"]
@@ -33,7 +31,6 @@ YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 # 科务会 of each 管理办 section in 2026, month by month: 51 Mondays (after 周例会; none in the
 # Spring Festival week of 02-16) + 50 Fridays (the week of 01-02 has no working day in 2026).
 KEWUHUI_2026 = (8, 6, 9, 9, 8, 9, 9, 9, 9, 8, 9, 8)
-PASSWORD = "secret-pw-1"
 
 
 @dataclass(frozen=True)
@@ -227,22 +224,11 @@ def test_cli_json(store: Store, db_url: str, capsys: pytest.CaptureFixture[str])
 
 @pytest.fixture
 def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"CALSYNC_DATABASE_URL": db_url, "CALSYNC_INSTANCE": str(tmp_path / "inst"),
-                      "CALSYNC_NOW": "2026-03-01T08:00:00+08:00", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False})
-    s = app.extensions["calsync"].store
-    for name in ("zhou_mishukezhang", "wang_fuzhuren", "qian_keyuan", "liu_zhuren",
-                 "song_fujuzhang", "tang_guzhang"):
-        s.set_password(name, hash_password(PASSWORD), actor="test")
+    app = make_app(db_url, tmp_path / "inst", None,
+                   ("zhou_mishukezhang", "wang_fuzhuren", "qian_keyuan", "liu_zhuren",
+                    "song_fujuzhang", "tang_guzhang"))
     yield app
     app.extensions["calsync"].close()
-
-
-def login(app: Flask, name: str) -> FlaskClient:
-    client = app.test_client()
-    r = client.post("/login", data={"username": name, "password": PASSWORD})
-    assert r.status_code == 302, r.data.decode()
-    return client
 
 
 def cells(page: str, section: str) -> list[str]:

@@ -4,50 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from calsync.web import create_app
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calsync.accounts import hash_password
 from calsync.occurrence import TZ
-from calsync.policy import shipped_policies
+from tests.support.webapp import PASSWORD, confidential_policies, login, make_app
 
-NOW = "2026-03-01T08:00:00+08:00"   # a Sunday; week 2026-W10 follows
 WEEK = "2026-W10"
-PASSWORD = "secret-pw-1"
 ZHOULIHUI = "zhoulihui@guanliban.calsync"
 XSS = '<script>alert("x")</script>'
 
 
 @pytest.fixture(scope="session")
 def policies_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped policies with 主任办公会 confidential (篇二 四.5 applied to it)."""
-    root = tmp_path_factory.mktemp("policies") / "p"
-    shutil.copytree(shipped_policies(), root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    path = root / "guanliban" / "meetings.toml"
-    text = path.read_text(encoding="utf-8")
-    marker = 'name = "主任办公会"\n'
-    assert marker in text
-    path.write_text(text.replace(marker, marker + "confidential = true\n"), encoding="utf-8")
-    return root
+    return confidential_policies(tmp_path_factory.mktemp("policies"))
+
+
+USERS = ("zhou_mishukezhang", "chen_mishu", "qian_keyuan", "wang_fuzhuren", "zhang_zhuren",
+         "wu_kezhang", "song_fujuzhang", "tang_guzhang")
 
 
 def _app(db_url: str, tmp_path: Path, policies_dir: Path, **extra: object) -> Flask:
-    config = {"CALSYNC_DATABASE_URL": db_url, "CALSYNC_INSTANCE": str(tmp_path / "inst"),
-              "CALSYNC_POLICIES": str(policies_dir), "CALSYNC_NOW": NOW, "TESTING": True,
-              "WTF_CSRF_ENABLED": False}
-    config.update(extra)
-    app = create_app(config)
-    store = app.extensions["calsync"].store
-    for name in ("zhou_mishukezhang", "chen_mishu", "qian_keyuan", "wang_fuzhuren",
-                 "zhang_zhuren", "wu_kezhang", "song_fujuzhang", "tang_guzhang"):
-        store.set_password(name, hash_password(PASSWORD), actor="test")
-    return app
+    return make_app(db_url, tmp_path / "inst", policies_dir, USERS, **extra)
 
 
 @pytest.fixture
@@ -55,13 +37,6 @@ def app(db_url: str, tmp_path: Path, policies_dir: Path) -> Iterator[Flask]:
     app = _app(db_url, tmp_path, policies_dir)
     yield app
     app.extensions["calsync"].close()
-
-
-def login(app: Flask, name: str) -> FlaskClient:
-    client = app.test_client()
-    r = client.post("/login", data={"username": name, "password": PASSWORD})
-    assert r.status_code == 302, r.data.decode()
-    return client
 
 
 def store(app: Flask):
