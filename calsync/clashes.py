@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from calsync.occurrence import TZ, Occurrence
 
 if TYPE_CHECKING:   # calsync.workdays imported first would close an import cycle
     from calsync.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
 
 KINDS = ("person", "room", "audience", "non-working-day")
 DUE_ROLES = frozenset({"CHAIR", "REQ-PARTICIPANT", "NON-PARTICIPANT"})
@@ -296,10 +299,18 @@ def busy_from_ics(objects: Iterable[bytes], start: dt.date, end: dt.date,
 
     out: list[Busy] = []
     for raw in objects:
-        cal = icalendar.Calendar.from_ical(raw)
-        events = recurring_ical_events.of(cal).between(start, end + dt.timedelta(days=1))
+        try:
+            cal = icalendar.Calendar.from_ical(raw)
+            events = recurring_ical_events.of(cal).between(start, end + dt.timedelta(days=1))
+        except Exception as exc:  # someone else's data: skip it, say so, keep the rest
+            log.warning("calsync: unreadable event in %s skipped for clash checks: %s",
+                        source or "a watched calendar", " ".join(str(exc).split())[:120])
+            continue
         for ev in events:
-            busy = _busy_of(ev, source)
+            try:
+                busy = _busy_of(ev, source)
+            except Exception:  # an event without a usable start: nothing to clash with
+                continue
             if busy is not None:
                 out.append(busy)
     out.sort(key=lambda b: (b.start, b.uid))

@@ -12,11 +12,17 @@ from pathlib import Path
 from calsync.errors import UsageError
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
-from calsync.service import LAYOUTS, default_horizon, publish_orgs, resolve_and_record
+from calsync.service import (
+    LAYOUTS,
+    default_horizon,
+    publish_orgs,
+    refresh_watched,
+    resolve_and_record,
+)
 from calsync.store import Store, open_store
 from calsync.sync.apply import ProgressEvent
 from calsync.sync.client import Target
-from calsync.sync.publish import PublishResult, read_watched
+from calsync.sync.publish import PublishResult
 
 
 def add_store_options(p: argparse.ArgumentParser) -> None:
@@ -98,11 +104,12 @@ def cmd_publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
         built, result = publish_orgs(policies, store, target, orgs, start, end,
                                      layout=args.layout, dry_run=args.dry_run,
                                      force=args.force, progress=progress)
+        # kept for clash checks (calsync clashes, the web page); never written
+        watched = refresh_watched(store, target, args.watch)
     if progress:
         progress.close()
     for line in built.generation.warnings:
         print(f"calsync: warning: {line}", file=sys.stderr)
-    watched = {url: len(read_watched(target, url)) for url in args.watch}
     if args.format == "json":
         out = result.to_json() | {"watched": watched}
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)

@@ -31,6 +31,7 @@ log = logging.getLogger("calsync.scheduler")
 
 ENV_INTERVAL = "CALSYNC_PUBLISH_INTERVAL_SECONDS"
 ENV_SCHEDULER = "CALSYNC_SCHEDULER"
+ENV_WATCH = "CALSYNC_WATCH"  # space-separated URLs of read-only calendars kept for clashes
 EXTENSION = "calsync.scheduler"
 
 
@@ -107,7 +108,23 @@ class Scheduler:
             if self._stop.is_set():
                 break
             outcome[org] = self._publish_one(org)
+        self._read_watched()
         return outcome
+
+    def _read_watched(self) -> None:
+        from calsync.service import refresh_watched
+
+        urls = os.environ.get(ENV_WATCH, "").split()
+        if not urls:
+            return
+        try:
+            counts = refresh_watched(self.store, self.target, urls)
+            log.info("calsync: %s read watched calendars: %s", self.who,
+                     ", ".join(f"{u} {n}" for u, n in counts.items()))
+        except CalsyncError as exc:
+            log.warning("calsync: %s could not read a watched calendar: %s", self.who, exc)
+        except Exception:  # never kill the scheduler thread
+            log.exception("calsync: %s reading watched calendars failed", self.who)
 
     def _publish_one(self, org: str) -> str:
         from calsync.service import default_horizon, publish_orgs

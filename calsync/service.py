@@ -75,11 +75,45 @@ def policy_clashes(policies: PolicySet, occs: Iterable[Occurrence],
                         mergeable=on_demand)
 
 
+def refresh_watched(store: Store, target: Target, urls: Iterable[str]) -> dict[str, int]:
+    """Read each watched calendar whole (never written) and keep its events for clash
+    checks; returns url -> number of objects."""
+    from calsync.sync.publish import read_watched
+
+    counts = {}
+    for url in urls:
+        objects = read_watched(target, url)
+        store.update_busy(url, {str(i): (None, o.decode("utf-8", "replace"))
+                                for i, o in enumerate(objects)}, replace_all=True)
+        counts[url] = len(objects)
+    return counts
+
+
+def stored_busy(store: Store | None, start: dt.date, end: dt.date) -> list[Any]:
+    """The kept foreign and watched events, expanded over [start, end] (unreadable objects
+    are skipped: they came from someone else's calendar)."""
+    from calsync.clashes import busy_from_ics
+
+    if store is None:
+        return []
+    by_source: dict[str, list[bytes]] = {}
+    for (source, _href), (_etag, ics) in sorted(store.busy_objects().items()):
+        by_source.setdefault(source, []).append(ics.encode("utf-8"))
+    out = []
+    for source, objects in by_source.items():
+        out.extend(busy_from_ics(objects, start, end, source))
+    return out
+
+
 def clash_view(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
-               orgs: list[str], busy: Iterable[Any] = ()) -> tuple[list[Any], list[Occurrence]]:
+               orgs: list[str], busy: Iterable[Any] | None = None
+               ) -> tuple[list[Any], list[Occurrence]]:
     """Clashes still to decide (a "keep" hides one while its inputs are unchanged), and the
-    occurrences they were found in (decisions, leave and requests applied)."""
+    occurrences they were found in (decisions, leave and requests applied). ``busy``
+    defaults to the foreign and watched events the last publish kept."""
     occs = build(policies, store, start, end, orgs).generation.occurrences()
+    if busy is None:
+        busy = stored_busy(store, start, end)
     found = policy_clashes(policies, occs, busy)
     acks = store.clash_acks() if store is not None else {}
     return [c for c in found if acks.get(c.id) != c.fingerprint], occs

@@ -37,6 +37,7 @@ TABLES = {
     "clash_ack",
     "feed_token",
     "feed_state",
+    "busy_object",
 }
 COLL = "https://dav.example.org/cal/guanliban/"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -200,8 +200,11 @@ def test_foreign_event_arrives_through_the_delta_and_is_untouched(env: Env) -> N
     before = env.items()
     result = env.publish(res)
     assert result.counts() == {"foreign": 1, "unchanged": 3}
-    assert env.proxy.counts == {"REPORT": 1} and sync_tokens_sent(env) == [token]
+    # the delta, and one multiget of the new object: kept for clash checks (read only)
+    assert env.proxy.counts == {"REPORT": 2} and sync_tokens_sent(env) == [token]
     assert env.items() == before
+    kept = env.store.busy_objects(env.url)
+    assert [h for _, h in kept] == [h for h in env.items() if h.endswith("/foreign.ics")]
     listing = env.store.get_collection_state(env.url).listing
     assert any(h.endswith("/foreign.ics") for h in listing) and listing == listing_of(env)
     env.proxy.reset_counts()

@@ -312,3 +312,18 @@ class FeedStateRow(Base):
     feed_key: Mapped[str] = mapped_column(String(400), primary_key=True)
     etag: Mapped[str] = mapped_column(String(128))
     last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BusyObjectRow(Base):
+    """An event calsync does not own, kept for clash checks: a foreign object of a published
+    collection or an object of a watched calendar. ``source`` is the collection's URL."""
+
+    __tablename__ = "busy_object"
+    __table_args__ = (UniqueConstraint("source", "href"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    href: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    ics: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

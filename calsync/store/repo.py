@@ -19,6 +19,7 @@ from calsync.errors import StoreError
 from calsync.store import db
 from calsync.store.acks import AcksMixin
 from calsync.store.base import to_record, utc
+from calsync.store.busy import BusyMixin
 from calsync.store.collection_state import CollectionStateMixin
 from calsync.store.decisions import DecisionsMixin
 from calsync.store.feeds import FeedsMixin
@@ -74,7 +75,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
-    FeedsMixin,
+    FeedsMixin, BusyMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 

@@ -259,6 +259,7 @@ def _publish_one(
         if the_plan.writes:  # fold our writes into the listing (their etags are in the store)
             reader.wrote(the_plan.actions, actions, state.load(orgs))
         reader.save()  # only now: a failed run keeps the old token and re-reads its changes
+        _keep_foreign(dav, store, url, listing or {}, stored, the_plan)
     res.actions = [a.to_json() for a in actions]
     counts: dict[str, int] = {}
     for a in actions:
@@ -267,6 +268,29 @@ def _publish_one(
         if the_plan.stats.get(extra):
             counts[extra] = the_plan.stats[extra]
     res.counts = dict(sorted(counts.items()))
+
+
+def _keep_foreign(dav: CalDAVClient, store: object, url: str,
+                  listing: Mapping[str, ServerItem], stored: Mapping[str, Stored],
+                  the_plan: Plan) -> None:
+    """Keep the collection's foreign objects for clash checks. Only new or changed ones are
+    read (one multiget, none when nothing foreign changed), so a no-op stays one request."""
+    ours = {a.href for a in the_plan.actions if a.href} | {s.href for s in stored.values()
+                                                           if s.href}
+    foreign = {h: item for h, item in listing.items() if h not in ours}
+    cached = store.busy_etags(url)  # type: ignore[attr-defined]
+    changed = {h: item for h, item in foreign.items()
+               if item.etag is None or cached.get(h) != item.etag}
+    need = [h for h, item in changed.items() if item.ics is None]
+    bodies = dav.multiget(url, need) if need else {}
+    got = {}
+    for h, item in changed.items():
+        body = item.ics if item.ics is not None else (bodies[h].ics if h in bodies else None)
+        if body is not None:
+            got[h] = (item.etag, body.decode("utf-8", "replace"))
+    gone = set(cached) - set(foreign)
+    if got or gone:
+        store.update_busy(url, got, gone)  # type: ignore[attr-defined]
 
 
 def read_watched(target: Target, url: str) -> list[bytes]:
