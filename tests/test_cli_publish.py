@@ -123,6 +123,9 @@ def test_app_edit_is_a_conflict_and_keep_server_records_a_move(
     code, out, _ = run(capsys, caldav_server, db_url, "conflicts", "--format", "json")
     conflicts = json.loads(out)
     assert code == 0 and [c["uid"] for c in conflicts] == [WEEKLY]
+    waiting = publish(capsys, caldav_server, db_url, home)  # nothing to do until resolved
+    assert waiting["counts"]["conflict"] == 1
+    assert [c["requests"] for c in waiting["collections"]] == [1, 1]  # the copy is not re-read
 
     code, out, _ = run(capsys, caldav_server, db_url, "resolve", str(conflicts[0]["id"]),
                        "--keep", "server", *HORIZON)

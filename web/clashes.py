@@ -18,7 +18,7 @@ from calsync.occurrence import TZ, Occurrence
 
 from . import occurrences as occ_mod
 from .core import core, now, org_choice, secretary_required, user, visible
-from .forms import CancelForm, KeepForm, MergeForm, MoveForm
+from .forms import CancelForm, KeepForm, MergeForm, MoveForm, options
 
 bp = Blueprint("clashes", __name__, url_prefix="/clashes")
 
@@ -210,9 +210,9 @@ def merge(clash_id: str):
         abort(403)
     org = core().policies.organizations[org_id]
     form = MergeForm()
-    form.time.choices = [("a", f"{a.start:%m月%d日 %H:%M}（{a.summary}，较早）"),
-                         ("b", f"{b.start:%m月%d日 %H:%M}（{b.summary}）"),
-                         ("custom", "自定义时间")]
+    form.time.choices = options([("a", f"{a.start:%m月%d日 %H:%M}（{a.summary}，较早）"),
+                                 ("b", f"{b.start:%m月%d日 %H:%M}（{b.summary}）"),
+                                 ("custom", "自定义时间")])
     if request.method == "GET":
         form.time.data = "a"
         form.version_a.data = _version(a.uid, occ_mod.rid(a))

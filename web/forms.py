@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,6 +17,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from calsync.leave import CATEGORIES
@@ -60,10 +63,15 @@ class PlainForm(Form):
     """Only the CSRF token (logout, publish, keep ...)."""
 
 
+def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3 wants select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class LeaveForm(Form):
     occurrence = SelectField("会议", validators=[InputRequired("请选择会议。")])
     person = SelectField("请假人", validators=[Optional()])
-    category = SelectField("类别", choices=[(c, c) for c in CATEGORIES],
+    category = SelectField("类别", choices=options((c, c) for c in CATEGORIES),
                            validators=[InputRequired("请选择请假类别。")])
     reason = TextAreaField("事由", validators=[DataRequired("请填写请假事由。"),
                                               Length(max=500, message="事由不超过500字。")])

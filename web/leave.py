@@ -13,7 +13,7 @@ from calsync.occurrence import Occurrence
 
 from . import occurrences as occ_mod
 from .core import core, now, person_name, user
-from .forms import LeaveForm, VersionForm
+from .forms import LeaveForm, VersionForm, options
 
 bp = Blueprint("leave", __name__, url_prefix="/leave")
 
@@ -42,12 +42,13 @@ def _choices(form: LeaveForm, extra: Occurrence | None) -> dict[str, Occurrence]
     if extra is not None and _mine(extra) and _value(extra) not in {_value(o) for o in occs}:
         occs.insert(0, extra)
     by_value = {_value(o): o for o in occs}
-    form.occurrence.choices = [("", "请选择会议")] + [(v, _label(o)) for v, o in by_value.items()]
+    form.occurrence.choices = options([("", "请选择会议")]
+                                      + [(v, _label(o)) for v, o in by_value.items()])
     # Everyone in the directory: secretaries record leave for outside attendees too (a school
     # head, 一把手, is external and has no account); _create checks the person is due.
     people = [(p.id, p.name) for p in u.org.people.values()]
-    form.person.choices = people if u.is_secretary else [(u.username, u.name)]
-    form.substitute.choices = [("", "无"), *people]
+    form.person.choices = options(people if u.is_secretary else [(u.username, u.name)])
+    form.substitute.choices = options([("", "无"), *people])
     return by_value
 
 

@@ -10,7 +10,7 @@ from calsync.meeting_requests import approver_for, categories, validate
 from calsync.occurrence import TZ
 
 from .core import core, now, person_name, user
-from .forms import RequestForm
+from .forms import RequestForm, options
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -20,10 +20,11 @@ FIELDS = {"section_id": "section", "category": "category", "title": "title",
 
 def _choices(form: RequestForm) -> None:
     org = user().org
-    form.section.choices = [(s.id, s.name) for s in org.sections.values()]
-    form.category.choices = [("", "请选择"), *categories(org)]
-    form.audience.choices = [(p.id, p.name) for p in org.people.values()]
-    form.room.choices = [("", "按会议类别默认"), *((r.id, r.name) for r in org.rooms.values())]
+    form.section.choices = options((s.id, s.name) for s in org.sections.values())
+    form.category.choices = options([("", "请选择"), *categories(org)])
+    form.audience.choices = options((p.id, p.name) for p in org.people.values())
+    form.room.choices = options([("", "按会议类别默认"),
+                                 *((r.id, r.name) for r in org.rooms.values())])
 
 
 @bp.route("", methods=["GET", "POST"])

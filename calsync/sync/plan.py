@@ -158,7 +158,9 @@ def hrefs_to_fetch(
 ) -> set[str]:
     """Bodies the planner needs: items whose etag differs from the store, and unknown items.
 
-    ``want`` narrows unknown items to the hrefs that may hold ours (``target_hrefs``) so
+    ``skip_uids`` (open conflicts) are not read again: nothing is planned for them until
+    they are resolved, and the conflict already holds the server copy. ``want`` narrows
+    unknown items to the hrefs that may hold ours (``target_hrefs``) so
     foreign events are not downloaded on every run; it is ignored when a stored item is
     missing from its href (then every unknown body is read to find it by UID).
     """
@@ -173,6 +175,8 @@ def hrefs_to_fetch(
     for href, item in listing.items():
         s = by_href.get(href)
         if s is not None:
+            if s.uid in skip and not s.pending:
+                continue  # an open conflict waits for `calsync resolve`: its copy is recorded
             if s.pending or item.etag is None or item.etag != s.etag:
                 out.add(href)
         elif wanted is None or href in wanted:
@@ -219,7 +223,7 @@ class _Planner:
 
     # -- reading the listing -------------------------------------------------------------
 
-    def read_listing(self) -> None:
+    def read_listing(self, open_conflicts: frozenset[str] = frozenset()) -> None:
         by_href = {s.href: s for s in self.stored.values() if s.href}
         for href in sorted(self.listing):
             item = self.listing[href]
@@ -227,6 +231,9 @@ class _Planner:
             if item.ics is None:
                 if s is not None and s.pending is None and item.etag == s.etag:
                     # unchanged since we wrote it: no need to read it
+                    self._see(s.uid, _Seen(href, item.etag, None, UNREAD))
+                elif s is not None and s.pending is None and s.uid in open_conflicts:
+                    # left unread on purpose (hrefs_to_fetch): it waits for resolve
                     self._see(s.uid, _Seen(href, item.etag, None, UNREAD))
                 elif s is not None:
                     raise ValueError(f"{href} changed: fetch its body (see hrefs_to_fetch)")
@@ -398,8 +405,8 @@ def plan(
     """Decide what to do in one collection; raises SafetyValveError unless ``force``."""
     owners = frozenset([orgs] if isinstance(orgs, str) else orgs)
     p = _Planner(owners, desired, stored, listing)
-    p.read_listing()
     conflicts, keep = set(open_conflicts), set(resolved_keep_policy)
+    p.read_listing(frozenset(conflicts - keep))
     uids = sorted(set(desired) | set(stored) | set(p.seen))
     actions: list[Action] = []
     creates: list[Action] = []
