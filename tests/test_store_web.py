@@ -507,3 +507,17 @@ def test_creating_the_same_user_at_once_from_several_workers(db_url: str) -> Non
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_deadlock_between_writers_is_a_concurrent_change(store: Store) -> None:
+    """PostgreSQL breaks a deadlock (40P01) by failing one writer: that writer is told to
+    reload, like any other concurrent change (the fault is injected: deadlocks are racy)."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(ConcurrentChange, match="reload"), store._writing():
+        raise OperationalError("UPDATE decision", {},
+                               psycopg.errors.DeadlockDetected("deadlock detected"))
+    with pytest.raises(StoreError, match="write to") as info, store._writing():
+        raise OperationalError("UPDATE decision", {}, psycopg.OperationalError("gone"))
+    assert not isinstance(info.value, ConcurrentChange)

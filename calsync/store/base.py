@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from calsync.errors import StoreError
+from calsync.errors import ConcurrentChange, StoreError
 from calsync.store.db import SQLITE_IMMEDIATE, connection_error, mask_url
 from calsync.store.models import AuditRow
 
@@ -99,6 +99,14 @@ class StoreBase:
                 f"({' '.join(str(exc.orig).split())}): reload and try again"
             ) from None
         except DBAPIError as exc:
+            # PostgreSQL broke a deadlock or a serialization conflict between two writers of
+            # the same records (e.g. two merges of one pair in opposite roles): a concurrent
+            # change like any other, not a broken connection.
+            if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+                raise ConcurrentChange(
+                    "someone else changed the same records at the same moment; reload the "
+                    "page and try again"
+                ) from None
             raise connection_error(exc, self.engine.url, "write to") from None
 
     @staticmethod
