@@ -14,7 +14,7 @@ from calsync.cli_sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
-from calsync.service import build, default_horizon, policy_clashes, stored_busy
+from calsync.service import default_horizon, generation, policy_clashes, stored_busy
 
 KIND_LABELS = {"person": "人员冲突", "room": "会场冲突", "audience": "参会人员重合",
                "non-working-day": "非工作日"}
@@ -33,11 +33,11 @@ def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.Ar
 def cmd_clashes(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
     start, end = _horizon(args)
     with store_from(args) as store:
-        built = build(policies, store, start, end, orgs)
+        gen = generation(policies, store, start, end, orgs)
         busy = stored_busy(store, start, end)  # foreign/watched events kept by publish
-    for line in built.generation.warnings:
+    for line in gen.warnings:
         print(f"calsync: warning: {line}", file=sys.stderr)
-    clashes = policy_clashes(policies, built.generation.occurrences(), busy)
+    clashes = policy_clashes(policies, gen.occurrences(), busy)
     if args.format == "json":
         json.dump([clash_json(c) for c in clashes], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

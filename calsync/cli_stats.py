@@ -13,7 +13,7 @@ from calsync.cli_sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
-from calsync.service import build
+from calsync.service import generation
 from calsync.stats import Stats, section_counts, window
 from calsync.store import Store
 
@@ -59,7 +59,7 @@ def org_stats(policies: PolicySet, store: Store | None, org_id: str, start: dt.d
     whole semesters, and count them."""
     org = policies.organizations[org_id]
     first, last = window(org, start, end)
-    gen = build(policies, store, first, last, [org_id]).generation
+    gen = generation(policies, store, first, last, [org_id])
     for line in gen.warnings:
         if warn is not None:
             warn(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from calsync.decisions import Decision
@@ -27,54 +28,58 @@ def _ref(value: Any) -> tuple[str, dt.datetime] | None:
     return None
 
 
-def stored_decisions(store: Store, orgs: Iterable[str]) -> list[Decision]:
-    out = []
-    for org in orgs:
-        for d in store.active_decisions(org):
-            payload = getattr(d, "payload", None) or {}
-            rid = when(d.recurrence_id)
-            assert rid is not None
-            out.append(Decision(
-                series_uid=d.series_uid, recurrence_id=rid,
-                action=d.action, new_start=when(d.new_start), new_end=when(d.new_end),
-                note=d.note, ref=str(d.id), other=_ref(payload.get("other"))))
-    return out
+@dataclass(frozen=True)
+class StoredInputs:
+    """Everything the store adds to one generation, read once (one query per table and
+    organization): the core's decisions, approved leave and approved requests, and per series
+    UID the latest time one of its inputs changed (DTSTAMP comes from it, so a decision on one
+    series leaves every other series' bytes, and SEQUENCE, alone; never the clock)."""
+
+    decisions: tuple[Decision, ...] = ()
+    leave: tuple[Leave, ...] = ()
+    requests: tuple[Any, ...] = ()
+    newest: Mapping[str, dt.datetime] = field(default_factory=dict)
 
 
-def approved_leave(store: Store, orgs: Iterable[str]) -> list[Leave]:
-    out = []
-    for org in orgs:
-        for n in store.leave_notes(org, status="approved"):
-            rid = when(n.recurrence_id)
-            assert rid is not None
-            out.append(Leave(n.series_uid, rid, n.person_id, n.substitute_id))
-    return out
-
-
-def approved_requests(store: Store, orgs: Iterable[str]) -> list[Any]:
-    return [r for org in orgs for r in store.meeting_requests(org, status="approved")]
-
-
-def newest_inputs(store: Store, policies: PolicySet, orgs: Iterable[str]
-                  ) -> dict[str, dt.datetime]:
-    """Series UID → the latest time a stored input of that series changed (decisions, leave
-    approvals, request approvals). DTSTAMP comes from it, so a decision on one series leaves
-    every other series' bytes (and SEQUENCE) alone. Never the clock."""
-    out: dict[str, dt.datetime] = {}
+def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -> StoredInputs:
+    if store is None:
+        return StoredInputs()
+    decisions: list[Decision] = []
+    leave: list[Leave] = []
+    requests: list[Any] = []
+    newest: dict[str, dt.datetime] = {}
 
     def bump(uid: str, at: dt.datetime | None) -> None:
-        if at is not None and (uid not in out or at > out[uid]):
-            out[uid] = at
+        if at is not None and (uid not in newest or at > newest[uid]):
+            newest[uid] = at
 
     for org in orgs:
         for d in store.active_decisions(org):
+            decisions.append(_decision(d))
             bump(d.series_uid, d.created_at)
         for n in store.leave_notes(org, status="approved"):
+            leave.append(Leave(n.series_uid, _instant(n.recurrence_id), n.person_id,
+                               n.substitute_id))
             for at in (n.chair_at, n.director_at):
                 bump(n.series_uid, at)
         for r in store.meeting_requests(org, status="approved"):
+            requests.append(r)
             bump(series_uid(policies.organizations[org], r.id), r.decided_at)
-    return out
+    return StoredInputs(tuple(decisions), tuple(leave), tuple(requests), newest)
+
+
+def _instant(text: str) -> dt.datetime:
+    at = when(text)
+    assert at is not None  # the store refuses rows without a recurrence id
+    return at
+
+
+def _decision(d: Any) -> Decision:
+    payload = getattr(d, "payload", None) or {}
+    return Decision(
+        series_uid=d.series_uid, recurrence_id=_instant(d.recurrence_id),
+        action=d.action, new_start=when(d.new_start), new_end=when(d.new_end),
+        note=d.note, ref=str(d.id), other=_ref(payload.get("other")))
 
 
 def dtstamps(policies: PolicySet, newest: Mapping[str, dt.datetime],

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from calsync import accounts
-from calsync.errors import StoreError, UsageError
+from calsync.errors import UsageError
 from calsync.policy import PolicySet
 
 log = logging.getLogger("calsync.serve")
@@ -76,7 +76,6 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
                                 "password": embedded.password, "server_kind": "radicale"}
     else:
         conf = external
-    _sync_users(args.database_url, instance, policies)
     app = create_app({
         "CALSYNC_DATABASE_URL": args.database_url,
         "CALSYNC_INSTANCE": str(instance),
@@ -119,21 +118,6 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         signal.signal(signal.SIGTERM, previous)
     print("calsync: stopped", flush=True)
     return 0
-
-
-def _sync_users(database_url: str | None, instance: Path, policies: PolicySet) -> None:
-    """Create the directory's users before the app does. Instances starting together on a
-    fresh shared store race to insert the same users; the loser retries and finds them."""
-    from calsync.store import open_store
-
-    for attempt in range(3):
-        try:
-            with open_store(database_url, instance) as store:
-                accounts.sync_directory(store, policies, actor="calsync serve")
-            return
-        except StoreError:
-            if attempt == 2:
-                raise
 
 
 def _first_secretary(core: Any) -> None:

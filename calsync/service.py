@@ -13,13 +13,7 @@ from typing import Any
 
 from calsync.errors import UsageError
 from calsync.generate import Generation, generate
-from calsync.inputs import (
-    approved_leave,
-    approved_requests,
-    dtstamps,
-    newest_inputs,
-    stored_decisions,
-)
+from calsync.inputs import StoredInputs, dtstamps, read_inputs
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet
 from calsync.render import render_series
@@ -47,15 +41,23 @@ def build(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date
           orgs: list[str]) -> Built:
     """Generate with the stored inputs applied (decisions, approved leave and meeting
     requests), and render one resource per series."""
-    if store is None:
-        gen = generate(policies, start, end, orgs)
-    else:
-        gen = generate(policies, start, end, orgs, stored_decisions(store, orgs),
-                       approved_requests(store, orgs), approved_leave(store, orgs))
-    newest = newest_inputs(store, policies, orgs) if store is not None else {}
-    stamps = dtstamps(policies, newest, gen.series)
+    inputs = read_inputs(store, policies, orgs)
+    gen = _generate(policies, inputs, start, end, orgs)
+    stamps = dtstamps(policies, inputs.newest, gen.series)
     resources = tuple(render_series(s, stamps[s.uid]) for s in gen.series)
     return Built(gen, resources)
+
+
+def generation(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
+               orgs: list[str]) -> Generation:
+    """The occurrences with the stored inputs applied, without rendering iCalendar (pages,
+    clash checks and statistics need no bytes)."""
+    return _generate(policies, read_inputs(store, policies, orgs), start, end, orgs)
+
+
+def _generate(policies: PolicySet, inputs: StoredInputs, start: dt.date, end: dt.date,
+              orgs: list[str]) -> Generation:
+    return generate(policies, start, end, orgs, inputs.decisions, inputs.requests, inputs.leave)
 
 
 def policy_clashes(policies: PolicySet, occs: Iterable[Occurrence],
@@ -111,7 +113,7 @@ def clash_view(policies: PolicySet, store: Store | None, start: dt.date, end: dt
     """Clashes still to decide (a "keep" hides one while its inputs are unchanged), and the
     occurrences they were found in (decisions, leave and requests applied). ``busy``
     defaults to the foreign and watched events the last publish kept."""
-    occs = build(policies, store, start, end, orgs).generation.occurrences()
+    occs = generation(policies, store, start, end, orgs).occurrences()
     if busy is None:
         busy = stored_busy(store, start, end)
     found = policy_clashes(policies, occs, busy)
@@ -165,8 +167,7 @@ def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep
     org = conflict.organization
     recorded = 0
     if conflict.kind == "deleted" or not conflict.server_ics:
-        built = build(policies, store, start, end, [org])
-        for occ in built.generation.occurrences():
+        for occ in generation(policies, store, start, end, [org]).occurrences():
             if occ.uid == conflict.uid and occ.status != "CANCELLED":
                 store.add_decision(org, occ.uid, _iso(occ.nominal_start), "cancel",
                                    actor=actor, source="calendar-app",

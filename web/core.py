@@ -12,7 +12,7 @@ from typing import Any
 from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
 
-from calsync import accounts
+from calsync import accounts, feeds
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet, load_policies
 from calsync.policy.model import Organization, Person
@@ -98,6 +98,13 @@ class WebUser(UserMixin):
     def email(self) -> str:
         return (self.person.email if self.person else "").lower()
 
+    @property
+    def viewer(self) -> feeds.Viewer:
+        """This user as the core's confidentiality and feed rules see a reader."""
+        p = self.person
+        return feeds.Viewer(self.username, self.org.id, self.role, self.name, self.email,
+                            p.section if p else None)
+
     def secretary_of(self, org_id: str | None) -> bool:
         return self.is_secretary and org_id == self.org.id
 
@@ -127,13 +134,9 @@ def secretary_required(view: Callable) -> Callable:
 
 
 def invited(u: WebUser, occ: Occurrence) -> bool:
-    """Chair, attendee (or substitute) of the occurrence, or a secretary of its organization."""
-    if u.secretary_of(occ.organization):
-        return True
-    for a in occ.attendees:
-        if (a.person_id and a.person_id == u.username) or (u.email and a.email.lower() == u.email):
-            return True
-    return False
+    """Chair, attendee (or substitute) of the occurrence, or a secretary of its organization:
+    the same rule the feeds apply (calsync.feeds.invited)."""
+    return feeds.invited(u.viewer, occ)
 
 
 def visible(u: WebUser, occ: Occurrence) -> bool:

@@ -19,13 +19,7 @@ from dataclasses import dataclass
 
 from calsync.feeds import Scope, Viewer, feed_key, render_feed
 from calsync.generate import Generation, generate
-from calsync.inputs import (
-    approved_leave,
-    approved_requests,
-    dtstamps,
-    newest_inputs,
-    stored_decisions,
-)
+from calsync.inputs import dtstamps, read_inputs
 from calsync.meeting_requests import series_uid
 from calsync.policy import PolicySet
 from calsync.service import default_horizon
@@ -124,18 +118,17 @@ class FeedCache:
     def _read_inputs(self, previous: _Inputs | None) -> _Inputs:
         orgs = sorted(self.policies.organizations)
         start, end = default_horizon(self.now().date())
-        decisions = stored_decisions(self.store, orgs)
-        requests = approved_requests(self.store, orgs)
-        leave = approved_leave(self.store, orgs)
-        newest = newest_inputs(self.store, self.policies, orgs)
-        digest = hashlib.sha256(repr((start, end, sorted(newest.items()), decisions, requests,
-                                      leave)).encode()).hexdigest()
+        stored = read_inputs(self.store, self.policies, orgs)
+        digest = hashlib.sha256(repr((start, end, sorted(stored.newest.items()),
+                                      stored.decisions, stored.requests, stored.leave)
+                                     ).encode()).hexdigest()
         if previous is not None and previous.digest == digest:
             return previous
-        gen = generate(self.policies, start, end, orgs, decisions, requests, leave)
-        stamps = dtstamps(self.policies, newest, gen.series)
+        gen = generate(self.policies, start, end, orgs, stored.decisions, stored.requests,
+                       stored.leave)
+        stamps = dtstamps(self.policies, stored.newest, gen.series)
         sections = {series_uid(self.policies.organizations[r.organization], r.id): r.section_id
-                    for r in requests if r.organization in self.policies.organizations}
+                    for r in stored.requests}
         return _Inputs(digest, gen, stamps, sections)
 
     def _render(self, viewer: Viewer, scope: Scope, inputs: _Inputs) -> Rendered:

@@ -62,10 +62,10 @@ def parse_instant(text: str | None) -> dt.datetime | None:
 
 
 def in_range(start: dt.date, end: dt.date, orgs: list[str]) -> list[Occurrence]:
-    from calsync.service import build
+    from calsync.service import generation
 
     c = core()
-    return build(c.policies, c.store, start, end, orgs).generation.occurrences()
+    return generation(c.policies, c.store, start, end, orgs).occurrences()
 
 
 def org_of_uid(series_uid: str) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from urllib.parse import quote
@@ -141,13 +141,13 @@ def target_hrefs(
 
 def needs_body(
     s: Stored, listing: Mapping[str, ServerItem], desired: Mapping[str, Desired],
-    open_conflicts: Iterable[str] = (),
+    open_conflicts: Collection[str] = frozenset(),
 ) -> bool:
     """Whether planning ``s`` may read or rewrite its stored body (see ``UNLOADED``)."""
     item = listing.get(s.href) if s.href else None
     d = desired.get(s.uid)
     return (s.pending is not None or item is None or item.etag is None or item.etag != s.etag
-            or d is None or d.key != s.key or s.uid in set(open_conflicts))
+            or d is None or d.key != s.key or s.uid in open_conflicts)
 
 
 def hrefs_to_fetch(
