@@ -8,9 +8,11 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from calsync import cli_clashes, cli_stats, cli_sync, cli_web
+from calsync.access import for_viewer, viewer_of
 from calsync.cli_errors import run_guarded
 from calsync.errors import UsageError
 from calsync.generate import Generation, generate
@@ -59,10 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for <org>.ics and <org>/<series>.ics")
     gen.add_argument("--dtstamp", type=_datetime, metavar="ISO",
                      help="DTSTAMP for every event (default: the policy's `revised`)")
+    add_viewer_option(gen)
 
     occ = command("occurrences", cmd_occurrences, "list the expanded occurrences")
     ranged(occ, 27)
     occ.add_argument("--format", choices=("table", "json"), default="table")
+    add_viewer_option(occ)
 
     def with_policies(func: Callable[..., int]) -> Command:
         def run(args: argparse.Namespace) -> int:
@@ -77,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_web.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     cli_stats.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     return parser
+
+
+def add_viewer_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as", dest="as_person", metavar="PERSON",
+                   help="show what this person may see (a person id); default: confidential "
+                        "meetings as 忙碌 with the time only")
 
 
 def _date(text: str) -> dt.date:
@@ -148,6 +158,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     start, end, orgs = _range(args, policies)
     gen = generate(policies, start, end, orgs)
     _warn(gen)
+    gen = replace(gen, series=tuple(for_viewer(viewer_of(policies, args.as_person),
+                                               gen.series)))
     written = write_ics(policies, gen, args.out, orgs, args.dtstamp)
     counts = Counter(s.organization for s in gen.series)
     occs = Counter(o.organization for o in gen.occurrences())
@@ -165,6 +177,8 @@ def cmd_occurrences(args: argparse.Namespace) -> int:
     start, end, orgs = _range(args, policies)
     gen = generate(policies, start, end, orgs)
     _warn(gen)
+    viewer = viewer_of(policies, args.as_person)
+    gen = replace(gen, series=tuple(for_viewer(viewer, gen.series)))
     if args.format == "json":
         rows = [occurrence_json(s, o) for s, o in occurrence_rows(gen)]
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)

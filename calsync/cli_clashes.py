@@ -9,7 +9,8 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
-from calsync.clashes import Clash, clash_json
+from calsync.access import clash_for_viewer, viewer_of
+from calsync.clashes import Clash, clash_json, recurrence_id
 from calsync.cli_sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.occurrence import TZ
@@ -28,6 +29,9 @@ def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.Ar
     ranged(p, 0)
     add_store_options(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--as", dest="as_person", metavar="PERSON",
+                   help="show what this person may see (a person id); default: clashes "
+                        "with confidential meetings without their names")
 
 
 def cmd_clashes(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
@@ -37,7 +41,10 @@ def cmd_clashes(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
         busy = stored_busy(store, start, end)  # foreign/watched events kept by publish
     for line in gen.warnings:
         print(f"calsync: warning: {line}", file=sys.stderr)
-    clashes = policy_clashes(policies, gen.occurrences(), busy)
+    viewer = viewer_of(policies, args.as_person)
+    by_rid = {(o.uid, recurrence_id(o)): o for o in gen.occurrences()}
+    clashes = [shown for c in policy_clashes(policies, gen.occurrences(), busy)
+               if (shown := clash_for_viewer(viewer, c, by_rid)) is not None]
     if args.format == "json":
         json.dump([clash_json(c) for c in clashes], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

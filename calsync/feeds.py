@@ -6,20 +6,20 @@ PARTSTAT — so their leave shows as their own PARTSTAT — or substitute, deadl
 per-section series and meeting requests) and ``("org", id)`` (everything of the organization).
 
 The feed reuses calsync.render, so UIDs, RRULEs and overrides are those of the CalDAV copy;
-occurrences left out of a feed become EXDATEs of their series. A confidential occurrence the
-viewer is not invited to (not chair, attendee or substitute, not a secretary of its
-organization) is replaced by a "忙碌" block before rendering: time and status only — no
-description, attendees, organizer, location, alarm, clause or meeting type.
+occurrences left out of a feed become EXDATEs of their series. What the reader may see of each
+occurrence is decided by calsync.access (the one visibility rule): a confidential occurrence
+they are not invited to becomes a separate "忙碌" block with a time-derived UID.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, vDuration
 
+from calsync.access import BUSY, Viewer, for_viewer, invited, names_viewer
 from calsync.clashes import due_attendees
 from calsync.generate import Generation
 from calsync.occurrence import Occurrence, Series
@@ -27,22 +27,10 @@ from calsync.policy import PolicySet
 from calsync.render import new_calendar, series_events
 from calsync.stats import section_of, section_series
 
-BUSY = "忙碌"
-# Properties that name the meeting: stripped from a "忙碌" block (the UID must stay: it is the
-# CalDAV copy's).
-_REVEALING = ("X-CALSYNC-SERIES", "X-CALSYNC-MEETING-TYPES", "X-CALSYNC-CLAUSE", "RELATED-TO")
+__all__ = ["BUSY", "Viewer", "feed_series", "invited", "may_see", "names_viewer",
+           "parse_scope", "render_feed", "viewer_for"]
 
 Scope = str | tuple[str, str]
-
-
-@dataclass(frozen=True)
-class Viewer:
-    person_id: str
-    organization: str
-    role: str              # secretary | leader | staff (calsync.accounts.role_for)
-    name: str = ""
-    email: str = ""        # lowercased
-    section: str | None = None
 
 
 def viewer_for(policies: PolicySet, person_id: str, organization: str,
@@ -93,29 +81,6 @@ def feed_name(policies: PolicySet, viewer: Viewer, scope: Scope) -> str:
     return org.calendar_name or f"{org.name}会议日历"
 
 
-def names_viewer(viewer: Viewer, occ: Occurrence) -> bool:
-    """Chair, attendee in any role/PARTSTAT, or substitute (DELEGATED-FROM) of ``occ``."""
-    for a in occ.attendees:
-        if a.person_id == viewer.person_id and occ.organization == viewer.organization:
-            return True
-        if viewer.email and a.email.strip().lower() == viewer.email:
-            return True
-    return False
-
-
-def invited(viewer: Viewer, occ: Occurrence) -> bool:
-    if viewer.role == "secretary" and viewer.organization == occ.organization:
-        return True
-    return names_viewer(viewer, occ)
-
-
-def mask(occ: Occurrence) -> Occurrence:
-    """The "忙碌" block: the time, the status and the class, nothing that names the meeting."""
-    return replace(occ, meeting_types=(), summary=BUSY, description="", location="",
-                   organizer=("", ""), attendees=(), clause="", provisional=False,
-                   alarm_minutes=None, related_to=None, notes=())
-
-
 def feed_series(policies: PolicySet, generation: Generation, viewer: Viewer, scope: Scope,
                 section_of_uid: Mapping[str, str] | None = None) -> list[Series]:
     """The series of the feed: occurrences filtered for the scope and masked for the viewer.
@@ -123,13 +88,9 @@ def feed_series(policies: PolicySet, generation: Generation, viewer: Viewer, sco
     ``section_of_uid``: meeting-request UID → the section that asked for it (store data).
     """
     keep = _selector(policies, viewer, scope, section_of_uid or {})
-    out = []
-    for series in generation.series:
-        occs = tuple(occ if occ.klass != "CONFIDENTIAL" or invited(viewer, occ) else mask(occ)
-                     for occ in series.occurrences if keep(occ))
-        if occs:
-            out.append(replace(series, occurrences=occs))
-    return out
+    scoped = [replace(s, occurrences=tuple(o for o in s.occurrences if keep(o)))
+              for s in generation.series]
+    return for_viewer(viewer, scoped)
 
 
 def _selector(policies: PolicySet, viewer: Viewer, scope: Scope,
@@ -162,10 +123,8 @@ def render_feed(policies: PolicySet, generation: Generation, viewer: Viewer, sco
     org = policies.organizations[viewer.organization]
     cal = _calendar(name, dt.timedelta(minutes=org.feed_refresh_minutes))
     for series in feed_series(policies, generation, viewer, scope, section_of_uid):
-        for event in series_events(series, dtstamps[series.uid]):
-            if _masked(event):
-                for prop in _REVEALING:
-                    event.pop(prop, None)
+        stamp = dtstamps.get(series.uid, generation_stamp(dtstamps))
+        for event in series_events(series, stamp):
             cal.add_component(event)
     return cal.to_ical()
 
@@ -178,5 +137,6 @@ def _calendar(name: str, refresh: dt.timedelta) -> Calendar:
     return cal
 
 
-def _masked(event: Event) -> bool:
-    return str(event.get("SUMMARY", "")) == BUSY and str(event.get("CLASS", "")) == "CONFIDENTIAL"
+def generation_stamp(dtstamps: Mapping[str, dt.datetime]) -> dt.datetime:
+    """A busy block's DTSTAMP: the newest of the feed's (deterministic, never the clock)."""
+    return max(dtstamps.values())

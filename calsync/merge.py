@@ -54,5 +54,8 @@ def merged(keep: Occurrence, other: Occurrence, org: Organization,
 
 
 def cancelled_note(keep: Occurrence, start: dt.datetime) -> str:
-    """What the other occurrence says once cancelled: where it went."""
+    """What the other occurrence says once cancelled: where it went. A confidential merged
+    meeting is not named: the cancelled occurrence stays visible to everyone."""
+    if keep.klass == "CONFIDENTIAL":
+        return f"已与另一会议合并，于{start:%Y-%m-%d %H:%M}召开（详情见会议通知）"
     return f"已并入“{keep.summary}”，于{start:%Y-%m-%d %H:%M}合并召开"

@@ -148,7 +148,8 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
     ev.add("X-CALSYNC-KIND", o.kind)
     if o.meeting_types:
         ev.add("X-CALSYNC-MEETING-TYPES", ",".join(o.meeting_types))
-    ev.add("X-CALSYNC-CLAUSE", o.clause)
+    if o.clause:
+        ev.add("X-CALSYNC-CLAUSE", o.clause)
     if o.provisional:
         ev.add("X-CALSYNC-PROVISIONAL", "TRUE")
     if o.alarm_minutes and o.status != "CANCELLED":

@@ -9,7 +9,7 @@ from calsync.errors import ConcurrentChange, StoreError
 from calsync.meeting_requests import categories
 
 from . import occurrences as occ_mod
-from .core import core, person_name, user
+from .core import authorize, core, person_name, user
 from .forms import DecideForm
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -52,6 +52,7 @@ def leave(note_id: int):
     note = store.get_leave(note_id)
     if note is None:
         abort(404)
+    authorize("approve", note.organization)
     form = DecideForm()
     step = form.step.data
     allowed = (step == "chair" and note.chair_id == u.username) or (
@@ -82,6 +83,7 @@ def request_decision(request_id: int):
     req = store.get_request(request_id)
     if req is None:
         abort(404)
+    authorize("approve", req.organization)
     if req.approver_id != u.username:
         abort(403)
     form = DecideForm()

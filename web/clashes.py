@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from calsync import access
 from calsync.errors import ConcurrentChange, StoreError
 from calsync.occurrence import TZ, Occurrence
 
 from . import occurrences as occ_mod
-from .core import core, now, org_choice, secretary_required, user, visible
+from .core import authorize, core, now, org_choice, secretary_required, user, visible
 from .forms import CancelForm, KeepForm, MergeForm, MoveForm, options
 
 bp = Blueprint("clashes", __name__, url_prefix="/clashes")
@@ -69,13 +70,18 @@ def index():
     week = occ_mod.parse_week(request.args.get("week"))
     clashes, occs = _view(org_id, week)
     idx = occ_mod.by_key(occs)
-    rows = [(c, _items(c, idx)) for c in clashes]
+    by_rid = {(o.uid, occ_mod.rid(o)): o for o in occs}
+    rows = []
+    for c in clashes:
+        shown = access.clash_for_viewer(user().viewer, c, by_rid)
+        if shown is not None:
+            rows.append((shown, _items(c, idx)))
     store = core().store
     stale = [d for d in store.active_decisions(org_id)
              if _in_week(d.recurrence_id, week)
              and occ_mod.lookup(idx, d.series_uid, d.recurrence_id) is None]
     return render_template("clashes.html", rows=rows, week=week, org_id=org_id,
-                           orgs=core().policies.organizations, stale=stale,
+                           orgs={}, stale=stale,
                            conflicts=store.open_conflicts(org_id),
                            can_decide=user().secretary_of(org_id))
 
@@ -93,8 +99,7 @@ def _occurrence_for_decision(series_uid: str | None, rid: str | None) -> Occurre
     occ = occ_mod.find(series_uid or "", rid or "")
     if occ is None:
         abort(404)
-    if not user().secretary_of(occ.organization):
-        abort(403)
+    authorize("decide", occ.organization)
     return occ
 
 
@@ -103,11 +108,15 @@ def _occurrence_for_decision(series_uid: str | None, rid: str | None) -> Occurre
 @secretary_required
 def keep(clash_id: str):
     form = KeepForm()
-    org_id = request.form.get("org") or user().org.id
-    if not user().secretary_of(org_id):
-        abort(403)
+    org_id = user().org.id
+    authorize("ack", org_id)
     if not form.validate():
         abort(400)
+    # Only a clash of the secretary's own organization, as found in the week they looked at:
+    # an id from elsewhere would hide another unit's clash.
+    week = occ_mod.parse_week(request.form.get("week"))
+    if clash_id not in {c.id for c in _view(org_id, week)[0]}:
+        abort(403)
     core().store.ack_clash(clash_id, form.fingerprint.data, actor=user().username,
                            note=form.note.data or "")
     flash("已保留：此冲突不再提示，除非相关会议再有变化。", "ok")
@@ -206,8 +215,8 @@ def merge(clash_id: str):
         return _back(org_id, week.label)
     a, b = pair
     assert a is not None and b is not None
-    if not (user().secretary_of(a.organization) and user().secretary_of(b.organization)):
-        abort(403)
+    authorize("decide", a.organization)
+    authorize("decide", b.organization)
     org = core().policies.organizations[org_id]
     form = MergeForm()
     form.time.choices = options([("a", f"{a.start:%m月%d日 %H:%M}（{a.summary}，较早）"),
@@ -257,13 +266,15 @@ def merge(clash_id: str):
 @secretary_required
 def withdraw():
     """Withdraw a stale decision (its occurrence no longer exists): back to the policy."""
-    org_id = request.form.get("org") or ""
-    if not user().secretary_of(org_id):
-        abort(403)
+    series, rid = request.form.get("series", ""), request.form.get("rid", "")
+    decision = core().store.active_decision(series, rid)
+    if decision is None:
+        abort(404)
+    org_id = decision.organization
+    authorize("withdraw-decision", org_id)
     try:
         version = int(request.form.get("version", ""))
-        core().store.withdraw_decision(request.form.get("series", ""),
-                                       request.form.get("rid", ""), actor=user().username,
+        core().store.withdraw_decision(series, rid, actor=user().username,
                                        expected_version=version)
     except ConcurrentChange:
         flash(CONCURRENT.format(who="请刷新后查看"), "warn")
@@ -285,8 +296,7 @@ def resolve(conflict_id: int):
     conflict = c.store.get_conflict(conflict_id)
     if conflict is None:
         abort(404)
-    if not user().secretary_of(conflict.organization):
-        abort(403)
+    authorize("resolve", conflict.organization)
     keep = request.form.get("keep")
     if keep not in ("server", "policy"):
         abort(400)

@@ -12,7 +12,7 @@ from typing import Any
 from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
 
-from calsync import accounts, feeds
+from calsync import access, accounts
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet, load_policies
 from calsync.policy.model import Organization, Person
@@ -99,10 +99,10 @@ class WebUser(UserMixin):
         return (self.person.email if self.person else "").lower()
 
     @property
-    def viewer(self) -> feeds.Viewer:
-        """This user as the core's confidentiality and feed rules see a reader."""
+    def viewer(self) -> access.Viewer:
+        """This user as the one visibility rule (calsync.access) sees a reader."""
         p = self.person
-        return feeds.Viewer(self.username, self.org.id, self.role, self.name, self.email,
+        return access.Viewer(self.username, self.org.id, self.role, self.name, self.email,
                             p.section if p else None)
 
     def secretary_of(self, org_id: str | None) -> bool:
@@ -134,22 +134,33 @@ def secretary_required(view: Callable) -> Callable:
 
 
 def invited(u: WebUser, occ: Occurrence) -> bool:
-    """Chair, attendee (or substitute) of the occurrence, or a secretary of its organization:
-    the same rule the feeds apply (calsync.feeds.invited)."""
-    return feeds.invited(u.viewer, occ)
+    """Chair, attendee (or substitute) of the occurrence, or a secretary of its organization
+    (calsync.access.invited, the rule every door applies)."""
+    return access.invited(u.viewer, occ)
 
 
 def visible(u: WebUser, occ: Occurrence) -> bool:
     """May this user see more than "忙碌" and the time? (篇二 四.5)"""
-    return occ.klass != "CONFIDENTIAL" or invited(u, occ)
+    return access.shows(u.viewer, occ)
+
+
+def authorize(action: str, organization: str | None, owner: str | None = None) -> None:
+    """403 unless the logged-in user may do ``action`` on an object of ``organization``
+    (owned by ``owner``): the one check every POST makes (calsync.access.may_act)."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if not organization or not access.may_act(user().viewer, organization, action,
+                                              owner=owner):
+        abort(403)
 
 
 def org_choice(requested: str | None) -> str:
-    """The organization a page shows: the requested one if it exists, else the user's."""
-    orgs = core().policies.organizations
-    if requested and requested in orgs:
-        return requested
-    return user().org.id
+    """The organization a page shows: the user's own. Another organization's calendar is not
+    theirs to read (calsync.access: its meetings are invisible to them), so asking is a 403."""
+    own = user().org.id
+    if requested and requested != own:
+        abort(403)
+    return own
 
 
 def person(org: Organization, person_id: str | None) -> Person | None:

@@ -12,7 +12,7 @@ from calsync.leave import LATE_LABEL, approvers, due_people, is_late
 from calsync.occurrence import Occurrence
 
 from . import occurrences as occ_mod
-from .core import core, now, person_name, user
+from .core import authorize, core, now, person_name, user
 from .forms import LeaveForm, VersionForm, options
 
 bp = Blueprint("leave", __name__, url_prefix="/leave")
@@ -118,8 +118,7 @@ def withdraw(note_id: int):
     note = store.get_leave(note_id)
     if note is None:
         abort(404)
-    if note.person_id != u.username and not u.secretary_of(note.organization):
-        abort(403)
+    authorize("withdraw-leave", note.organization, owner=note.person_id)
     form = VersionForm()
     if not form.validate():
         abort(400)

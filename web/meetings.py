@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
+from calsync import access
 from calsync.leave import reason_visible
 from calsync.occurrence import TZ
 
 from . import occurrences as occ_mod
-from .core import core, invited, org_choice, person_name, user, visible
+from .core import core, invited, org_choice, person_name, user
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -23,8 +24,9 @@ def week():
     days = {d: [] for d in wk.days}
     for occ in occ_mod.in_range(wk.monday, wk.sunday, [org_id]):
         d = occ.start.astimezone(TZ).date()
-        if d in days:
-            days[d].append((occ, visible(u, occ)))
+        seen = access.visibility(u.viewer, occ)
+        if d in days and seen != access.NONE:
+            days[d].append((occ, seen == access.FULL))
     return render_template("meetings.html", days=days, week=wk, org_id=org_id,
                            orgs=core().policies.organizations)
 
@@ -36,14 +38,18 @@ def meeting(series_uid: str, rid: str):
     if occ is None:
         abort(404)
     u = user()
-    if not visible(u, occ):
+    seen = access.visibility(u.viewer, occ)
+    if seen == access.NONE:  # another organization's meeting: not even its existence
+        abort(404)
+    if seen != access.FULL:
         return render_template("meeting.html", occ=occ, shown=False)
     c = core()
     org = c.policies.organizations[occ.organization]
     key = occ_mod.rid(occ)
     notes = c.store.leave_for_occurrence(occ.uid, key)
     chair_id = occ.chair.person_id if occ.chair else None
-    role = "secretary" if u.secretary_of(occ.organization) else u.role
+    # A role counts in its own organization only: another unit's secretary is no secretary here.
+    role = u.role if u.org.id == occ.organization else "staff"
     leave_rows = [(n, reason_visible(u.username, role, n.person_id,
                                      (n.chair_id, n.director_id, chair_id)))
                   for n in notes]

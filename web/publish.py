@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from calsync.errors import CalsyncError
 
-from .core import core, now, secretary_required, user
+from .core import authorize, core, now, secretary_required, user
 from .forms import PlainForm
 
 bp = Blueprint("publish", __name__, url_prefix="/publish")
@@ -32,6 +32,7 @@ def index():
     form = PlainForm()
     target = _target()
     org_id = user().org.id
+    authorize("publish", org_id)
     if target is None:
         return render_template("publish.html", form=form, configured=False, result=None)
     apply = request.method == "POST" and form.validate_on_submit()

@@ -1,0 +1,200 @@
+"""Who may see what: the one visibility rule every door applies (pure).
+
+Page, feeds, CalDAV, the CLI's JSON and exports all ask :func:`visibility`; none decides on
+its own. For one person (a :class:`Viewer`) and one occurrence the answer is
+
+- ``full``: everything (summary, description, place, attendees, leave states);
+- ``busy``: the time only, as "忙碌" (a confidential meeting of one's own organization one is
+  not invited to — 篇二 四.5 "会议内容…不得外传");
+- ``none``: not even that (another organization's meeting one is not named in).
+
+Invited = named in the occurrence (chair, attendee in any role or PARTSTAT, substitute) by
+person id or e-mail, or a secretary of its organization (秘书科/办公室 arrange every meeting).
+A busy block carries nothing that names the meeting: its UID is made of the organization's
+UID domain and the time alone, it has no RRULE, and it is never an override of the real
+series, so neither the UID nor the recurrence tells which meeting it is.
+
+:func:`may_act` is the matching rule for changes: a secretary acts on their own organization's
+objects only; everyone else on their own leave and requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from calsync.occurrence import TZ, Occurrence, Series
+
+if TYPE_CHECKING:
+    from calsync.policy import PolicySet
+
+BUSY = "忙碌"
+Visibility = Literal["full", "busy", "none"]
+FULL: Visibility = "full"
+BUSY_ONLY: Visibility = "busy"
+NONE: Visibility = "none"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    person_id: str
+    organization: str
+    role: str              # secretary | leader | staff (calsync.accounts.role_for)
+    name: str = ""
+    email: str = ""        # lowercased
+    section: str | None = None
+
+
+# Nobody in particular (the operator at a shell): public meetings in full, confidential ones
+# as busy blocks, like any staff member who is not invited.
+OPERATOR = Viewer("", "", "operator")
+
+
+def names_viewer(viewer: Viewer, occ: Occurrence) -> bool:
+    """Chair, attendee in any role/PARTSTAT, or substitute (DELEGATED-FROM) of ``occ``."""
+    for a in occ.attendees:
+        if viewer.person_id and a.person_id == viewer.person_id \
+                and occ.organization == viewer.organization:
+            return True
+        if viewer.email and a.email.strip().lower() == viewer.email:
+            return True
+    return False
+
+
+def invited(viewer: Viewer, occ: Occurrence) -> bool:
+    if viewer.role == "secretary" and viewer.organization == occ.organization:
+        return True
+    return names_viewer(viewer, occ)
+
+
+def visibility(viewer: Viewer, occ: Occurrence) -> Visibility:
+    if invited(viewer, occ):
+        return FULL
+    if viewer.organization != occ.organization and viewer is not OPERATOR:
+        return NONE
+    return FULL if occ.klass != "CONFIDENTIAL" else BUSY_ONLY
+
+
+def shows(viewer: Viewer, occ: Occurrence) -> bool:
+    """May the viewer see more than 忙碌 and the time?"""
+    return visibility(viewer, occ) == FULL
+
+
+def busy_uid(occ: Occurrence) -> str:
+    domain = occ.uid.partition("@")[2] or f"{occ.organization}.calsync"
+    start, end = occ.start.astimezone(TZ), occ.end.astimezone(TZ)
+    return f"busy-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}@{domain}"
+
+
+def busy_block(occ: Occurrence) -> Occurrence:
+    """The "忙碌" block: the time, the status and the class, nothing that names the meeting."""
+    uid = busy_uid(occ)
+    return replace(occ, series=uid.partition("@")[0], uid=uid, nominal_start=occ.start,
+                   meeting_types=(), summary=BUSY, description="", location="",
+                   organizer=("", ""), attendees=(), clause="", provisional=False,
+                   alarm_minutes=None, related_to=None, notes=())
+
+
+def busy_series(occs: Iterable[Occurrence]) -> list[Series]:
+    """Single-event series of busy blocks; two confidential meetings at the same time are one
+    block (the same UID: the viewer learns the time and nothing else)."""
+    out: dict[str, Series] = {}
+    for occ in occs:
+        block = busy_block(occ)
+        if block.uid not in out and block.status != "CANCELLED":
+            out[block.uid] = Series(block.series, block.uid, block.organization, None,
+                                    (block.start,), (block,))
+    return [out[k] for k in sorted(out)]
+
+
+def split_series(series: Series, keep: Iterable[Occurrence]) -> Series | None:
+    """``series`` with only ``keep`` (others become EXDATEs when rendered); None if empty."""
+    occs = tuple(keep)
+    return replace(series, occurrences=occs) if occs else None
+
+
+def for_viewer(viewer: Viewer, series: Iterable[Series]) -> list[Series]:
+    """What the viewer may see of ``series``: full occurrences in their series, busy ones as
+    separate busy blocks, the rest left out."""
+    shown: list[Series] = []
+    hidden: list[Occurrence] = []
+    for s in series:
+        full = []
+        for occ in s.occurrences:
+            v = visibility(viewer, occ)
+            if v == FULL:
+                full.append(occ)
+            elif v == BUSY_ONLY:
+                hidden.append(occ)
+        kept = split_series(s, full)
+        if kept is not None:
+            shown.append(kept)
+    return shown + busy_series(hidden)
+
+
+def readers(occ: Occurrence, secretaries: Iterable[str]) -> frozenset[str]:
+    """Person ids who see a confidential occurrence in full: the people it names and the
+    secretaries of its organization."""
+    return frozenset({a.person_id for a in occ.attendees if a.person_id} | set(secretaries))
+
+
+# -- acting on things ----------------------------------------------------------------------
+
+SECRETARY_ACTIONS = frozenset({"decide", "ack", "withdraw-decision", "resolve", "publish",
+                               "view-clashes", "act-for-others"})
+
+
+def may_act(viewer: Viewer, organization: str, action: str, *,
+            owner: str | None = None) -> bool:
+    """May ``viewer`` do ``action`` on an object of ``organization`` (owned by person
+    ``owner``, e.g. a leave note's person)? Never across organizations; secretaries act on
+    anything of their own organization, everyone else on their own things."""
+    if not viewer.person_id or viewer.organization != organization:
+        return False
+    if viewer.role == "secretary":
+        return True
+    if action in SECRETARY_ACTIONS:
+        return False
+    return owner is None or owner == viewer.person_id
+
+
+# -- the shell's doors (CLI JSON and tables) ------------------------------------------------
+
+def viewer_of(policies: PolicySet, person_id: str | None) -> Viewer:
+    """The directory person ``person_id`` as a viewer (``calsync … --as ID``); without one,
+    the operator: confidential meetings are busy blocks for them too."""
+    from calsync.accounts import role_for
+    from calsync.errors import UsageError
+
+    if not person_id:
+        return OPERATOR
+    for org in policies.organizations.values():
+        person = org.people.get(person_id)
+        if person is not None and not person.external:
+            return Viewer(person.id, org.id, role_for(org, person), person.name,
+                          person.email.strip().lower(), person.section)
+    raise UsageError(f"--as {person_id}: no such person in the directories "
+                     f"(use a person id from directory.toml, e.g. qian_keyuan)")
+
+
+def clash_for_viewer(viewer: Viewer, clash: Any,
+                     occurrences: Mapping[tuple[str, str], Occurrence]) -> Any | None:
+    """A clash as the viewer may see it: an item they may not see in full is 忙碌, and then
+    the subject (a person or room of a confidential meeting) and the suggestion (which names
+    the meetings) are withheld. None when they may see no item at all."""
+    items, open_ = [], True
+    for it in clash.items:
+        occ = occurrences.get((it.series_uid, it.recurrence_id)) if it.series_uid else None
+        seen = visibility(viewer, occ) if occ is not None else FULL
+        if seen == NONE:
+            return None
+        if seen != FULL:
+            open_ = False
+            it = replace(it, summary=BUSY, series_uid=busy_uid(occ).partition("@")[0],
+                         recurrence_id=None)
+        items.append(it)
+    if open_:
+        return clash
+    return replace(clash, items=tuple(items), subject="", subject_name="",
+                   suggestion="与一项保密会议时间冲突，请与会议承办科室协调。")
