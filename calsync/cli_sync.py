@@ -13,7 +13,6 @@ from calsync.errors import UsageError
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
 from calsync.service import (
-    LAYOUTS,
     default_horizon,
     publish_orgs,
     refresh_watched,
@@ -22,6 +21,7 @@ from calsync.service import (
 from calsync.store import Store, open_store
 from calsync.sync.apply import ProgressEvent
 from calsync.sync.client import Target
+from calsync.sync.layouts import LAYOUTS
 from calsync.sync.publish import PublishResult
 
 

@@ -61,7 +61,8 @@ class Scheduler:
     def __init__(self, policies: PolicySet, store: Store, target: Target, *,
                  orgs: list[str] | None = None, interval: float | None = None,
                  instance_dir: Path | None = None,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+                 clock: Callable[[], dt.datetime] | None = None,
+                 on_published: Callable[[str, Any], None] | None = None) -> None:
         self.policies = policies
         self.store = store
         self.target = target
@@ -69,6 +70,8 @@ class Scheduler:
         self.interval = interval if interval is not None else interval_seconds(policies)
         self.instance_dir = instance_dir
         self.clock = clock or (lambda: dt.datetime.now(TZ))
+        # After each publish (org, PublishResult): the embedded server's grants follow it.
+        self.on_published = on_published
         self.who = identity()
         self.cycles = 0
         self._wake = threading.Event()
@@ -145,6 +148,12 @@ class Scheduler:
         except Exception:  # a bug must not kill the thread; the next cycle tries again
             log.exception("calsync: %s could not publish %s", self.who, org)
             return "failed"
+        if self.on_published is not None:
+            try:
+                self.on_published(org, result)
+            except Exception:  # never kill the thread; the next cycle tries again
+                log.exception("calsync: %s could not update the CalDAV rights of %s",
+                              self.who, org)
         counts = " ".join(f"{k}={v}" for k, v in result.counts().items()) or "nothing to do"
         if result.errors:
             log.error("calsync: %s published %s with errors: %s (%s)", self.who, org,

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from calsync.errors import UsageError
 from calsync.generate import Generation, generate
 from calsync.inputs import StoredInputs, dtstamps, read_inputs
 from calsync.occurrence import TZ, Occurrence
@@ -23,8 +22,6 @@ from calsync.sync.apply import Progress
 from calsync.sync.client import Target
 from calsync.sync.publish import CollectionSpec, PublishResult, Resolution, publish, resolve
 
-LAYOUTS = ("org", "per-person")
-
 
 def default_horizon(today: dt.date) -> tuple[dt.date, dt.date]:
     """This year and the next: year boundaries, so a no-op publish stays a no-op all year."""
@@ -35,6 +32,7 @@ def default_horizon(today: dt.date) -> tuple[dt.date, dt.date]:
 class Built:
     generation: Generation
     resources: tuple[Resource, ...]
+    stamps: dict[str, dt.datetime]   # series UID → DTSTAMP
 
 
 def build(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
@@ -45,7 +43,7 @@ def build(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date
     gen = _generate(policies, inputs, start, end, orgs)
     stamps = dtstamps(policies, inputs.newest, gen.series)
     resources = tuple(render_series(s, stamps[s.uid]) for s in gen.series)
-    return Built(gen, resources)
+    return Built(gen, resources, stamps)
 
 
 def generation(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
@@ -121,34 +119,25 @@ def clash_view(policies: PolicySet, store: Store | None, start: dt.date, end: dt
     return [c for c in found if acks.get(c.id) != c.fingerprint], occs
 
 
-def collections(policies: PolicySet, resources: Iterable[Resource], orgs: list[str],
+def collections(policies: PolicySet, built: Built, orgs: list[str],
                 layout: str) -> list[CollectionSpec]:
-    """``org``: one collection per organization (even an empty one, so it exists);
-    ``per-person``: one per internal person, holding every resource that names them."""
-    if layout not in LAYOUTS:
-        raise UsageError(f"unknown layout {layout!r} (choose {' or '.join(LAYOUTS)})")
-    res = list(resources)
-    specs = []
-    for org_id in orgs:
-        org = policies.organizations[org_id]
-        mine = tuple(r for r in res if r.organization == org_id)
-        if layout == "org":
-            specs.append(CollectionSpec(org_id, org.calendar_name or org.name, (org_id,), mine))
-            continue
-        for person in org.staff:
-            theirs = tuple(r for r in mine if person.email in r.attendee_emails)
-            specs.append(CollectionSpec(f"{org_id}-{person.id}",
-                                        f"{person.name}的会议（{org.short_name or org.name}）",
-                                        (org_id,), theirs))
-    return specs
+    """The collections to publish and who reads each (calsync.sync.layouts)."""
+    from calsync.sync.layouts import collections as layout_collections
+    from calsync.sync.layouts import renderer
+
+    render = renderer(built.generation.series, built.resources, built.stamps)
+    return layout_collections(policies, built.generation.series, orgs, layout, render)
 
 
 def publish_orgs(policies: PolicySet, store: Store, target: Target, orgs: list[str],
                  start: dt.date, end: dt.date, layout: str = "org", dry_run: bool = False,
                  force: bool = False, progress: Progress | None = None
                  ) -> tuple[Built, PublishResult]:
+    from calsync.sync.layouts import retired
+
     built = build(policies, store, start, end, orgs)
-    specs = collections(policies, built.resources, orgs, layout)
+    specs = collections(policies, built, orgs, layout)
+    specs += retired(specs, store.collection_urls(), target.url)
     return built, publish(specs, store, target, dry_run=dry_run, force=force, progress=progress)
 
 

@@ -390,8 +390,17 @@ def test_5_publish_and_read_back(live: LiveWeb, browser_pages: Pages,
     assert qian.params["PARTSTAT"] == "DELEGATED"
     assert str(qian.params["DELEGATED-TO"]).lower() == "mailto:he.wei@glb.example.org"
     assert str(he.params["DELEGATED-FROM"]).lower() == "mailto:qian.li@glb.example.org"
-    confidential = [e for uid, e in events if uid.startswith("request-")]
-    assert [str(e["CLASS"]) for e in confidential] == ["CONFIDENTIAL"]
+    # the confidential request: a 忙碌 block in the organization's collection, the meeting
+    # itself in a collection of its own readers (calsync.sync.layouts)
+    assert not [uid for uid, _ in events if uid.startswith("request-")]
+    busy = [e for uid, e in events if uid.startswith("busy-")]
+    assert [(str(e["CLASS"]), str(e["SUMMARY"])) for e in busy] == [("CONFIDENTIAL", "忙碌")]
+    secret = [u for u in store(web).collection_urls()["guanliban"] if "/guanliban-c-" in u]
+    assert len(secret) == 1
+    inner, inner_raw = wf.read_back(radicale_server, secret[0])
+    assert [str(e["CLASS"]) for uid, e in inner if uid.startswith("request-")] == [
+        "CONFIDENTIAL"]
+    assert LEAVE_REASON.encode() not in inner_raw
     for _, event in events:
         for value in event.values():
             for one in value if isinstance(value, list) else [value]:

@@ -94,6 +94,15 @@ class Store(
         with self._reading() as session:
             return {row.uid: to_record(row, ResourceState) for row in session.scalars(query)}
 
+    def collection_urls(self) -> dict[str, set[str]]:
+        """Organization → the collections where calsync owns resources."""
+        query = select(SyncResourceRow.organization, SyncResourceRow.collection_url).distinct()
+        out: dict[str, set[str]] = {}
+        with self._reading() as session:
+            for org, url in session.execute(query):
+                out.setdefault(org, set()).add(url)
+        return out
+
     def get_resource_heads(self, collection_url: str) -> dict[str, ResourceState]:
         """Like ``get_resources`` without the stored bodies: ``written_ics`` is ``""`` for an
         empty body and ``HEAD_ONLY`` otherwise. A no-op publish needs no bodies, and for a

@@ -48,6 +48,11 @@ class CollectionSpec:
     organizations: tuple[str, ...]
     resources: tuple[Resource, ...]
     url: str | None = None  # an explicit collection URL wins over home + slug
+    # Who may read it (person ids); None: the organizations' staff. The server's rights are
+    # set from this (calsync.embedded_caldav); calsync itself only writes.
+    readers: frozenset[str] | None = None
+    # A collection calsync no longer wants: emptied without tripping the safety valve.
+    retire: bool = False
 
 
 def org_layout(
@@ -102,6 +107,7 @@ class PublishResult:
     dry_run: bool
     collections: list[CollectionResult] = field(default_factory=list)
     errors: list[SyncError] = field(default_factory=list)
+    specs: list[CollectionSpec] = field(default_factory=list)  # what was asked for
 
     @property
     def ok(self) -> bool:
@@ -153,11 +159,11 @@ def publish(
     A failing collection (server down, safety valve, refusal) is reported in the result and
     the others still run; ``result.raise_first_error()`` turns it into an exception.
     """
-    result = PublishResult(dry_run)
+    result = PublishResult(dry_run, specs=_specs(collections))
     own = client is None
     dav = client or CalDAVClient(target)
     try:
-        for spec in _specs(collections):
+        for spec in result.specs:
             home = dav.target.url  # credentials stripped: URLs end up in messages and rows
             url = spec.url or urljoin(home.rstrip("/") + "/", spec.slug.strip("/") + "/")
             res = CollectionResult(url)
@@ -247,7 +253,12 @@ def _publish_one(
     reader = CollectionListing(dav, store, url)
     listing, stored, conflicts = read_state(dav, state, spec, url, path, desired, reader)
     # Plan before creating a missing collection: a vanished calendar trips the safety valve.
-    the_plan: Plan = plan(path, orgs, desired, stored, listing or {}, conflicts, (), force)
+    the_plan: Plan = plan(path, orgs, desired, stored, listing or {}, conflicts, (),
+                          force or spec.retire)
+    if listing is None and spec.retire:  # already gone: nothing left to empty
+        for uid in stored:
+            state.forget(uid)
+        return
     if listing is None and not dry_run:
         dav.mkcalendar(url, spec.display_name)
     res.warnings = list(the_plan.warnings)

@@ -1,0 +1,164 @@
+"""Which CalDAV collection holds what, and who may read it (pure).
+
+CalDAV has no per-event access control (``CLASS`` is advisory: python-caldav, vdirsyncer and
+khal all show a CONFIDENTIAL event in full), so confidentiality is decided by *where* the bytes
+go, with calsync.access as the rule:
+
+- ``org`` layout: the organization's collection ``<org>`` — read by all its staff — holds
+  every public occurrence and, for each confidential one, only a "忙碌" block (time-derived
+  UID, no RRULE, no text). The confidential occurrences themselves go to one collection per
+  set of readers (``<org>-c-<digest>``: the people each names plus the organization's
+  secretaries), read by exactly those people. A series that is partly confidential (a public
+  meeting merged into a confidential one) is split: each collection gets its occurrences, the
+  others become EXDATEs there.
+- ``per-person`` layout: one collection per person with what that person may see in full.
+
+Collections calsync published before and no longer wants (a confidential meeting's readers
+changed) are listed as ``retire``: emptied at the next publish, without tripping the safety
+valve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from urllib.parse import urlsplit, urlunsplit
+
+from calsync.access import busy_series, names_viewer, readers, viewer_of
+from calsync.errors import UsageError
+from calsync.occurrence import Occurrence, Series
+from calsync.policy import PolicySet
+from calsync.render import render_series
+from calsync.resources import Resource
+from calsync.sync.publish import CollectionSpec
+
+LAYOUTS = ("org", "per-person")
+CONFIDENTIAL_PREFIX = "-c-"
+
+Render = Callable[[Series], Resource]
+
+
+def renderer(series: Iterable[Series], resources: Iterable[Resource],
+             stamps: Mapping[str, dt.datetime]) -> Render:
+    """Render a series; a series left whole reuses the resource already rendered."""
+    done = {s.uid: (s.occurrences, r) for s, r in zip(series, resources, strict=True)}
+
+    def render(s: Series) -> Resource:
+        hit = done.get(s.uid)
+        if hit is not None and hit[0] == s.occurrences:
+            return hit[1]
+        return render_series(s, stamps.get(s.uid) or max(stamps.values()))
+    return render
+
+
+def confidential_slug(org_id: str, who: frozenset[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(who)).encode()).hexdigest()[:10]
+    return f"{org_id}{CONFIDENTIAL_PREFIX}{digest}"
+
+
+def secretaries(policies: PolicySet, org_id: str) -> tuple[str, ...]:
+    org = policies.organizations[org_id]
+    return tuple(p.id for p in org.staff if p.section and p.section == org.organizer)
+
+
+def org_collections(policies: PolicySet, org_id: str, series: Iterable[Series],
+                    render: Render) -> list[CollectionSpec]:
+    """The ``org`` layout of one organization."""
+    org = policies.organizations[org_id]
+    secs = secretaries(policies, org_id)
+    public: list[Resource] = []
+    hidden: list[Occurrence] = []
+    groups: dict[frozenset[str], list[Resource]] = {}
+    kinds: dict[frozenset[str], set[str]] = {}
+    for s in series:
+        conf = [o for o in s.occurrences if o.klass == "CONFIDENTIAL"]
+        if not conf:
+            public.append(render(s))
+            continue
+        hidden.extend(conf)
+        rest = [o for o in s.occurrences if o.klass != "CONFIDENTIAL"]
+        if rest:
+            public.append(render(_part(s, rest)))
+        by_readers: dict[frozenset[str], list[Occurrence]] = {}
+        for o in conf:
+            by_readers.setdefault(readers(o, secs), []).append(o)
+        for who, occs in by_readers.items():
+            groups.setdefault(who, []).append(render(_part(s, occs)))
+            kinds.setdefault(who, set()).update(
+                org.meeting_types[t].name for o in occs for t in o.meeting_types
+                if t in org.meeting_types)
+    public.extend(render(b) for b in busy_series(hidden))
+    name = org.calendar_name or org.name
+    specs = [CollectionSpec(org_id, name, (org_id,), tuple(public))]
+    for who, resources in sorted(groups.items(), key=lambda kv: confidential_slug(org_id,
+                                                                                 kv[0])):
+        label = "、".join(sorted(kinds.get(who, ())))
+        specs.append(CollectionSpec(confidential_slug(org_id, who),
+                                    f"{org.short_name or org.name}保密会议"
+                                    + (f"（{label}）" if label else ""), (org_id,),
+                                    tuple(resources), readers=who))
+    return specs
+
+
+def _part(series: Series, occs: Iterable[Occurrence]) -> Series:
+    return replace(series, occurrences=tuple(occs))
+
+
+def per_person_collections(policies: PolicySet, org_id: str, series: Iterable[Series],
+                           render: Render) -> list[CollectionSpec]:
+    """One collection per person: the occurrences that name them (the only ones anyone may
+    see in full without being a secretary), so a substitute gets the one meeting, not the
+    series."""
+    org = policies.organizations[org_id]
+    all_series = list(series)
+    specs = []
+    for person in org.staff:
+        viewer = viewer_of(policies, person.id)
+        theirs = []
+        for s in all_series:
+            mine = [o for o in s.occurrences if names_viewer(viewer, o)]
+            if mine:
+                theirs.append(render(_part(s, mine)))
+        specs.append(CollectionSpec(f"{org_id}-{person.id}",
+                                    f"{person.name}的会议（{org.short_name or org.name}）",
+                                    (org_id,), tuple(theirs), readers=frozenset({person.id})))
+    return specs
+
+
+def collections(policies: PolicySet, series: Iterable[Series], orgs: list[str], layout: str,
+                render: Render) -> list[CollectionSpec]:
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r} (choose {' or '.join(LAYOUTS)})")
+    all_series = list(series)
+    specs: list[CollectionSpec] = []
+    for org_id in orgs:
+        mine = [s for s in all_series if s.organization == org_id]
+        if layout == "org":
+            specs.extend(org_collections(policies, org_id, mine, render))
+        else:
+            specs.extend(per_person_collections(policies, org_id, mine, render))
+    return specs
+
+
+def retired(specs: list[CollectionSpec], known: Mapping[str, Iterable[str]],
+            home: str) -> list[CollectionSpec]:
+    """Empty specs for confidential collections calsync wrote before and wants no more.
+
+    ``known``: organization → collection URLs with resources in the store."""
+    wanted = {_url(home, s) for s in specs}
+    out = []
+    for org_id in sorted({o for s in specs for o in s.organizations}):
+        for url in sorted(known.get(org_id, ())):
+            slug = url.rstrip("/").rsplit("/", 1)[-1]
+            if url not in wanted and slug.startswith(org_id + CONFIDENTIAL_PREFIX):
+                out.append(CollectionSpec(slug, slug, (org_id,), (), url=url,
+                                          readers=frozenset(), retire=True))
+    return out
+
+
+def _url(home: str, spec: CollectionSpec) -> str:
+    url = spec.url or home.rstrip("/") + "/" + spec.slug.strip("/") + "/"
+    parts = urlsplit(url)  # the store keeps URLs without credentials
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
