@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 from calsync import accounts
 from calsync.errors import UsageError
@@ -60,17 +60,25 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
 def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
     import waitress
 
-    from calsync.embedded_caldav import EmbeddedCalDAV, choose_port
+    from calsync.embedded_caldav import EmbeddedCalDAV, choose_port, port_free, remember_port
     from calsync.scheduler import EXTENSION, Scheduler, caldav_target
     from calsync.web import create_app
 
     _setup_logging()
+    os.umask(0o077)  # the instance holds tokens, password hashes and leave reasons
     instance = Path(args.instance or os.environ.get("CALSYNC_INSTANCE") or "instance").resolve()
+    lock = instance_lock(instance)  # one service per instance folder; held until exit
     external = external_caldav(args.caldav_url, args.caldav_username, args.caldav_password,
                                os.environ)
+    if not port_free(_bind(args.host), args.port):
+        raise UsageError(f"the web port {args.port} is in use (choose another with --port)")
     embedded: EmbeddedCalDAV | None = None
     if external is None:
-        port = choose_port(args.host, args.port, args.caldav_port)
+        port, why = choose_port(args.host, args.port, args.caldav_port, instance)
+        if why == "chosen":
+            print(f"calsync: port {args.port + 1} is in use, so the CalDAV server takes port "
+                  f"{port}; phones need that address (kept for restarts; change it with "
+                  f"--caldav-port)", flush=True)
         embedded = EmbeddedCalDAV(instance, args.host, port, None, orgs)
         conf: dict[str, str] = {"url": embedded.home_url, "username": "calsync",
                                 "password": embedded.password, "server_kind": "radicale"}
@@ -97,10 +105,12 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         if embedded is not None:
             embedded.database_url = core.store.engine.url.render_as_string(hide_password=False)
             embedded.start()
+            remember_port(instance, embedded.port)
         target = caldav_target(conf)
         assert target is not None
         # the SQLite publish lock lives beside the database file (the instance folder)
-        scheduler = Scheduler(core.policies, core.store, target, orgs=orgs)
+        scheduler = Scheduler(core.policies, core.store, target, orgs=orgs,
+                              on_published=_granter(embedded, core.policies))
         app.extensions[EXTENSION] = scheduler
         _print_urls(args, core, embedded, external, orgs)
         scheduler.start()
@@ -115,9 +125,52 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         if embedded is not None:
             embedded.stop()
         core.close()
+        lock.close()
         signal.signal(signal.SIGTERM, previous)
     print("calsync: stopped", flush=True)
     return 0
+
+
+def _bind(host: str) -> str:
+    return "127.0.0.1" if host in ("", "localhost") else host
+
+
+def instance_lock(instance: Path) -> IO[str]:
+    """An exclusive lock on ``<instance>/serve.lock`` for the life of the process: a second
+    ``calsync serve`` on the same folder would share its store and CalDAV data."""
+    import fcntl
+
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fh = open(instance / "serve.lock", "a+", encoding="utf-8")  # noqa: SIM115 - held open
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        pid = fh.read().strip() or "?"
+        fh.close()
+        raise UsageError(f"another calsync serve (pid {pid}) is running on the instance folder "
+                         f"{instance} (stop it, or give this one its own --instance)") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
+def _granter(embedded: Any, policies: PolicySet) -> Any:
+    """The embedded server's rights follow every publish; every person gets a home with
+    their organization's calendar at once (before the first publish)."""
+    if embedded is None:
+        return None
+    from calsync.sync.publish import CollectionSpec
+
+    staff = {o.id: [p.id for p in o.staff] for o in policies.organizations.values()}
+    embedded.grant([CollectionSpec(o.id, o.calendar_name or o.name, (o.id,), ())
+                    for o in policies.organizations.values()], list(staff), staff)
+
+    def grant(org: str, result: Any) -> None:
+        embedded.grant(result.specs, [org], staff)
+    return grant
 
 
 def _first_secretary(core: Any) -> None:
@@ -139,11 +192,9 @@ def _print_urls(args: Any, core: Any, embedded: Any, external: dict[str, str] | 
     print(f"calsync: serving on {page} (store {core.store.url})", flush=True)
     print(f"calsync: feeds: {page}subscriptions", flush=True)
     if embedded is not None:
-        print(f"calsync: embedded CalDAV server on port {embedded.port} "
-              f"(data in {embedded.folder}); phones: your calsync user name and password",
-              flush=True)
-        for org in orgs:
-            print(f"calsync: CalDAV {org}: {embedded.collection_url(org, host)}", flush=True)
+        print(f"calsync: CalDAV for phones and desktop calendars: http://{host}:{embedded.port}/ "
+              f"(server address only; your calsync user name and password; data in "
+              f"{embedded.folder})", flush=True)
     else:
         assert external is not None
         print(f"calsync: publishing to {external['url']} (no embedded CalDAV server)",

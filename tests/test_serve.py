@@ -103,8 +103,7 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         serve.wait_page()
         serve.wait_line(r"published guanliban:")
         out = serve.log()
-        org_url = f"http://localhost:{dav_port}/calsync/guanliban/"
-        assert f"CalDAV guanliban: {org_url}" in out
+        assert f"CalDAV for phones and desktop calendars: http://localhost:{dav_port}/ " in out
         assert f"feeds: http://localhost:{port}/subscriptions" in out
         assert (instance / "caldav" / "service-password").stat().st_mode & 0o777 == 0o600
 

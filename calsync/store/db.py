@@ -6,6 +6,7 @@ Which database: the ``url`` argument, else ``CALSYNC_DATABASE_URL``, else
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -50,7 +51,7 @@ def instance_dir(path: Path | None = None) -> Path:
     """The instance folder (created if missing)."""
     folder = path or Path(os.environ.get(ENV_INSTANCE) or "instance")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # tokens and leave reasons
     except OSError as exc:
         raise StoreError(
             f"cannot create the instance folder {folder}: {exc.strerror} "
@@ -138,8 +139,23 @@ def create_db_engine(url: URL) -> Engine:
             f"installed? check {ENV_URL})"
         ) from None
     if url.get_backend_name() == "sqlite":
+        _private_file(url.database)
         _sqlite_setup(engine)
     return engine
+
+
+def _private_file(database: str | None) -> None:
+    """The SQLite file holds feed tokens, password hashes and leave reasons: mode 0600 (its
+    -wal and -shm files take the same mode from SQLite)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    with contextlib.suppress(OSError):  # a missing folder is reported by the first connect
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p.exists() and p.stat().st_mode & 0o077:
+                p.chmod(0o600)
 
 
 def _hint(message: str, url: URL) -> str:
