@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from calsync import decisions as decisions_mod
+from calsync import holiday_moves
 from calsync.adjust import apply_leave_notes, apply_merges
 from calsync.decisions import Decision
 from calsync.describe import (
@@ -14,13 +15,21 @@ from calsync.describe import (
     deadline_description,
     holiday_move_note,
     meeting_description,
+    tentative_note,
 )
 from calsync.leave import Leave
 from calsync.meeting_requests import StoredRequest, request_series
 from calsync.occurrence import Occurrence, Recurrence, Series, at
 from calsync.people import attendees, organizer
 from calsync.policy import PolicySet
-from calsync.policy.model import Deadline, MeetingType, Organization, Schedule, Section
+from calsync.policy.model import (
+    AttendeeSpec,
+    Deadline,
+    MeetingType,
+    Organization,
+    Schedule,
+    Section,
+)
 from calsync.schedule import (
     previous_working_day,
     shift,
@@ -96,6 +105,7 @@ class _OrgBuilder:
         self.requests = requests or []
         self.warnings: list[str] = []
         self.by_type: dict[str, list[Series]] = {}
+        self.windows: dict[tuple[str, dt.datetime], holiday_moves.Window] = {}
 
     def uid(self, series_id: str) -> str:
         return f"{series_id}@{self.org.uid_domain or self.org.id + '.calsync'}"
@@ -110,6 +120,8 @@ class _OrgBuilder:
                     if (sched.kind == "after") == later:
                         for section in self._sections(mt):
                             out.extend(self._schedule_series(mt, sched, section))
+            if not later:
+                out = self._avoid_holiday_clashes(out)
         for dl in self.org.deadlines.values():
             out.extend(self._deadline_series(dl))
         for req in self.requests:
@@ -117,6 +129,13 @@ class _OrgBuilder:
             out.append(self._finish(made.id, made.uid, None, list(made.nominal),
                                     list(made.occurrences)))
         return [s for s in out if s.occurrences]
+
+    def _avoid_holiday_clashes(self, out: list[Series]) -> list[Series]:
+        decided = set(self.decisions)
+        out = holiday_moves.avoid_clashes(out, self.windows, decided, self.start, self.end)
+        by_id = {s.id: s for s in out}
+        self.by_type = {t: [by_id.get(s.id, s) for s in ss] for t, ss in self.by_type.items()}
+        return out
 
     def _sections(self, mt: MeetingType) -> list[Section | None]:
         return list(self.org.sections.values()) if mt.per_section else [None]
@@ -153,6 +172,10 @@ class _OrgBuilder:
             if held is None:
                 continue
             nominal = at(day, sched.time)
+            if held != day:
+                self.windows[(uid, nominal)] = holiday_moves.window(
+                    self.cal, day, sched.on_holiday, sched.makeup_weekends, day + step,
+                    day - step, sched.interval)
             occs.append(self._meeting(mt, section, uid, sid, nominal, at(held, sched.time),
                                       sched.duration_minutes, [mt]))
         return self._finish(sid, uid, Recurrence(sched.weekday, sched.interval),
@@ -209,7 +232,11 @@ class _OrgBuilder:
                  nominal: dt.datetime, start: dt.datetime, minutes: int,
                  types: list[MeetingType], move_note: bool = True,
                  year_label: int | None = None) -> Occurrence:
-        people = attendees(self.org, mt.chair, _merged_specs(types), section, start.date())
+        # Held as one event, every type's chair chairs (the 主任 stays CHAIR at year end).
+        chair_specs = tuple(AttendeeSpec(sel, "CHAIR", "主持") for t in types[1:]
+                            for sel in t.chairs[:1])
+        people = attendees(self.org, mt.chairs, chair_specs + _merged_specs(types), section,
+                           start.date())
         summary = "暨".join(t.name for t in types)
         if section is not None:
             summary = f"{summary}（{section.name}）"
@@ -224,8 +251,11 @@ class _OrgBuilder:
         room = (self.org.rooms.get(mt.location or "") or
                 (self.org.rooms.get(section.room or "") if section else None))
         alarm = mt.alarm_minutes if mt.alarm_minutes is not None else self.org.alarm_minutes
+        pending = [t.needs_confirmation for t in types if t.needs_confirmation]
+        notes.extend(tentative_note(what) for what in pending)
         return Occurrence(
             series=sid, uid=uid, organization=self.org.id, kind="meeting",
+            status="TENTATIVE" if pending else "CONFIRMED",
             meeting_types=tuple(t.id for t in types), summary=summary,
             start=start, end=start + dt.timedelta(minutes=minutes), nominal_start=nominal,
             description=meeting_description(self.org, types, people),
