@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from calsync import decisions as decisions_mod
 from calsync import holiday_moves
+from calsync import series_decisions as series_mod
 from calsync.adjust import apply_leave_notes, apply_merges
 from calsync.decisions import Decision
 from calsync.describe import (
@@ -37,6 +38,7 @@ from calsync.schedule import (
     window_day,
     working_days_before,
 )
+from calsync.series_decisions import SeriesDecision
 from calsync.workdays import WorkCalendar
 
 DEADLINE_BLOCK = dt.timedelta(minutes=30)  # a deadline shows as the half hour before it
@@ -57,12 +59,17 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
              orgs: Iterable[str] | None = None,
              decisions: Iterable[Decision] = (),
              requests: Iterable[StoredRequest] = (),
-             leave: Iterable[Leave] = ()) -> Generation:
+             leave: Iterable[Leave] = (),
+             series_decisions: Iterable[SeriesDecision] = ()) -> Generation:
     """Everything due in [start, end] (dates inclusive) for the chosen organizations.
 
     ``requests``: approved meeting requests (single events); ``leave``: approved leave notes,
-    shown on the attendees after the decisions (merges included) are applied.
+    shown on the attendees after the decisions (merges included) are applied;
+    ``series_decisions``: decisions on whole series, applied before per-occurrence ones.
     """
+    per_series: dict[str, list[SeriesDecision]] = {}
+    for sd in series_decisions:
+        per_series.setdefault(sd.series_uid, []).append(sd)
     reqs = list(requests)
     chosen = list(orgs) if orgs is not None else sorted(policies.organizations)
     by_key = {(d.series_uid, d.recurrence_id): d for d in decisions}
@@ -78,7 +85,7 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
     for org_id in chosen:
         org = policies.organizations[org_id]
         builder = _OrgBuilder(org, cal, start, end, by_key, used,
-                              [r for r in reqs if r.organization == org_id])
+                              [r for r in reqs if r.organization == org_id], per_series)
         built = apply_merges(builder.build(), by_key, org)
         series.extend(apply_leave_notes(built, leave, org))
         warnings.extend(builder.warnings)
@@ -99,10 +106,12 @@ class _OrgBuilder:
     def __init__(self, org: Organization, cal: WorkCalendar, start: dt.date, end: dt.date,
                  decisions: dict[tuple[str, dt.datetime], Decision],
                  used: set[tuple[str, dt.datetime]],
-                 requests: list[StoredRequest] | None = None) -> None:
+                 requests: list[StoredRequest] | None = None,
+                 series_decisions: dict[str, list[SeriesDecision]] | None = None) -> None:
         self.org, self.cal, self.start, self.end = org, cal, start, end
         self.decisions, self.used = decisions, used
         self.requests = requests or []
+        self.series_decisions = series_decisions or {}
         self.warnings: list[str] = []
         self.by_type: dict[str, list[Series]] = {}
         self.windows: dict[tuple[str, dt.datetime], holiday_moves.Window] = {}
@@ -266,6 +275,9 @@ class _OrgBuilder:
 
     def _finish(self, sid: str, uid: str, rule: Recurrence | None,
                 nominal: list[dt.datetime], occs: list[Occurrence]) -> Series:
+        mine = [d for target, ds in self.series_decisions.items()
+                if series_mod.covers(target, uid) for d in ds]
+        occs = series_mod.apply(occs, mine, self.org)
         occs = decisions_mod.apply(occs, self.decisions, self.used)
         # An occurrence moved out of the range belongs to the neighbouring range: here it is
         # dropped (EXDATE), so a range never lists a day outside itself.
