@@ -86,8 +86,8 @@ class VersionForm(Form):
 
 class SeriesDecisionForm(Form):
     series = HiddenField(validators=[DataRequired()])
-    action = SelectField("决定", choices=options([("offset", "错开时间"), ("delegate", "委派代会")]),
-                         validators=[InputRequired()])
+    action = SelectField("决定", validators=[InputRequired()],
+                         choices=options([("offset", "错开时间"), ("delegate", "委派代会")]))
     offset = IntegerField("推迟分钟数（负数为提前）",
                           validators=[Optional(), NumberRange(-720, 720)])
     person = HiddenField()
