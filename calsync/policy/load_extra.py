@@ -67,7 +67,8 @@ def check_people_keys(org: Organization, meetr: Reader) -> None:
                 meetr.problem(f"meeting_types.{mid}.{key}", f"no person {arg!r}",
                               f"add [people.{arg}] to directory.toml or fix the id")
         if (mt.requested_by or mt.approved_by != "supervisor") and not mt.on_demand:
-            meetr.problem(f"meeting_types.{mid}.requested_by",
+            key = "requested_by" if mt.requested_by else "approved_by"
+            meetr.problem(f"meeting_types.{mid}.{key}",
                           "only on-demand types are requested",
                           "set on_demand = true or remove requested_by/approved_by")
 
