@@ -70,6 +70,8 @@ def test_guanliban_pages_use_its_own_words(app: Flask) -> None:
     stats = glb.get("/stats?year=2026").data.decode()
     assert "各科室召开的会议次数" in stats and "参照篇二 二.3" in stats and "报主任" in stats
     assert "股室" not in stats
+    leave = glb.get("/leave").data.decode()
+    assert "一把手请假还需主任审批" in leave and "局长" not in leave
     jyj = login(app, "liu_zhuren").get("/stats?year=2026").data.decode()
     assert "各股室召开的会议次数" in jyj and "（篇二 二.3）" in jyj and "报局长" in jyj
 
