@@ -135,11 +135,13 @@ def request_series(org: Organization, req: StoredRequest) -> Series:
     # the audience the section asked for.
     people = list(resolve_attendees(org, mt.chairs, mt.attendees, section, start.date()))
     seen = {a.person_id for a in people}
-    for pid in req.audience:
-        p = org.people.get(pid)
-        if p is not None and pid not in seen:
-            seen.add(pid)
-            people.append(Attendee(p.name, p.email, "REQ-PARTICIPANT", person_id=p.id))
+    asked = getattr(req, "requested_by", None)  # the requester attends what they asked for
+    for pid, note in [*((pid, "") for pid in req.audience), (asked, "申请人")]:
+        p = org.people.get(pid or "")
+        if p is not None and p.id not in seen:
+            seen.add(p.id)
+            people.append(Attendee(p.name, p.email, "REQ-PARTICIPANT", person_id=p.id,
+                                   note=note))
     room = org.rooms.get(req.room or "") or org.rooms.get(mt.location or "")
     sid = f"request-{req.id}"
     who = section.name if section else ""

@@ -28,7 +28,7 @@ def _request(section: str, category: str, audience: tuple[str, ...] = ("school_1
     return SimpleNamespace(id=rid, organization="jiaoyuju", section_id=section,
                            category=category, title="工作布置", audience=audience,
                            start="2026-03-10T09:00:00+08:00", end="2026-03-10T11:00:00+08:00",
-                           room=None, important=False)
+                           room=None, important=False, requested_by="pan_keyuan")
 
 
 def _requested(section: str, category: str, **kw: object):
@@ -59,12 +59,14 @@ def test_jiceng_is_chaired_by_the_holding_sections_deputy_or_its_chief() -> None
 
 def test_a_requested_party_committee_meeting_keeps_its_members() -> None:
     """篇二 三.1 "局党委会…由局主要领导召集主持": the policy's attendees (党委委员) stay."""
-    occ = _requested("bangongshi", "dangwei", audience=("pan_keyuan",))
+    occ = _requested("bangongshi", "dangwei", audience=("liu_zhuren",))
     ids = {a.person_id: a.role for a in occ.attendees}
     assert ids["huang_juzhang"] == "CHAIR"
     for member in ("song_fujuzhang", "cao_fujuzhang", "ye_jijian"):
         assert ids[member] == "REQ-PARTICIPANT"
-    assert "pan_keyuan" in ids and occ.klass == "CONFIDENTIAL"
+    # The audience asked for, and the requester (办公室 notifies and records, 三.1).
+    assert "liu_zhuren" in ids and occ.klass == "CONFIDENTIAL"
+    assert next(a.note for a in occ.attendees if a.person_id == "pan_keyuan") == "申请人"
 
 
 def test_requests_are_for_ones_own_section_and_categories_say_who_asks_and_approves() -> None:
@@ -194,6 +196,22 @@ def test_series_decision_is_stored_and_survives_regeneration_and_a_policy_edit(
     store.withdraw_series_decision(sd.id, actor="zhou_mishukezhang")
     clashes, _ = clash_view(policies, store, JAN1, DEC31, ["guanliban"])
     assert len(clashes) == 101
+
+
+def test_series_command_records_lists_and_refuses(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from calsync.cli import main
+
+    db = ["--database-url", f"sqlite:///{tmp_path / 'c.sqlite3'}"]
+    assert main(["series", "offset", "kewuhui-ducha@guanliban.calsync", "--minutes", "45",
+                 "--since", "2026-01-01", *db]) == 0
+    assert main(["series", "list", *db]) == 0
+    assert "kewuhui-ducha@guanliban.calsync\toffset\t+45 min" in capsys.readouterr().out
+    assert main(["clashes", "--start", "2026-01-01", "--end", "2026-12-31", "--format", "json",
+                 *db]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+    assert main(["series", "delegate", "kewuhui-ducha@guanliban.calsync", "--person", "nobody",
+                 "--since", "2026-01-01", *db]) == 2
+    assert "--person 'nobody' is not in guanliban's directory" in capsys.readouterr().err
 
 
 def test_a_confirmation_is_stored_like_any_decision(store) -> None:  # type: ignore[no-untyped-def]
