@@ -80,6 +80,8 @@ def test_a_secretary_confirms_a_tentative_meeting_on_its_page(app: Flask) -> Non
     """篇一 五.1 "系统工作会议，由管理办主任会议确定": 待定 until the decision is recorded."""
     url = f"/meetings/{XITONG}/{XITONG_RID}"
     staff = login(app, "wu_kezhang")
+    week = staff.get("/meetings?week=2026-W26&org=guanliban").data.decode()
+    assert '系统工作会议</a>' in week and 'tentative">待定' in week
     page = staff.get(url).data.decode()
     assert 'id="tentative">待定' in page and "confirm-form" not in page
     assert staff.post(url + "/confirm", data={"version": 0}).status_code == 403
@@ -89,6 +91,7 @@ def test_a_secretary_confirms_a_tentative_meeting_on_its_page(app: Flask) -> Non
     assert r.status_code == 302
     page = sec.get(url).data.decode()
     assert 'id="tentative"' not in page and "已确定：主任办公会2026-05-20确定" in page
+    assert 'tentative">待定' not in sec.get("/meetings?week=2026-W26&org=guanliban").data.decode()
 
 
 def test_one_series_decision_on_the_clash_page_ends_the_weekly_clash(app: Flask) -> None:
