@@ -129,8 +129,9 @@ class _OrgBuilder:
                     if (sched.kind == "after") == later:
                         for section in self._sections(mt):
                             out.extend(self._schedule_series(mt, sched, section))
-            if not later:
-                out = self._avoid_holiday_clashes(out)
+            # Before the "after" meetings are placed (they follow the moved targets), and
+            # again once they are there, keeping their targets where they are.
+            out = self._avoid_holiday_clashes(out, fixed=self._after_targets() if later else ())
         for dl in self.org.deadlines.values():
             out.extend(self._deadline_series(dl))
         for req in self.requests:
@@ -139,9 +140,15 @@ class _OrgBuilder:
                                     list(made.occurrences)))
         return [s for s in out if s.occurrences]
 
-    def _avoid_holiday_clashes(self, out: list[Series]) -> list[Series]:
+    def _after_targets(self) -> set[str]:
+        return {s.after for mt in self.org.meeting_types.values() for s in mt.schedules
+                if s.kind == "after" and s.after}
+
+    def _avoid_holiday_clashes(self, out: list[Series],
+                               fixed: Iterable[str] = ()) -> list[Series]:
         decided = set(self.decisions)
-        out = holiday_moves.avoid_clashes(out, self.windows, decided, self.start, self.end)
+        out = holiday_moves.avoid_clashes(out, self.windows, decided, self.start, self.end,
+                                          set(fixed))
         by_id = {s.id: s for s in out}
         self.by_type = {t: [by_id.get(s.id, s) for s in ss] for t, ss in self.by_type.items()}
         return out

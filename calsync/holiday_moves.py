@@ -5,7 +5,8 @@ holds other meetings of the same people (e.g. 主任办公会 of 2026-02-18, pus
 Tuesday 02-24 where the moved 周例会 and 科务会 are), the occurrence goes to the first day in
 the same window where it clashes with nothing, and its note says so. Series with the
 shortest interval move first and stand fixed for the others; occurrences of the same
-meeting type never push each other (their clash is the series' own, decided on the page).
+meeting type moved by the same holiday never push each other (their clash is the series'
+own, decided on the page).
 """
 
 from __future__ import annotations
@@ -61,20 +62,28 @@ def _blocking(o: Occurrence, start: dt.datetime, end: dt.datetime,
 
 
 def avoid_clashes(series: list[Series], windows: dict[Key, Window], decided: set[Key],
-                  first: dt.date, last: dt.date) -> list[Series]:
-    """The series with holiday-moved occurrences sent to clash-free days where possible."""
+                  first: dt.date, last: dt.date,
+                  fixed_types: set[str] | frozenset[str] = frozenset()) -> list[Series]:
+    """The series with holiday-moved occurrences sent to clash-free days where possible.
+
+    Occurrences of ``fixed_types`` stay where they are (meetings others follow).
+    """
     current = {(o.uid, o.nominal_start): o for s in series for o in s.occurrences}
     movers = sorted((k for k, o in current.items()
                      if k in windows and k not in decided and o.status != "CANCELLED"
-                     and o.start.date() != o.nominal_start.date()),
+                     and o.start.date() != o.nominal_start.date()
+                     and not set(o.meeting_types) & fixed_types),
                     key=lambda k: (windows[k].interval, current[k].start, k[0]))
     waiting = set(movers)
     for key in movers:
         waiting.discard(key)
         occ = current[key]
+        # Same-type occurrences moved by the same holiday (the other sections' 科务会) go
+        # together: their clash is the series' own.
         others = [o for k, o in current.items()
                   if k != key and k not in waiting and o.kind == "meeting"
-                  and o.status != "CANCELLED" and not set(o.meeting_types) & set(occ.meeting_types)]
+                  and o.status != "CANCELLED"
+                  and not (k in windows and set(o.meeting_types) & set(occ.meeting_types))]
         length = occ.end - occ.start
         blocked = _blocking(occ, occ.start, occ.end, others)
         if not blocked:

@@ -7,6 +7,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
 
 from calsync.decisions import Decision
 from calsync.generate import generate
@@ -17,6 +18,7 @@ from calsync.render import render_series
 from calsync.series_decisions import SeriesDecision
 from calsync.service import build, policy_clashes
 from tests.gen_helpers import series_by_id, shipped, year_2026
+from tests.test_properties import cases
 
 JAN1, DEC31 = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
 NOW = dt.datetime(2026, 3, 9, 9, 0, tzinfo=TZ)
@@ -151,6 +153,29 @@ def test_a_holiday_move_avoids_the_organizations_own_meetings() -> None:
     found = policy_clashes(shipped(), year_2026().occurrences())
     assert not [c for c in found if any(i.summary == "主任办公会" for i in c.items)]
     assert len(found) == 101 and {c.subject for c in found} == {WANG}
+
+
+@settings(settings.get_profile("calsync-properties"), max_examples=120)
+@given(cases())
+def test_a_move_that_avoided_a_clash_lands_where_its_people_are_free(case) -> None:  # type: ignore[no-untyped-def]
+    """Random schedules and holidays: an occurrence whose note says it avoided a clash
+    overlaps no meeting of another type (or of its own, not moved by the holiday) that shares
+    a due person, and lies in the range."""
+    occs = [o for o in case.generate().occurrences()
+            if o.kind == "meeting" and o.status != "CANCELLED"]
+    due = {"CHAIR", "REQ-PARTICIPANT", "NON-PARTICIPANT"}
+
+    def people(o):  # type: ignore[no-untyped-def]
+        return {a.person_id for a in o.attendees if a.role in due}
+
+    for o in occs:
+        if not any("为避免冲突" in n for n in o.notes):
+            continue
+        assert case.start <= o.start.date() <= case.end
+        for x in occs:
+            if x is o or not (x.start < o.end and o.start < x.end) or not people(o) & people(x):
+                continue
+            assert set(x.meeting_types) & set(o.meeting_types) and x.moved, (o.summary, x.summary)
 
 
 @pytest.mark.parametrize("decision", [
