@@ -93,6 +93,12 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
                   if key not in used and _in_scope(d, chosen, start, end))
     warnings.extend(f"stale decision (its occurrence no longer exists): {d.describe()}"
                     for d in stale)
+    uids = [s.uid for s in series]
+    warnings.extend(f"series decision on {target} names no series (withdraw it on the clashes "
+                    f"page or with calsync series withdraw)"
+                    for target in sorted(per_series)
+                    if target.partition("@")[2].split(".")[0] in chosen
+                    and not any(series_mod.covers(target, uid) for uid in uids))
     series.sort(key=lambda s: (s.organization, s.id))
     return Generation(tuple(series), tuple(warnings), stale)
 

@@ -188,6 +188,10 @@ def test_one_series_decision_ends_the_supervisors_101_clashes(decision: SeriesDe
     whose 科务会 are at the same time; one decision covers Monday and Friday."""
     gen = generate(shipped(), JAN1, DEC31, series_decisions=[decision])
     assert policy_clashes(shipped(), gen.occurrences()) == []
+    assert not [w for w in gen.warnings if "series decision" in w]
+    gone = dataclasses.replace(decision, series_uid="kewuhui-gone@guanliban.calsync")
+    warned = generate(shipped(), JAN1, DEC31, ["guanliban"], series_decisions=[gone])
+    assert any("kewuhui-gone@guanliban.calsync names no series" in w for w in warned.warnings)
     fri = series_by_id(gen, "kewuhui-ducha-fri").occurrences[0]
     if decision.action == "offset":
         assert fri.start.time() == dt.time(9, 45)
