@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from calsync.describe import confirmed_note
 from calsync.occurrence import Occurrence
 
 
@@ -17,7 +18,7 @@ from calsync.occurrence import Occurrence
 class Decision:
     series_uid: str
     recurrence_id: dt.datetime         # the occurrence's nominal start
-    action: str                        # move | cancel | merge
+    action: str                        # move | cancel | merge | confirm
     new_start: dt.datetime | None = None
     new_end: dt.datetime | None = None
     note: str = ""
@@ -47,6 +48,11 @@ def apply(occurrences: list[Occurrence], decisions: dict[tuple[str, dt.datetime]
 
 def _apply_one(occ: Occurrence, d: Decision) -> Occurrence:
     note = f"（{d.note}）" if d.note else ""
+    if d.action == "confirm":  # 篇一 五.1/六.1: the decision or approval is recorded
+        if occ.status != "TENTATIVE":
+            return occ
+        kept = tuple(n for n in occ.notes if not n.startswith("待定："))
+        return replace(occ, status="CONFIRMED", notes=(*kept, confirmed_note(d.note)))
     if d.action == "cancel":
         return replace(occ, status="CANCELLED", notes=(*occ.notes, f"本次会议已取消。{note}"))
     start = d.new_start or occ.start

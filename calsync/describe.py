@@ -15,9 +15,14 @@ def meeting_description(org: Organization, types: list[MeetingType],
     lines: list[str] = []
     for mt in types:
         lines.append(f"【{mt.name}】依据：{org.regulation} {mt.clause.split(' ', 1)[-1]}")
-    chair = next((a for a in attendees if a.role == "CHAIR"), None)
+    chairs = [a for a in attendees if a.role == "CHAIR"]
     main = types[0]
-    chair_name = main.chair_text or (chair.name if chair else "")
+    chair_name = main.chair_text or (chairs[0].name if chairs else "")
+    if len(types) > 1:
+        # Held as one event, each type keeps its own chair (篇一 五.1 主任, 六.1 副秘书长).
+        named = [(t.chair_text or (chairs[i].name if i < len(chairs) else ""), t.name)
+                 for i, t in enumerate(types)]
+        chair_name = "、".join(f"{who}（{name}）" for who, name in named if who)
     if chair_name:
         lines.append(f"主持：{chair_name}")
     for label, value in (("召集", main.convener), ("通知", main.notifier),
@@ -29,14 +34,19 @@ def meeting_description(org: Organization, types: list[MeetingType],
     if listening:
         lines.append(f"列席：{'、'.join(listening)}")
     for mt in types:
-        if mt.agenda:
+        agenda = mt.agenda
+        if len(types) > 1 and mt.joint_agenda is not None:
+            agenda = mt.joint_agenda  # e.g. 系统工作会议 at year end: not the half-year item
+        if agenda:
             lines.append("会议主要内容：" if len(types) == 1 else f"{mt.name}主要内容：")
-            lines.extend(f"（{i}）{item}" for i, item in enumerate(mt.agenda, 1))
+            lines.extend(f"（{i}）{item}" for i, item in enumerate(agenda, 1))
         lines.extend(mt.notes)
     if any(mt.confidential for mt in types):
         lines.append("保密：会议研究的问题及讨论发言情况必须高度保密，不得向外泄露。")
     if org.discipline:
-        lines.append("会议纪律：")
+        # 篇一 has no discipline clause of its own: say whose words these are.
+        source = org.words.discipline_source
+        lines.append(f"会议纪律（{source}）：" if source else "会议纪律：")
         lines.extend(f"· {rule}" for rule in org.discipline)
     return "\n".join(lines)
 
@@ -53,6 +63,14 @@ def deadline_description(org: Organization, dl: Deadline, due: dt.datetime,
     if dl.description:
         lines.append(dl.description)
     return "\n".join(lines)
+
+
+def tentative_note(what: str) -> str:
+    return f"待定：{what}，秘书记录决定后确认。"
+
+
+def confirmed_note(note: str) -> str:
+    return "已确定" + (f"：{note}" if note else "。")
 
 
 def holiday_move_note(nominal: dt.datetime, actual: dt.datetime, holiday: str | None) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from calsync import decisions as decisions_mod
+from calsync import holiday_moves
+from calsync import series_decisions as series_mod
 from calsync.adjust import apply_leave_notes, apply_merges
 from calsync.decisions import Decision
 from calsync.describe import (
@@ -14,13 +16,21 @@ from calsync.describe import (
     deadline_description,
     holiday_move_note,
     meeting_description,
+    tentative_note,
 )
 from calsync.leave import Leave
 from calsync.meeting_requests import StoredRequest, request_series
 from calsync.occurrence import Occurrence, Recurrence, Series, at
 from calsync.people import attendees, organizer
 from calsync.policy import PolicySet
-from calsync.policy.model import Deadline, MeetingType, Organization, Schedule, Section
+from calsync.policy.model import (
+    AttendeeSpec,
+    Deadline,
+    MeetingType,
+    Organization,
+    Schedule,
+    Section,
+)
 from calsync.schedule import (
     previous_working_day,
     shift,
@@ -28,6 +38,7 @@ from calsync.schedule import (
     window_day,
     working_days_before,
 )
+from calsync.series_decisions import SeriesDecision
 from calsync.workdays import WorkCalendar
 
 DEADLINE_BLOCK = dt.timedelta(minutes=30)  # a deadline shows as the half hour before it
@@ -48,12 +59,17 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
              orgs: Iterable[str] | None = None,
              decisions: Iterable[Decision] = (),
              requests: Iterable[StoredRequest] = (),
-             leave: Iterable[Leave] = ()) -> Generation:
+             leave: Iterable[Leave] = (),
+             series_decisions: Iterable[SeriesDecision] = ()) -> Generation:
     """Everything due in [start, end] (dates inclusive) for the chosen organizations.
 
     ``requests``: approved meeting requests (single events); ``leave``: approved leave notes,
-    shown on the attendees after the decisions (merges included) are applied.
+    shown on the attendees after the decisions (merges included) are applied;
+    ``series_decisions``: decisions on whole series, applied before per-occurrence ones.
     """
+    per_series: dict[str, list[SeriesDecision]] = {}
+    for sd in series_decisions:
+        per_series.setdefault(sd.series_uid, []).append(sd)
     reqs = list(requests)
     chosen = list(orgs) if orgs is not None else sorted(policies.organizations)
     by_key = {(d.series_uid, d.recurrence_id): d for d in decisions}
@@ -69,7 +85,7 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
     for org_id in chosen:
         org = policies.organizations[org_id]
         builder = _OrgBuilder(org, cal, start, end, by_key, used,
-                              [r for r in reqs if r.organization == org_id])
+                              [r for r in reqs if r.organization == org_id], per_series)
         built = apply_merges(builder.build(), by_key, org)
         series.extend(apply_leave_notes(built, leave, org))
         warnings.extend(builder.warnings)
@@ -77,6 +93,12 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
                   if key not in used and _in_scope(d, chosen, start, end))
     warnings.extend(f"stale decision (its occurrence no longer exists): {d.describe()}"
                     for d in stale)
+    uids = [s.uid for s in series]
+    warnings.extend(f"series decision on {target} names no series (withdraw it on the clashes "
+                    f"page or with calsync series withdraw)"
+                    for target in sorted(per_series)
+                    if target.partition("@")[2].split(".")[0] in chosen
+                    and not any(series_mod.covers(target, uid) for uid in uids))
     series.sort(key=lambda s: (s.organization, s.id))
     return Generation(tuple(series), tuple(warnings), stale)
 
@@ -90,12 +112,15 @@ class _OrgBuilder:
     def __init__(self, org: Organization, cal: WorkCalendar, start: dt.date, end: dt.date,
                  decisions: dict[tuple[str, dt.datetime], Decision],
                  used: set[tuple[str, dt.datetime]],
-                 requests: list[StoredRequest] | None = None) -> None:
+                 requests: list[StoredRequest] | None = None,
+                 series_decisions: dict[str, list[SeriesDecision]] | None = None) -> None:
         self.org, self.cal, self.start, self.end = org, cal, start, end
         self.decisions, self.used = decisions, used
         self.requests = requests or []
+        self.series_decisions = series_decisions or {}
         self.warnings: list[str] = []
         self.by_type: dict[str, list[Series]] = {}
+        self.windows: dict[tuple[str, dt.datetime], holiday_moves.Window] = {}
 
     def uid(self, series_id: str) -> str:
         return f"{series_id}@{self.org.uid_domain or self.org.id + '.calsync'}"
@@ -110,6 +135,9 @@ class _OrgBuilder:
                     if (sched.kind == "after") == later:
                         for section in self._sections(mt):
                             out.extend(self._schedule_series(mt, sched, section))
+            # Before the "after" meetings are placed (they follow the moved targets), and
+            # again once they are there, keeping their targets where they are.
+            out = self._avoid_holiday_clashes(out, fixed=self._after_targets() if later else ())
         for dl in self.org.deadlines.values():
             out.extend(self._deadline_series(dl))
         for req in self.requests:
@@ -117,6 +145,19 @@ class _OrgBuilder:
             out.append(self._finish(made.id, made.uid, None, list(made.nominal),
                                     list(made.occurrences)))
         return [s for s in out if s.occurrences]
+
+    def _after_targets(self) -> set[str]:
+        return {s.after for mt in self.org.meeting_types.values() for s in mt.schedules
+                if s.kind == "after" and s.after}
+
+    def _avoid_holiday_clashes(self, out: list[Series],
+                               fixed: Iterable[str] = ()) -> list[Series]:
+        decided = set(self.decisions)
+        out = holiday_moves.avoid_clashes(out, self.windows, decided, self.start, self.end,
+                                          set(fixed))
+        by_id = {s.id: s for s in out}
+        self.by_type = {t: [by_id.get(s.id, s) for s in ss] for t, ss in self.by_type.items()}
+        return out
 
     def _sections(self, mt: MeetingType) -> list[Section | None]:
         return list(self.org.sections.values()) if mt.per_section else [None]
@@ -153,6 +194,10 @@ class _OrgBuilder:
             if held is None:
                 continue
             nominal = at(day, sched.time)
+            if held != day:
+                self.windows[(uid, nominal)] = holiday_moves.window(
+                    self.cal, day, sched.on_holiday, sched.makeup_weekends, day + step,
+                    day - step, sched.interval)
             occs.append(self._meeting(mt, section, uid, sid, nominal, at(held, sched.time),
                                       sched.duration_minutes, [mt]))
         return self._finish(sid, uid, Recurrence(sched.weekday, sched.interval),
@@ -209,7 +254,11 @@ class _OrgBuilder:
                  nominal: dt.datetime, start: dt.datetime, minutes: int,
                  types: list[MeetingType], move_note: bool = True,
                  year_label: int | None = None) -> Occurrence:
-        people = attendees(self.org, mt.chair, _merged_specs(types), section, start.date())
+        # Held as one event, every type's chair chairs (the 主任 stays CHAIR at year end).
+        chair_specs = tuple(AttendeeSpec(sel, "CHAIR", "主持") for t in types[1:]
+                            for sel in t.chairs[:1])
+        people = attendees(self.org, mt.chairs, chair_specs + _merged_specs(types), section,
+                           start.date())
         summary = "暨".join(t.name for t in types)
         if section is not None:
             summary = f"{summary}（{section.name}）"
@@ -224,8 +273,11 @@ class _OrgBuilder:
         room = (self.org.rooms.get(mt.location or "") or
                 (self.org.rooms.get(section.room or "") if section else None))
         alarm = mt.alarm_minutes if mt.alarm_minutes is not None else self.org.alarm_minutes
+        pending = [t.needs_confirmation for t in types if t.needs_confirmation]
+        notes.extend(tentative_note(what) for what in pending)
         return Occurrence(
             series=sid, uid=uid, organization=self.org.id, kind="meeting",
+            status="TENTATIVE" if pending else "CONFIRMED",
             meeting_types=tuple(t.id for t in types), summary=summary,
             start=start, end=start + dt.timedelta(minutes=minutes), nominal_start=nominal,
             description=meeting_description(self.org, types, people),
@@ -236,6 +288,9 @@ class _OrgBuilder:
 
     def _finish(self, sid: str, uid: str, rule: Recurrence | None,
                 nominal: list[dt.datetime], occs: list[Occurrence]) -> Series:
+        mine = [d for target, ds in self.series_decisions.items()
+                if series_mod.covers(target, uid) for d in ds]
+        occs = series_mod.apply(occs, mine, self.org)
         occs = decisions_mod.apply(occs, self.decisions, self.used)
         # An occurrence moved out of the range belongs to the neighbouring range: here it is
         # dropped (EXDATE), so a range never lists a day outside itself.

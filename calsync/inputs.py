@@ -13,6 +13,7 @@ from calsync.leave import Leave
 from calsync.meeting_requests import series_uid
 from calsync.occurrence import TZ, Series
 from calsync.policy import PolicySet
+from calsync.series_decisions import SeriesDecision
 from calsync.store import Store
 
 
@@ -39,6 +40,7 @@ class StoredInputs:
     leave: tuple[Leave, ...] = ()
     requests: tuple[Any, ...] = ()
     newest: Mapping[str, dt.datetime] = field(default_factory=dict)
+    series: tuple[SeriesDecision, ...] = ()     # decisions on whole series
 
 
 def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -> StoredInputs:
@@ -47,6 +49,7 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
     decisions: list[Decision] = []
     leave: list[Leave] = []
     requests: list[Any] = []
+    series: list[SeriesDecision] = []
     newest: dict[str, dt.datetime] = {}
 
     def bump(uid: str, at: dt.datetime | None) -> None:
@@ -57,6 +60,11 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
         for d in store.active_decisions(org):
             decisions.append(_decision(d))
             bump(d.series_uid, d.created_at)
+        for sd in store.active_series_decisions(org):
+            series.append(SeriesDecision(sd.series_uid, sd.action,
+                                         dt.date.fromisoformat(sd.since), sd.offset_minutes,
+                                         sd.person_id, sd.substitute_id, sd.note))
+            bump(sd.series_uid, sd.created_at)
         for n in store.leave_notes(org, status="approved"):
             leave.append(Leave(n.series_uid, _instant(n.recurrence_id), n.person_id,
                                n.substitute_id))
@@ -65,7 +73,8 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
         for r in store.meeting_requests(org, status="approved"):
             requests.append(r)
             bump(series_uid(policies.organizations[org], r.id), r.decided_at)
-    return StoredInputs(tuple(decisions), tuple(leave), tuple(requests), newest)
+    return StoredInputs(tuple(decisions), tuple(leave), tuple(requests), newest,
+                        tuple(series))
 
 
 def _instant(text: str) -> dt.datetime:

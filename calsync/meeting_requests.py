@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from calsync.describe import meeting_description
 from calsync.occurrence import TZ, Attendee, Occurrence, Series
 from calsync.people import attendees as resolve_attendees
 from calsync.people import organizer
-from calsync.policy.model import Organization
+from calsync.policy.model import MeetingType, Organization, Person
+from calsync.request_rights import approver, may_request
 
 MAX_TITLE = 120
 
@@ -51,14 +52,28 @@ def categories(org: Organization) -> list[tuple[str, str]]:
     return [(mt.id, mt.name) for mt in org.meeting_types.values() if mt.on_demand]
 
 
-def validate(org: Organization, form: RequestForm, now: dt.datetime) -> dict[str, str]:
-    """Field name → message (Chinese) for every problem; empty when the request may be filed."""
+def validate(org: Organization, form: RequestForm, now: dt.datetime,
+             requester: Person | None = None) -> dict[str, str]:
+    """Field name → message (Chinese) for every problem; empty when the request may be filed.
+
+    With ``requester``, also who may ask: only for their own section, and only categories
+    whose ``requested_by`` names them.
+    """
     errors: dict[str, str] = {}
     rules = org.requests
+    w = org.words
     if form.section_id not in org.sections:
-        errors["section_id"] = "请选择提出申请的股室。"
+        errors["section_id"] = f"请选择提出申请的{w.section}。"
     if form.category not in dict(categories(org)):
         errors["category"] = "请选择会议类别。"
+    elif requester is not None and form.section_id in org.sections:
+        mt = org.meeting_types[form.category]
+        if not may_request(org, requester, mt, org.sections[form.section_id].id):
+            if may_request(org, requester, _any_rule(mt), form.section_id):
+                errors["category"] = (f"「{mt.name}」只能由{_who(org, mt)}提出申请"
+                                      f"（{org.regulation} {mt.clause.split(' ', 1)[-1]}）。")
+            else:
+                errors["section_id"] = f"只能为本{w.section}提出会议申请。"
     title = form.title.strip()
     if not title:
         errors["title"] = "请填写会议名称。"
@@ -74,19 +89,36 @@ def validate(org: Organization, form: RequestForm, now: dt.datetime) -> dict[str
     # Earlier than max_lead_days is not refused: it only helps the office plan rooms.
     lead = (form.start.astimezone(TZ).date() - now.astimezone(TZ).date()).days
     if lead < rules.min_lead_days:
-        errors["start"] = (f"会议须至少提前{rules.min_lead_days}天报告办公室"
-                           f"（篇二第二条第3款），请改期或联系办公室。")
+        errors["start"] = (f"会议须至少提前{rules.min_lead_days}天报告{w.office}"
+                           f"（{w.request_clause}），请改期或联系{w.office}。")
     if form.room is not None and form.room not in org.rooms:
         errors["room"] = "请选择会场。"
     return errors
 
 
-def approver_for(org: Organization, section_id: str, important: bool) -> str | None:
-    """The supervising leader (分管局领导); the director (局长) for an important meeting."""
-    if important:
-        return org.director
-    section = org.sections.get(section_id)
-    return (section.supervisor if section else None) or org.director
+def approver_for(org: Organization, section_id: str, important: bool,
+                 category: str | None = None) -> str | None:
+    """The category's approver; by default the supervising leader (分管局领导), the director
+    (局长) for an important meeting."""
+    return approver(org, org.meeting_types.get(category or ""), section_id, important)
+
+
+def _any_rule(mt: MeetingType) -> MeetingType:
+    return replace(mt, requested_by=())
+
+
+def _who(org: Organization, mt: MeetingType) -> str:
+    names = []
+    for word in mt.requested_by:
+        if word == "organizer":
+            names.append(org.sections[org.organizer].name)
+        elif word == "any_section":
+            names.append(f"各{org.words.section}")
+        else:
+            kind, _, arg = word.partition(":")
+            names.append(org.people[arg].name if kind == "person" and arg in org.people
+                         else arg)
+    return "或".join(names)
 
 
 def series_uid(org: Organization, request_id: int) -> str:
@@ -99,13 +131,17 @@ def request_series(org: Organization, req: StoredRequest) -> Series:
     section = org.sections.get(req.section_id)
     start = dt.datetime.fromisoformat(req.start).astimezone(TZ)
     end = dt.datetime.fromisoformat(req.end).astimezone(TZ)
-    people = list(resolve_attendees(org, mt.chair, (), section, start.date()))
+    # The category's own chair and standard attendees (e.g. 局党委会: the 党委委员), then
+    # the audience the section asked for.
+    people = list(resolve_attendees(org, mt.chairs, mt.attendees, section, start.date()))
     seen = {a.person_id for a in people}
-    for pid in req.audience:
-        p = org.people.get(pid)
-        if p is not None and pid not in seen:
-            seen.add(pid)
-            people.append(Attendee(p.name, p.email, "REQ-PARTICIPANT", person_id=p.id))
+    asked = getattr(req, "requested_by", None)  # the requester attends what they asked for
+    for pid, note in [*((pid, "") for pid in req.audience), (asked, "申请人")]:
+        p = org.people.get(pid or "")
+        if p is not None and p.id not in seen:
+            seen.add(p.id)
+            people.append(Attendee(p.name, p.email, "REQ-PARTICIPANT", person_id=p.id,
+                                   note=note))
     room = org.rooms.get(req.room or "") or org.rooms.get(mt.location or "")
     sid = f"request-{req.id}"
     who = section.name if section else ""
@@ -118,6 +154,6 @@ def request_series(org: Organization, req: StoredRequest) -> Series:
         description=meeting_description(org, [mt], tuple(people)),
         location=room.name if room else "",
         klass="CONFIDENTIAL" if mt.confidential else "PUBLIC",
-        organizer=organizer(org), attendees=tuple(people), clause="篇二 二.3",
+        organizer=organizer(org), attendees=tuple(people), clause=org.words.request_clause,
         alarm_minutes=alarm or None, notes=tuple(lines))
     return Series(sid, occ.uid, org.id, None, (start,), (occ,))

@@ -23,6 +23,9 @@ def resolve(org: Organization, sel: Selector, section: Section | None = None,
             return [people[section.chief]] if section and section.chief else []
         case "section_chiefs":
             return [people[s.chief] for s in org.sections.values() if s.chief]
+        case "supervisor" if sel.arg:
+            sup = people.get(section.supervisor or "") if section else None
+            return [sup] if sup is not None and sel.arg in sup.roles else []
         case "supervisor":
             return [people[section.supervisor]] if section and section.supervisor else []
         case "duty_leader":
@@ -39,9 +42,13 @@ def resolve(org: Organization, sel: Selector, section: Section | None = None,
     raise ValueError(f"unknown selector {sel}")  # the loader rejects these
 
 
-def attendees(org: Organization, chair: Selector | None, specs: tuple[AttendeeSpec, ...],
-              section: Section | None = None, day: dt.date | None = None) -> tuple[Attendee, ...]:
-    """Chair first (ROLE=CHAIR), then everyone else once, with their strongest role."""
+def attendees(org: Organization, chair: Selector | tuple[Selector, ...] | None,
+              specs: tuple[AttendeeSpec, ...], section: Section | None = None,
+              day: dt.date | None = None) -> tuple[Attendee, ...]:
+    """Chair first (ROLE=CHAIR), then everyone else once, with their strongest role.
+
+    ``chair`` may be several selectors: the first that names somebody chairs.
+    """
     chosen: dict[str, tuple[str, str]] = {}
     order: list[str] = []
 
@@ -52,9 +59,13 @@ def attendees(org: Organization, chair: Selector | None, specs: tuple[AttendeeSp
         elif _STRENGTH[role] < _STRENGTH[chosen[person.id][0]]:
             chosen[person.id] = (role, note)
 
-    if chair is not None:
-        for p in resolve(org, chair, section, day)[:1]:
+    chairs = chair if isinstance(chair, tuple) else (chair,) if chair is not None else ()
+    for sel in chairs:
+        found = resolve(org, sel, section, day)[:1]
+        for p in found:
             add(p, "CHAIR", "主持")
+        if found:
+            break
     for spec in specs:
         for p in resolve(org, spec.selector, section, day):
             add(p, spec.role, spec.note)

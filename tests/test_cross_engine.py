@@ -361,7 +361,13 @@ def test_decisions_survive_both_engines(decided: dict[str, Generation], name: st
                 assert mine == [], (name, d.describe())  # moved out of the range
                 assert d.recurrence_id in s.dropped
             else:
-                assert [(i.start, i.status) for i in mine] == [(d.new_start, "CONFIRMED")], (
+                # A moved meeting keeps its status: 系统工作会议/总结表彰大会 stay TENTATIVE
+                # until confirmed (issue 10), the others CONFIRMED.
+                status = next(o.status for o in s.occurrences
+                              if o.nominal_start == d.recurrence_id)
+                assert status == ("TENTATIVE" if series.startswith(("zongjie", "xitong"))
+                                  else "CONFIRMED")
+                assert [(i.start, i.status) for i in mine] == [(d.new_start, status)], (
                     name,
                     d.describe(),
                 )

@@ -67,8 +67,9 @@ def test_kewuhui_monday_follows_zhoulihui_and_friday_moves_back() -> None:
     # 01-02 (元旦) and 01-01 are off; the previous working day, 2025-12-31, is outside the
     # range, so the range holds no Friday meeting that week.
     assert not [d for d in fri if d <= D(2026, 1, 4)]
-    # 10-02 (国庆) and 10-01 are off: Wednesday 09-30 of the same week.
-    assert [d for d in fri if D(2026, 9, 28) <= d <= D(2026, 10, 4)] == [D(2026, 9, 30)]
+    # 10-02 (国庆) and 10-01 are off; Wednesday 09-30 holds the 主任办公会 its supervisor
+    # attends (issue 10: a holiday move avoids the organization's own meetings): Tuesday.
+    assert [d for d in fri if D(2026, 9, 28) <= d <= D(2026, 10, 4)] == [D(2026, 9, 29)]
 
 
 def test_kewuhui_supervisor_attends_his_sections() -> None:
@@ -94,8 +95,9 @@ def test_zhurenbangong_biweekly_roles_and_topic_deadline() -> None:
     }
     assert len(occs) == 26
     moved = {o.nominal_start.date(): o.start.date() for o in occs if o.moved}
-    # 02-18 is in the Spring Festival holiday: next working day is Tuesday 02-24.
-    assert moved == {D(2026, 2, 18): D(2026, 2, 24)}
+    # 02-18 is in the Spring Festival holiday: the next working day, Tuesday 02-24, holds the
+    # moved 周例会 and 科务会 (issue 10: avoid them), so Wednesday 02-25.
+    assert moved == {D(2026, 2, 18): D(2026, 2, 25)}
     deadlines = {
         d.related_to: d for d in series_by_id(gen, "deadline-yiti-zhurenbangong").occurrences
     }
@@ -107,8 +109,8 @@ def test_zhurenbangong_biweekly_roles_and_topic_deadline() -> None:
     # Two days before Wednesday 01-07 → Monday 01-05, 17:00.
     first = series_by_id(gen, "deadline-yiti-zhurenbangong").occurrences[0]
     assert first.end == dt.datetime(2026, 1, 5, 17, 0, tzinfo=first.end.tzinfo)
-    # The moved meeting (02-24) takes its deadline along: 02-22 is a Sunday inside the
-    # holiday, so the previous working day, Friday 02-13.
+    # The moved meeting (02-25) takes its deadline along: 02-23 is inside the holiday, so
+    # the previous regular working day, Friday 02-13.
     moved_deadline = due[D(2026, 2, 16)]
     assert moved_deadline.end.date() == D(2026, 2, 13)
 

@@ -519,6 +519,23 @@ CASES = [
         ),
         id="holiday-date-9999-no-traceback",
     ),
+    # -- issue 10: who chairs, requests and approves; each organization's words --------------
+    pytest.param(setting(JYJ_MEET, "meeting_types.jiceng.chair", [], "is an empty list"),
+                 id="chair-empty-list"),
+    pytest.param(setting(JYJ_MEET, "meeting_types.jiceng.chair[0]", "supervisor:副县长",
+                         "nobody in directory.toml has the role"), id="chair-supervisor-role"),
+    pytest.param(setting(JYJ_MEET, "meeting_types.dangwei.requested_by", ["everyone"],
+                         "does not name who may request it"), id="requested-by-unknown"),
+    pytest.param(setting(JYJ_MEET, "meeting_types.dangwei.requested_by[1]", "role:党委秘书",
+                         "nobody in directory.toml has the role"), id="requested-by-role"),
+    pytest.param(setting(JYJ_MEET, "meeting_types.dangwei.approved_by", "the boss",
+                         "does not name an approver"), id="approved-by-unknown"),
+    pytest.param(setting(GLB_MEET, "meeting_types.zhoulihui.approved_by", "director",
+                         "only on-demand types are requested"), id="requests-on-a-fixed-type"),
+    pytest.param(setting(GLB_ORG, "words.sektion", "科室", "is not a known key"),
+                 id="words-unknown-key"),
+    pytest.param(setting(GLB_MEET, "meeting_types.xitong.needs_confirmation", "",
+                         "must be non-empty text"), id="needs-confirmation-empty"),
 ]
 
 

@@ -318,7 +318,11 @@ def test_holiday_moves_go_the_right_way_to_the_nearest_day(case: Case) -> None:
             if nominal in held:
                 new = held[nominal].start
                 assert new.time() == nominal.time()
-                assert free and new.date() == free[0], (s.id, nominal, new, how)
+                # The nearest free day, unless it holds the organization's own meetings of
+                # the same people (issue 10): then a later one in reach, and the note says so.
+                avoided = any("为避免冲突" in n for n in held[nominal].notes)
+                assert free and new.date() in free, (s.id, nominal, new, how)
+                assert (new.date() == free[0]) != avoided, (s.id, nominal, new, how)
                 if how.endswith("in-week"):
                     assert _week(new.date()) == _week(day)
                 assert (new > nominal) == forward

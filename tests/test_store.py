@@ -28,6 +28,7 @@ TABLES = {
     "sync_resource",
     "sync_conflict",
     "decision",
+    "series_decision",
     "audit",
     "sync_run",
     "sync_collection",

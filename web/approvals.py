@@ -41,7 +41,8 @@ def index():
             if r.approver_id == u.username]
     return render_template("approvals.html", leave=leave, reqs=reqs,
                            name=lambda pid: person_name(u.org, pid),
-                           kinds=dict(categories(u.org)), sections=u.org.sections)
+                           kinds=dict(categories(u.org)), sections=u.org.sections,
+                           director_title=u.org.words.director_title)
 
 
 @bp.route("/leave/<int:note_id>", methods=["POST"])

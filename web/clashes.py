@@ -80,10 +80,86 @@ def index():
     stale = [d for d in store.active_decisions(org_id)
              if _in_week(d.recurrence_id, week)
              and occ_mod.lookup(idx, d.series_uid, d.recurrence_id) is None]
+    org = core().policies.organizations[org_id]
     return render_template("clashes.html", rows=rows, week=week, org_id=org_id,
                            orgs={}, stale=stale,
+                           series_choices=lambda items: _series_choices(org, items),
+                           subject_id=lambda clash, items: _subject_id(clash, items),
+                           staff=org.staff,
+                           series_decisions=store.active_series_decisions(org_id),
                            conflicts=store.open_conflicts(org_id),
                            can_decide=user().secretary_of(org_id))
+
+
+def _series_choices(org, items: list[ItemView]) -> list[tuple[str, str]]:
+    """(group UID, label) of the clash's series a secretary may decide as a whole."""
+    from calsync.series_decisions import group_uid
+
+    out: dict[str, str] = {}
+    for iv in items:
+        if iv.occ is not None and iv.decidable and iv.shown and iv.occ.kind == "meeting":
+            out.setdefault(group_uid(org, iv.occ), iv.occ.summary)
+    return list(out.items())
+
+
+def _subject_id(clash, items: list[ItemView]) -> str | None:
+    for iv in items:
+        for a in iv.occ.attendees if iv.occ is not None else ():
+            if a.email == clash.subject and a.person_id:
+                return a.person_id
+    return None
+
+
+@bp.route("/series", methods=["POST"])
+@login_required
+@secretary_required
+def series():
+    """One decision for every occurrence of a series from a date on (issue 10): stagger it,
+    or record that a person sends a substitute. Survives regeneration and policy edits."""
+    from calsync.series_decisions import group_uid
+
+    from .forms import SeriesDecisionForm
+
+    org_id = request.form.get("org") or ""
+    authorize("decide", org_id)
+    form = SeriesDecisionForm()
+    if not form.validate():
+        flash("请填写完整：错开的分钟数（1–720），或代会人员与生效日期。", "warn")
+        return _back(org_id, form.week.data)
+    org = core().policies.organizations[org_id]
+    target = form.series.data
+    known = {group_uid(org, o) for o in occ_mod.in_range(
+        form.since.data, form.since.data + dt.timedelta(days=35), [org_id])}
+    if target not in known:
+        abort(400)
+    person = form.person.data or None
+    substitute = form.substitute.data or None
+    if form.action.data == "delegate" and (person not in org.people
+                                           or (substitute and substitute not in org.people)):
+        abort(400)
+    try:
+        core().store.add_series_decision(
+            org_id, target, form.action.data, since=form.since.data.isoformat(),
+            actor=user().username, offset_minutes=form.offset.data or 0, person_id=person,
+            substitute_id=substitute, note=form.note.data or "")
+    except StoreError as exc:
+        flash(f"无法保存：{exc}", "warn")
+    else:
+        flash("已对整个系列作出决定：此后每次会议都按此安排。", "ok")
+    return _back(org_id, form.week.data)
+
+
+@bp.route("/series/<int:decision_id>/withdraw", methods=["POST"])
+@login_required
+@secretary_required
+def series_withdraw(decision_id: int):
+    org_id = request.form.get("org") or ""
+    authorize("withdraw-decision", org_id)
+    if not any(d.id == decision_id for d in core().store.active_series_decisions(org_id)):
+        abort(404)
+    core().store.withdraw_series_decision(decision_id, actor=user().username)
+    flash("已撤销对整个系列的决定。", "ok")
+    return _back(org_id, request.form.get("week"))
 
 
 def _in_week(rid: str, week: occ_mod.Week) -> bool:

@@ -120,12 +120,12 @@ class FeedCache:
         start, end = default_horizon(self.now().date())
         stored = read_inputs(self.store, self.policies, orgs)
         digest = hashlib.sha256(repr((start, end, sorted(stored.newest.items()),
-                                      stored.decisions, stored.requests, stored.leave)
-                                     ).encode()).hexdigest()
+                                      stored.decisions, stored.requests, stored.leave,
+                                      stored.series)).encode()).hexdigest()
         if previous is not None and previous.digest == digest:
             return previous
         gen = generate(self.policies, start, end, orgs, stored.decisions, stored.requests,
-                       stored.leave)
+                       stored.leave, stored.series)
         stamps = dtstamps(self.policies, stored.newest, gen.series)
         sections = {series_uid(self.policies.organizations[r.organization], r.id): r.section_id
                     for r in stored.requests}

@@ -11,7 +11,8 @@ from calsync.occurrence import TZ
 WEEKDAYS = "一二三四五六日"
 LABELS = {
     "pending": "待审批", "approved": "已批准", "rejected": "未批准", "withdrawn": "已撤回",
-    "move": "调整", "cancel": "取消", "merge": "合并",
+    "move": "调整", "cancel": "取消", "merge": "合并", "confirm": "确认召开",
+    "TENTATIVE": "待定", "offset": "错开时间", "delegate": "委派代会",
     "person": "人员冲突", "room": "会场冲突", "audience": "参会人员重合",
     "non-working-day": "非工作日",
     "CHAIR": "主持", "REQ-PARTICIPANT": "参加", "OPT-PARTICIPANT": "可选参加",

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     HiddenField,
     IntegerField,
@@ -18,7 +19,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from calsync.leave import CATEGORIES
 
@@ -81,6 +82,23 @@ class LeaveForm(Form):
 
 class VersionForm(Form):
     version = IntegerField(validators=[InputRequired()])
+
+
+class SeriesDecisionForm(Form):
+    series = HiddenField(validators=[DataRequired()])
+    action = SelectField("决定", validators=[InputRequired()],
+                         choices=options([("offset", "错开时间"), ("delegate", "委派代会")]))
+    offset = IntegerField("推迟分钟数（负数为提前）",
+                          validators=[Optional(), NumberRange(-720, 720)])
+    person = HiddenField()
+    substitute = SelectField("代会人员", validators=[Optional()], validate_choice=False)
+    since = DateField("生效日期", validators=[InputRequired()])
+    note = StringField("说明", validators=[Optional(), LONG])
+    week = HiddenField()
+
+
+class ConfirmForm(VersionForm):
+    note = StringField("决定或批准情况", validators=[Optional(), LONG])
 
 
 class DecideForm(VersionForm):

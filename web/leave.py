@@ -77,7 +77,8 @@ def index():
     notes = (store.leave_notes(u.org.id) if u.is_secretary
              else store.leave_notes(u.org.id, person_id=u.username))
     return render_template("leave.html", form=form, notes=list(reversed(notes)),
-                           name=lambda pid: person_name(u.org, pid), late_label=LATE_LABEL)
+                           name=lambda pid: person_name(u.org, pid), late_label=LATE_LABEL,
+                           director_title=u.org.words.director_title)
 
 
 def _create(form: LeaveForm, by_value: dict[str, Occurrence]) -> bool:

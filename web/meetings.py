@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from calsync import access
+from calsync.errors import ConcurrentChange
 from calsync.leave import reason_visible
 from calsync.occurrence import TZ
 
 from . import occurrences as occ_mod
-from .core import core, invited, org_choice, person_name, user
+from .core import authorize, core, invited, org_choice, person_name, user
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -59,4 +60,33 @@ def meeting(series_uid: str, rid: str):
         open_by_person=open_by_person, name=lambda pid: person_name(org, pid),
         history=c.store.decision_history(occ.uid, key),
         audit=c.store.audit_log(target=f"decision:{occ.uid}@{key}"),
-        can_ask_leave=occ.kind == "meeting" and invited(u, occ), rid=key)
+        can_ask_leave=occ.kind == "meeting" and invited(u, occ), rid=key,
+        can_confirm=occ.status == "TENTATIVE" and u.secretary_of(occ.organization),
+        pending=[mt.needs_confirmation for mt in
+                 (org.meeting_types.get(t) for t in occ.meeting_types)
+                 if mt is not None and mt.needs_confirmation])
+
+
+@bp.route("/<path:series_uid>/<rid>/confirm", methods=["POST"])
+@login_required
+def confirm(series_uid: str, rid: str):
+    """篇一 五.1 / 六.1: a secretary records the 主任办公会's decision or the city's approval;
+    the meeting stops being TENTATIVE (a stored decision, applied at every generation)."""
+    from .forms import ConfirmForm
+
+    occ = occ_mod.find(series_uid, rid)
+    if occ is None:
+        abort(404)
+    authorize("decide", occ.organization)
+    form = ConfirmForm()
+    if not form.validate():
+        abort(400)
+    try:
+        core().store.add_decision(occ.organization, occ.uid, occ_mod.rid(occ), "confirm",
+                                  actor=user().username, source="web",
+                                  note=form.note.data or "", expected_version=form.version.data)
+    except ConcurrentChange:
+        flash("另一位秘书刚刚对此会议作出了决定，请核对后再提交。", "warn")
+    else:
+        flash(f"已确认：{occ.summary}", "ok")
+    return redirect(url_for("meetings.meeting", series_uid=occ.uid, rid=occ_mod.rid(occ)))

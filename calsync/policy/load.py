@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from calsync.errors import PolicyProblem
+from calsync.policy.load_extra import check_people_keys, meeting_type_keys, words
 from calsync.policy.model import (
     ON_HOLIDAY,
     ROLES,
@@ -74,7 +75,7 @@ def _load_org(folder: Path, problems: list[PolicyProblem]) -> Organization | Non
     org_r.unknown_keys(d, "", ("id", "name", "short_name", "regulation", "calendar_name",
                                "revised", "organizer", "alarm_minutes", "discipline",
                                "requests", "semesters", "uid_domain", "director",
-                               "publish_interval_minutes", "feed_refresh_minutes"))
+                               "publish_interval_minutes", "feed_refresh_minutes", "words"))
     org_id = org_r.ident(d, "", "id")
     if org_id is not None and org_id != folder.name:
         org_r.problem("id", f"{org_id!r} differs from the folder name {folder.name!r}",
@@ -109,11 +110,13 @@ def _load_org(folder: Path, problems: list[PolicyProblem]) -> Organization | Non
         director=org_r.ident(d, "", "director", default=None),
         meeting_types=meeting_types,
         deadlines=deadlines,
+        words=words(org_r, d),
         **directory,
     )
     if len(problems) > before:
         return None  # cross-references of a broken file would only add noise
     check_references(org, readers, problems)
+    check_people_keys(org, meet_r)
     return org if len(problems) == before else None
 
 
@@ -219,17 +222,18 @@ def _load_meeting_types(r: Reader) -> dict[str, MeetingType]:
     out = {}
     allowed = ("name", "clause", "agenda", "confidential", "chair", "chair_text", "attendees",
                "location", "duration_minutes", "alarm_minutes", "per_section", "on_demand",
-               "schedules", "convener", "notifier", "recorder", "sign_in", "approval", "notes")
+               "schedules", "convener", "notifier", "recorder", "sign_in", "approval", "notes",
+               "requested_by", "approved_by", "needs_confirmation", "joint_agenda")
     for mid, t in _entries(r, r.data, "meeting_types"):
         p = f"meeting_types.{mid}"
         r.unknown_keys(t, p, allowed)
         duration = r.integer(t, p, "duration_minutes", 5, 24 * 60, default=60) or 60
-        chair = t.get("chair")
+        chairs = _chairs(r, p, t.get("chair"))
         out[mid] = MeetingType(
             id=mid, name=r.text(t, p, "name") or "", clause=_clause(r, t, p),
             agenda=tuple(r.text_list(t, p, "agenda", default=[])),
             confidential=bool(r.boolean(t, p, "confidential", default=False)),
-            chair=None if chair is None else _selector(r, f"{p}.chair", chair),
+            chair=chairs[0] if chairs else None, chair_else=chairs[1:],
             chair_text=r.text(t, p, "chair_text", default="") or "",
             attendees=_attendees(r, t, p),
             location=r.ident(t, p, "location", default=None),
@@ -241,8 +245,24 @@ def _load_meeting_types(r: Reader) -> dict[str, MeetingType]:
             **{k: r.text(t, p, k, default="") or "" for k in
                ("convener", "notifier", "recorder", "sign_in", "approval")},
             notes=tuple(r.text_list(t, p, "notes", default=[])),
+            **meeting_type_keys(r, t, p),
         )
     return out
+
+
+def _chairs(r: Reader, p: str, raw: Any) -> tuple[Selector, ...]:
+    """``chair = "role:…"`` or a list tried in order (the first that names somebody)."""
+    if raw is None:
+        return ()
+    if isinstance(raw, list):
+        found = [_selector(r, f"{p}.chair[{i}]", v) for i, v in enumerate(raw)]
+        if not raw:
+            r.problem(f"{p}.chair", "is an empty list",
+                      'write chair = "role:…" or a list, e.g. '
+                      '["supervisor:副局长", "section_chief"]')
+        return tuple(s for s in found if s is not None)
+    one = _selector(r, f"{p}.chair", raw)
+    return (one,) if one is not None else ()
 
 
 def _schedules(r: Reader, t: dict, p: str, mid: str, duration: int) -> tuple[Schedule, ...]:

@@ -17,7 +17,8 @@ SELECTOR_WORDS = (
     "supervisor",       # the leader who supervises (分管) that section
     "duty_leader",      # the month's duty leader (当月值班领导)
 )
-SELECTOR_PREFIXES = ("role", "person", "group", "section")
+SELECTOR_PREFIXES = ("role", "person", "group", "section",
+                     "supervisor")  # supervisor:<role>: the section's 分管 if they hold it
 
 ON_HOLIDAY = (
     "next-in-week",           # next working weekday of the same ISO week, else none that week
@@ -122,6 +123,8 @@ class MeetingType:
     confidential: bool = False
     chair: Selector | None = None
     chair_text: str = ""               # when the chair is outside the directory
+    # Tried in order after ``chair`` when it names nobody (篇二 三.2: 副局长 or 股室负责人).
+    chair_else: tuple[Selector, ...] = ()
     attendees: tuple[AttendeeSpec, ...] = ()
     location: str | None = None        # room id
     duration_minutes: int = 60
@@ -135,6 +138,19 @@ class MeetingType:
     sign_in: str = ""                  # 签到
     approval: str = ""                 # who approves holding it
     notes: tuple[str, ...] = ()        # extra description lines from the clause
+    # Meeting requests (篇二 二.3, 三): who may ask for this category ("any_section",
+    # "organizer" or a selector such as "role:党委书记"; empty: any section) and who approves
+    # ("supervisor": the section's 分管, the director when important; "director"; a selector).
+    requested_by: tuple[str, ...] = ()
+    approved_by: str = "supervisor"
+    # Held only once a secretary records this (e.g. "由管理办主任会议确定"): TENTATIVE till then.
+    needs_confirmation: str = ""
+    # The agenda when held together with another type as one event (篇一 五.2 year end).
+    joint_agenda: tuple[str, ...] | None = None
+
+    @property
+    def chairs(self) -> tuple[Selector, ...]:
+        return ((self.chair,) if self.chair else ()) + self.chair_else
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,17 @@ class RequestRules:
 
 
 @dataclass(frozen=True)
+class Words:
+    """The organization's own regulation's words, shown on its pages and events."""
+
+    section: str = "股室"              # 篇二 股室; 篇一 科室
+    office: str = "办公室"             # who receives requests: 办公室 / 秘书科
+    director_title: str = "局长"       # 局长 / 主任
+    request_clause: str = "篇二 二.3"  # the clause meeting requests and statistics follow
+    discipline_source: str = ""        # where the discipline lines come from, when not own
+
+
+@dataclass(frozen=True)
 class Organization:
     id: str
     name: str
@@ -193,6 +220,7 @@ class Organization:
     director: str | None = None        # 局长/主任: approves unit heads' leave, important requests
     publish_interval_minutes: int = 10  # calsync serve republishes at least this often
     feed_refresh_minutes: int = 60      # REFRESH-INTERVAL / X-PUBLISHED-TTL of the feeds
+    words: Words = Words()
 
     @property
     def staff(self) -> list[Person]:

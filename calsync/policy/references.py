@@ -60,6 +60,10 @@ def check_references(org: Organization, readers: dict[str, Reader],
                       "add the group to a person's groups, or fix the spelling")
         elif sel.kind == "section" and sel.arg not in sections:
             r.problem(key, f"no section {sel.arg!r}", f"use one of: {_some(sections)}")
+        elif sel.kind == "supervisor" and sel.arg and not any(
+                sel.arg in p.roles for p in people.values()):
+            r.problem(key, f"nobody in directory.toml has the role {sel.arg!r}",
+                      "add the role to a person's roles, or fix the spelling")
         elif sel.kind in _SECTION_WORDS and not per_section:
             r.problem(key, f"{sel.kind} only makes sense for a per-section meeting",
                       "set per_section = true, or name the people another way")
@@ -74,8 +78,12 @@ def check_references(org: Organization, readers: dict[str, Reader],
     weekly_types = set()
     for mid, mt in org.meeting_types.items():
         key = f"meeting_types.{mid}"
-        selector(meetr, f"{key}.chair", mt.chair, mt.per_section)
-        attendees(meetr, key, mt.attendees, mt.per_section)
+        # An on-demand meeting is held by the section that asks for it (篇二 二.3).
+        sectioned = mt.per_section or mt.on_demand
+        for i, sel in enumerate(mt.chairs):
+            selector(meetr, f"{key}.chair" + (f"[{i}]" if mt.chair_else else ""), sel,
+                     sectioned)
+        attendees(meetr, key, mt.attendees, sectioned)
         if mt.location is not None and mt.location not in org.rooms:
             meetr.problem(f"{key}.location", f"no room {mt.location!r} in directory.toml",
                           f"use one of: {_some(org.rooms)}")

@@ -327,3 +327,24 @@ class BusyObjectRow(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SeriesDecisionRow(Base):
+    """A decision on a whole series from a date on (stagger it, or a person sends a
+    substitute); the active one per series and action has superseded_at NULL."""
+
+    __tablename__ = "series_decision"
+    __table_args__ = (Index("ix_series_decision_organization", "organization"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    series_uid: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(20))        # offset | delegate
+    since: Mapped[str] = mapped_column(String(10))         # YYYY-MM-DD, first day it applies
+    offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    person_id: Mapped[str | None] = mapped_column(String(200))
+    substitute_id: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,13 +8,13 @@ from typing import Any, Literal
 
 ConflictKind = Literal["edited", "deleted", "edited-and-changed"]
 Resolution = Literal["server", "policy"]
-DecisionAction = Literal["move", "cancel", "merge"]
+DecisionAction = Literal["move", "cancel", "merge", "confirm"]
 DecisionSource = Literal["web", "calendar-app", "cli"]
 RunStatus = Literal["running", "ok", "failed", "dry-run"]
 
 CONFLICT_KINDS: frozenset[str] = frozenset({"edited", "deleted", "edited-and-changed"})
 RESOLUTIONS: frozenset[str] = frozenset({"server", "policy"})
-DECISION_ACTIONS: frozenset[str] = frozenset({"move", "cancel", "merge"})
+DECISION_ACTIONS: frozenset[str] = frozenset({"move", "cancel", "merge", "confirm"})
 # actions that carry new_start/new_end
 TIMED_ACTIONS: frozenset[str] = frozenset({"move", "merge"})
 DECISION_SOURCES: frozenset[str] = frozenset({"web", "calendar-app", "cli"})

@@ -36,6 +36,7 @@ from calsync.store.records import (
     ResourceState,
     SyncRun,
 )
+from calsync.store.series_decisions import SeriesDecisionsMixin
 from calsync.store.users import UsersMixin
 
 
@@ -75,7 +76,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
-    FeedsMixin, BusyMixin,
+    FeedsMixin, BusyMixin, SeriesDecisionsMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 

@@ -1,0 +1,63 @@
+"""Who may ask for a meeting of a category, for which section, and who approves it (pure).
+
+篇二 二.3: a section (股室站办) asks for its own meetings, with its supervising leader's consent
+(the 局长's for important ones). 三.1: 局党委会, 局长办公会, 局务会, 民主生活会 and
+全局干部职工会 are convened by the 局主要领导 and notified by the 办公室, so only the office or
+those leaders ask for them, and the 局长/书记 approves. Each category says so in the policy
+(``requested_by``, ``approved_by``).
+"""
+
+from __future__ import annotations
+
+from calsync.people import resolve
+from calsync.policy.model import MeetingType, Organization, Person, Selector
+
+
+def own_sections(org: Organization, person: Person | None) -> list[str]:
+    """The sections a person may file for: their own; a leader without one, the office's."""
+    if person is None or person.external:
+        return []
+    if person.section:
+        return [person.section]
+    return [org.organizer] if org.organizer in org.sections else []
+
+
+def _names(org: Organization, word: str, person: Person, section_id: str) -> bool:
+    if word == "any_section":
+        return True
+    if word == "organizer":
+        return section_id == org.organizer and person.section == org.organizer
+    kind, _, arg = word.partition(":")
+    return person in resolve(org, Selector(kind, arg))
+
+
+def may_request(org: Organization, person: Person | None, mt: MeetingType,
+                section_id: str) -> bool:
+    """May ``person`` ask for a ``mt`` meeting held by ``section_id``?"""
+    if person is None or section_id not in own_sections(org, person):
+        return False
+    if not mt.requested_by:
+        return True
+    return any(_names(org, word, person, section_id) for word in mt.requested_by)
+
+
+def requestable(org: Organization, person: Person | None) -> list[MeetingType]:
+    """The on-demand categories ``person`` may ask for (for any of their sections)."""
+    return [mt for mt in org.meeting_types.values() if mt.on_demand
+            and any(may_request(org, person, mt, s) for s in own_sections(org, person))]
+
+
+def approver(org: Organization, mt: MeetingType | None, section_id: str,
+             important: bool) -> str | None:
+    """The person who approves: per the category's ``approved_by``."""
+    how = mt.approved_by if mt is not None else "supervisor"
+    if how == "director":
+        return org.director
+    if how == "supervisor":
+        if important:
+            return org.director
+        section = org.sections.get(section_id)
+        return (section.supervisor if section else None) or org.director
+    kind, _, arg = how.partition(":")
+    found = resolve(org, Selector(kind, arg))
+    return found[0].id if found else org.director
