@@ -108,13 +108,9 @@ def _read_item(notice: Notice, number: str, names: list[str], body: str) -> None
     for sentence in re.split(r"[。;]", body.replace("\n", "")):
         if not sentence:
             continue
-        dates: list[dt.date] = []
-
-        def token(m: re.Match[str]) -> str:
-            dates.append(_date(m, cursor, notice.year, "元旦" in names, label))
-            return "D"
-
-        skeleton = _DATE.sub(token, sentence)
+        dates = [_date(m, cursor, notice.year, "元旦" in names, label)
+                 for m in _DATE.finditer(sentence)]
+        skeleton = _DATE.sub("D", sentence)
         if not _sentence(notice, label, name, skeleton, dates):
             if read:
                 break  # the item is over: the notice's closing paragraphs follow
