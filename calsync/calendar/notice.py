@@ -108,10 +108,12 @@ def _read_item(notice: Notice, number: str, names: list[str], body: str) -> None
     for sentence in re.split(r"[。;]", body.replace("\n", "")):
         if not sentence:
             continue
-        dates = [_date(m, cursor, notice.year, "元旦" in names, label)
-                 for m in _DATE.finditer(sentence)]
         skeleton = _DATE.sub("D", sentence)
-        if not _sentence(notice, label, name, skeleton, dates):
+        # Dates are read only in an item's sentences, not in what follows the last item.
+        shaped = _WORK.fullmatch(skeleton) or _OFF.fullmatch(skeleton.split(",")[0])
+        dates = [_date(m, cursor, notice.year, "元旦" in names, label)
+                 for m in _DATE.finditer(sentence)] if shaped else []
+        if not shaped or not _sentence(notice, label, name, skeleton, dates):
             if read:
                 break  # the item is over: the notice's closing paragraphs follow
             raise NoticeRefused(f"{label}: cannot read {sentence[:40]!r} "
