@@ -122,8 +122,7 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
         ev.add("DESCRIPTION", description)
     if o.location:
         ev.add("LOCATION", o.location)
-    # A provisional date is not confirmed until the State Council's notice is out.
-    ev.add("STATUS", "TENTATIVE" if o.provisional and o.status == "CONFIRMED" else o.status)
+    ev.add("STATUS", o.published_status)
     ev.add("CLASS", o.klass)
     ev.add("TRANSP", "TRANSPARENT" if o.transparent else "OPAQUE")
     if o.organizer[1]:
