@@ -80,7 +80,6 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
     from calsync.web import create_app
 
     _setup_logging()
-    log.info(holiday_years_line(policies, dt.datetime.now(TZ).date()))
     instance = Path(args.instance or os.environ.get("CALSYNC_INSTANCE") or "instance").resolve()
     external = external_caldav(args.caldav_url, args.caldav_username, args.caldav_password,
                                os.environ)
@@ -99,6 +98,7 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         "CALSYNC_CALDAV": conf,
     })
     core = app.extensions["calsync"]
+    log.info(holiday_years_line(core.policies, dt.datetime.now(TZ).date()))
     scheduler: Scheduler | None = None
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -1,0 +1,100 @@
+"""节假日 page: a secretary pastes a notice, sees the meetings that move, applies it; the table
+lands in ``<instance>/holidays/`` and the calendar (and every later start) uses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from calsync.policy import shipped_policies
+from tests.support.webapp import login, make_app
+
+# A made-up 2027 arrangement (the real notice is not out): every weekday in brackets is right,
+# and it bridges 02-09 – 02-12 and 05-03 – 05-05, so meetings move.
+NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
+
+一、元旦：1月1日（周五）至3日（周日）放假，共3天。
+二、春节：2月5日（农历除夕、周五）至2月13日（农历正月初八、周六）放假调休，共9天。\
+2月14日（周日）、2月20日（周六）上班。
+三、清明节：4月3日（周六）至5日（周一）放假，共3天。
+四、劳动节：5月1日（周六）至5日（周三）放假调休，共5天。4月25日（周日）、5月8日（周六）上班。
+五、端午节：6月9日（周三）放假1天，不调休。
+六、中秋节：9月15日（周三）放假1天，不调休。
+七、国庆节：10月1日（周五）至7日（周四）放假调休，共7天。9月26日（周日）、10月9日（周六）上班。
+"""
+USERS = ("zhou_mishukezhang", "qian_keyuan")
+
+
+@pytest.fixture
+def policies_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "p"
+    shutil.copytree(shipped_policies(), root, ignore=shutil.ignore_patterns("*.py",
+                                                                            "__pycache__"))
+    return root
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path, policies_dir: Path) -> Iterator[Flask]:
+    app = make_app(db_url, tmp_path / "inst", policies_dir, USERS)
+    yield app
+    app.extensions["calsync"].close()
+
+
+def test_only_secretaries_see_the_page(app: Flask) -> None:
+    assert login(app, "qian_keyuan").get("/holidays").status_code == 403
+    page = login(app, "zhou_mishukezhang").get("/holidays").data.decode()
+    assert "2027年：<span class=\"tag pending\">暂定</span>" in page
+    assert "2026年：制度自带节假日表" in page
+
+
+def test_a_text_that_is_not_a_notice_is_refused(app: Flask, tmp_path: Path) -> None:
+    sec = login(app, "zhou_mishukezhang")
+    r = sec.post("/holidays", data={"text": "关于召开2027年工作会议的通知", "preview": "1"})
+    assert r.status_code == 400
+    assert "not a holiday notice" in r.data.decode()
+    edited = NOTICE_2027.replace("（周三）放假1天", "（周四）放假1天", 1)
+    r = sec.post("/holidays", data={"text": edited, "apply": "1"})
+    assert r.status_code == 400 and "not 周四" in r.data.decode()
+    assert not (tmp_path / "inst" / "holidays").exists()
+
+
+def test_preview_lists_the_moves_then_apply_writes_and_is_used(app: Flask, db_url: str,
+                                                               tmp_path: Path,
+                                                               policies_dir: Path) -> None:
+    sec = login(app, "zhou_mishukezhang")
+    week = sec.get("/meetings?week=2027-W06").data.decode()
+    assert ">暂定</span>" in week
+    r = sec.post("/holidays", data={"text": NOTICE_2027, "preview": "1"})
+    page = r.data.decode()
+    assert r.status_code == 200
+    assert "国务院办公厅关于2027年部分节假日安排的通知" in page
+    assert "放假 29 天，调休上班 6 天；20 项会议或截止时间将变动" in page
+    # The Friday 科务会 of 02-12 is not held (the whole week is off); 05-03's 周例会 moves on.
+    assert "科务会（秘书科）</td>\n        <td>2027-02-12" in page
+    assert "不再举行" in page
+    assert "周例会</td>\n        <td>2027-05-03" in page
+    assert not (tmp_path / "inst" / "holidays").exists()  # a preview writes nothing
+
+    r = sec.post("/holidays", data={"text": NOTICE_2027, "apply": "1"})
+    assert r.status_code == 302
+    table = tmp_path / "inst" / "holidays" / "2027.toml"
+    assert table.is_file() and "2027-02-13" in table.read_text(encoding="utf-8")
+    cal = app.extensions["calsync"].policies.calendar
+    assert not cal.is_law_only(2027) and not cal.is_working_day(dt.date(2027, 2, 12))
+    page = sec.get("/holidays").data.decode()
+    assert "已应用2027年节假日安排" in page and "2027年：已导入国务院放假通知" in page
+    week = sec.get("/meetings?week=2027-W18").data.decode()
+    assert ">暂定</span>" not in week
+    audit = app.extensions["calsync"].store.audit_log(target="holidays:2027")
+    assert [a.action for a in audit] == ["holidays.apply"]
+    # A restart reads the applied table from the instance folder.
+    again = make_app(db_url, tmp_path / "inst", policies_dir)
+    try:
+        assert not again.extensions["calsync"].policies.calendar.is_law_only(2027)
+    finally:
+        again.extensions["calsync"].close()
