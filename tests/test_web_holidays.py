@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,63 @@ def test_preview_lists_the_moves_then_apply_writes_and_is_used(app: Flask, db_ur
         assert not again.extensions["calsync"].policies.calendar.is_law_only(2027)
     finally:
         again.extensions["calsync"].close()
+
+
+def _published(url: str, user: str, password: str) -> str:
+    """Every resource of the collection, straight from the server, as one text."""
+    import caldav
+
+    client = caldav.DAVClient(url=url, username=user, password=password)
+    return "\n".join(ev.data for ev in client.calendar(url=url).events())
+
+
+def _held_on(published: str, day: dt.date) -> list[str]:
+    """Summaries of the instances on ``day``, expanded by recurring-ical-events."""
+    import icalendar
+    import recurring_ical_events
+
+    out = []
+    for part in published.split("END:VCALENDAR")[:-1]:
+        cal = icalendar.Calendar.from_ical(part + "END:VCALENDAR\n")
+        out += [str(e["SUMMARY"]) for e in recurring_ical_events.of(cal).at(day)]
+    return sorted(out)
+
+
+def test_apply_reaches_the_calendar_server(db_url: str, tmp_path: Path, policies_dir: Path,
+                                           radicale_server) -> None:
+    from urllib.parse import urljoin, urlsplit
+
+    from calsync.occurrence import TZ
+    from calsync.scheduler import EXTENSION, Scheduler
+    from calsync.sync.client import Target
+
+    server = radicale_server
+    _, _, body = server.request("PROPFIND", server.calendar_home_url, b"", {"Depth": "1"})
+    home_path = urlsplit(server.calendar_home_url).path
+    for href in (e.text or "" for e in ET.fromstring(body).iter("{DAV:}href")):
+        if urlsplit(href).path.rstrip("/") != home_path.rstrip("/"):
+            server.request("DELETE", urljoin(server.calendar_home_url, urlsplit(href).path))
+    app = make_app(db_url, tmp_path / "inst", policies_dir, USERS)
+    core = app.extensions["calsync"]
+    try:
+        scheduler = Scheduler(core.policies, core.store,
+                              Target(server.calendar_home_url, server.username, server.password),
+                              orgs=["guanliban"],
+                              clock=lambda: dt.datetime(2026, 3, 1, 8, 0, tzinfo=TZ))
+        app.extensions[EXTENSION] = scheduler  # not started: the test runs its cycles
+        assert scheduler.run_cycle() == {"guanliban": "published"}
+        url = f"{server.calendar_home_url}guanliban/"
+        before = _published(url, server.username or "", server.password or "")
+        assert "STATUS:TENTATIVE" in before
+        assert "科务会（秘书科）" in _held_on(before, dt.date(2027, 2, 12))
+        sec = login(app, "zhou_mishukezhang")
+        assert sec.post("/holidays", data={"text": NOTICE_2027, "apply": "1"}).status_code == 302
+        assert scheduler._wake.is_set()  # poked: publishes now, not at the next interval
+        assert scheduler.run_cycle() == {"guanliban": "published"}
+        after = _published(url, server.username or "", server.password or "")
+        # 2027 has its notice: only its last days (waiting for 2028's) stay tentative; the
+        # Fridays of 02-12 are gone.
+        assert 0 < after.count("STATUS:TENTATIVE") < before.count("STATUS:TENTATIVE") // 4
+        assert _held_on(after, dt.date(2027, 2, 12)) == []
+    finally:
+        core.close()
