@@ -20,6 +20,7 @@ import requests
 
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
+from calsync.serve import holiday_years_line
 from calsync.service import build
 from calsync.store import open_store
 from tests.support.faultproxy import FaultProxy
@@ -106,6 +107,8 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         org_url = f"http://localhost:{dav_port}/calsync/guanliban/"
         assert f"CalDAV guanliban: {org_url}" in out
         assert f"feeds: http://localhost:{port}/subscriptions" in out
+        # one line says which years have no State Council notice yet (law-only)
+        assert holiday_years_line(load_policies(), dt.datetime.now(TZ).date()) in out
         assert (instance / "caldav" / "service-password").stat().st_mode & 0o777 == 0o600
 
         # a staff member reads his organization's calendar with his calsync password
