@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction,
     p = sub.add_parser("holidays", help="State Council holiday notices and the working days",
                        description="State Council holiday notices and the working days")
     inner = p.add_subparsers(metavar="ACTION")
+    p.set_defaults(func=lambda _args: _usage(p))
     imp = inner.add_parser("import", help="read a 部分节假日安排的通知 and write "
                            "DIR/holidays/YYYY.toml",
                            description="read a 部分节假日安排的通知 (text file, UTF-8) and write "
@@ -36,6 +37,11 @@ def register(sub: argparse._SubParsersAction,
                       help="policy folder (default: $CALSYNC_POLICIES or the shipped policies)")
     show.add_argument("--format", choices=("json", "table"), default="json")
     show.set_defaults(func=cmd_show)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def cmd_import(args: argparse.Namespace) -> int:

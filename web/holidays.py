@@ -15,6 +15,7 @@ from calsync.calendar.notice import NoticeRefused, parse_notice
 from calsync.calendar.overlay import notice_changes, with_holiday_folder
 from calsync.calendar.tables import write_table
 from calsync.errors import CalsyncError
+from calsync.policy import PolicySet
 
 from .core import core, now, secretary_required, user, visible
 from .forms import Form
@@ -78,7 +79,7 @@ def index():
                            rows=rows, settled=settled)
 
 
-def _republish(policies) -> None:
+def _republish(policies: PolicySet) -> None:
     """The publishing scheduler (``calsync serve``) takes the new calendar and runs soon."""
     from calsync.scheduler import EXTENSION
 

@@ -50,8 +50,7 @@ def write_table(notice: Notice, folder: Path) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror} (check the folder)") from None
     try:
-        check = Path(tmp).with_name(f"{notice.year}.toml")
-        _check_reads_back(Path(tmp), check.name, notice)
+        _check_reads_back(Path(tmp), notice)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -59,9 +58,10 @@ def write_table(notice: Notice, folder: Path) -> Path:
     return target
 
 
-def _check_reads_back(path: Path, name: str, notice: Notice) -> None:
+def _check_reads_back(path: Path, notice: Notice) -> None:
+    """The loader, given the written file under its final name, finds exactly the notice."""
     with tempfile.TemporaryDirectory() as d:
-        copy = Path(d) / name
+        copy = Path(d) / f"{notice.year}.toml"
         copy.write_bytes(path.read_bytes())
         problems: list[PolicyProblem] = []
         table = load_holiday_tables([Path(d)], problems).years.get(notice.year)
@@ -75,7 +75,7 @@ def year_summary(cal: WorkCalendar, year: int, origin: str) -> dict:
     """``origin``: notice (imported), shipped, or law-only."""
     table = cal.years.get(year)
     if table is None:
-        off = {d: n for d, n in statutory_days(year).items()}
+        off = dict(statutory_days(year))
         work: dict[dt.date, str] = {}
     else:
         off, work = table.holidays, table.workdays
