@@ -94,8 +94,12 @@ _S2T = opencc.OpenCC("s2t")
 _FULL_TO_HALF = {"（": "(", "）": ")", "：": ":", "，": ",", "；": ";"}
 
 
-def variant(source: str, traditional: bool, half: frozenset[str], weekday: str) -> str:
-    out = source
+_WIDE_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def variant(source: str, traditional: bool, half: frozenset[str], weekday: str,
+            wide_digits: bool = False) -> str:
+    out = source.translate(_WIDE_DIGITS) if wide_digits else source
     if weekday == "星期":
         out = out.replace("（周", "（星期").replace("、周", "、星期")
     elif weekday == "周":
@@ -108,11 +112,11 @@ def variant(source: str, traditional: bool, half: frozenset[str], weekday: str) 
 @settings(max_examples=60, deadline=None)
 @given(year=st.sampled_from(YEARS), traditional=st.booleans(),
        half=st.frozensets(st.sampled_from(sorted(_FULL_TO_HALF))),
-       weekday=st.sampled_from(["周", "星期", "as published"]))
+       weekday=st.sampled_from(["周", "星期", "as published"]), wide_digits=st.booleans())
 def test_variants_read_the_same(year: int, traditional: bool, half: frozenset[str],
-                                weekday: str) -> None:
+                                weekday: str, wide_digits: bool) -> None:
     published = parse_notice(text(year))
-    changed = variant(text(year), traditional, half, weekday)
+    changed = variant(text(year), traditional, half, weekday, wide_digits)
     if traditional:
         assert "節假日" in changed and ("國慶節" in changed)
     got = parse_notice(changed)
