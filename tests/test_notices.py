@@ -84,6 +84,10 @@ def test_forms_of_the_items() -> None:
     assert dt.date(2022, 12, 31) in n2023.holidays
     n2025 = parse_notice(text(2025))
     assert n2025.signed == dt.date(2024, 11, 12)
+    # gov.cn's layout: the title on two lines, the date signed in Chinese numerals.
+    assert text(2010).startswith("国务院办公厅关于2010年\n部分节假日安排的通知")
+    assert parse_notice(text(2010)).signed == dt.date(2009, 12, 7)
+    assert parse_notice(text(2012)).signed == dt.date(2011, 12, 5)
     assert sorted(d for d, n in n2025.holidays.items() if n == "春节") == [
         dt.date(2025, 1, 28) + dt.timedelta(days=i) for i in range(8)]
 

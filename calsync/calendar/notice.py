@@ -67,7 +67,8 @@ def normalize(text: str) -> str:
 
 def parse_notice(text: str) -> Notice:
     t = normalize(text)
-    years = sorted({int(y) for y in _TITLE.findall(t)})
+    # gov.cn sets the title on two lines ("…关于2010年" / "部分节假日安排的通知").
+    years = sorted({int(y) for y in _TITLE.findall(t.replace("\n", ""))})
     if not years:
         raise NoticeRefused("not a holiday notice: the title 国务院办公厅关于YYYY年部分节假日安排的"
                             "通知 is missing (paste the whole notice, title included)")
@@ -93,10 +94,28 @@ def parse_notice(text: str) -> Notice:
     if missing:
         raise NoticeRefused(f"the {notice.year} notice has no item for {'、'.join(missing)} "
                             "(paste the whole notice)")
-    signed = _SIGNED.findall(t)
+    signed = _SIGNED.findall(_arabic_dates(t))
     if signed:
         notice.signed = _day(*map(int, signed[-1]), what="signature date")
     return notice
+
+
+_DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
+
+
+def _arabic_dates(text: str) -> str:
+    """二〇〇九年十二月七日 → 2009年12月7日 (older notices sign with Chinese numerals)."""
+    def number(s: str) -> str:
+        if "十" not in s:
+            return "".join(_DIGIT[c] for c in s)
+        tens, _, ones = s.partition("十")
+        return str(int(_DIGIT.get(tens, "1")) * 10 + int(_DIGIT.get(ones, "0")))
+
+    def date(m: re.Match[str]) -> str:
+        return f"{number(m.group(1))}年{number(m.group(2))}月{number(m.group(3))}日"
+
+    cn = "〇○零一二三四五六七八九"
+    return re.sub(rf"([{cn}]{{4}})年([{cn}十]{{1,3}})月([{cn}十]{{1,3}})日", date, text)
 
 
 def _read_item(notice: Notice, number: str, names: list[str], body: str) -> None:
