@@ -79,10 +79,12 @@ def test_forms_of_the_items() -> None:
     assert n2017.workdays == {dt.date(2017, 1, 22): "春节", dt.date(2017, 2, 4): "春节",
                               dt.date(2017, 4, 1): "清明节", dt.date(2017, 5, 27): "端午节",
                               dt.date(2017, 9, 30): "中秋节、国庆节"}
-    # 不调休, and a range over the turn of the year.
+    # "放假，共1天", and a range over the turn of the year.
     assert [d for d, n in n2023.holidays.items() if n == "清明节"] == [dt.date(2023, 4, 5)]
     assert dt.date(2022, 12, 31) in n2023.holidays
     n2025 = parse_notice(text(2025))
+    # 不调休: one day off, nothing else.
+    assert [d for d, n in n2025.holidays.items() if n == "元旦"] == [dt.date(2025, 1, 1)]
     assert n2025.signed == dt.date(2024, 11, 12)
     # gov.cn's layout: the title on two lines, the date signed in Chinese numerals.
     assert text(2010).startswith("国务院办公厅关于2010年\n部分节假日安排的通知")
