@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -104,8 +105,11 @@ _WIDE_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 def variant(source: str, traditional: bool, half: frozenset[str], weekday: str,
-            wide_digits: bool = False) -> str:
+            wide_digits: bool = False, reprint: bool = False) -> str:
     out = source.translate(_WIDE_DIGITS) if wide_digits else source
+    if reprint:  # as news sites reprint it: "一、 元旦：" then the dates on their own line
+        out = re.sub(r"^([一二三四五六七八九十]+、)(\S+?：)", r"  \1 \2\n  ", out,
+                     flags=re.MULTILINE)
     if weekday == "星期":
         out = out.replace("（周", "（星期").replace("、周", "、星期")
     elif weekday == "周":
@@ -118,11 +122,12 @@ def variant(source: str, traditional: bool, half: frozenset[str], weekday: str,
 @settings(max_examples=60, deadline=None)
 @given(year=st.sampled_from(YEARS), traditional=st.booleans(),
        half=st.frozensets(st.sampled_from(sorted(_FULL_TO_HALF))),
-       weekday=st.sampled_from(["周", "星期", "as published"]), wide_digits=st.booleans())
+       weekday=st.sampled_from(["周", "星期", "as published"]), wide_digits=st.booleans(),
+       reprint=st.booleans())
 def test_variants_read_the_same(year: int, traditional: bool, half: frozenset[str],
-                                weekday: str, wide_digits: bool) -> None:
+                                weekday: str, wide_digits: bool, reprint: bool) -> None:
     published = parse_notice(text(year))
-    changed = variant(text(year), traditional, half, weekday, wide_digits)
+    changed = variant(text(year), traditional, half, weekday, wide_digits, reprint)
     if traditional:
         assert "節假日" in changed and ("國慶節" in changed)
     got = parse_notice(changed)
