@@ -4,6 +4,7 @@ lands in ``<instance>/holidays/`` and the calendar (and every later start) uses 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from calsync.cli import main
 from calsync.policy import shipped_policies
 from tests.support.webapp import login, make_app
 
@@ -122,7 +124,7 @@ def _held_on(published: str, day: dt.date) -> list[str]:
 
 
 def test_apply_reaches_the_calendar_server(db_url: str, tmp_path: Path, policies_dir: Path,
-                                           radicale_server) -> None:
+                                           radicale_server, capsys) -> None:
     from urllib.parse import urljoin, urlsplit
 
     from calsync.occurrence import TZ
@@ -157,5 +159,14 @@ def test_apply_reaches_the_calendar_server(db_url: str, tmp_path: Path, policies
         # Fridays of 02-12 are gone.
         assert 0 < after.count("STATUS:TENTATIVE") < before.count("STATUS:TENTATIVE") // 4
         assert _held_on(after, dt.date(2027, 2, 12)) == []
+        # `calsync publish` on the same instance reads the applied table too: nothing to redo.
+        code = main(["publish", "--org", "guanliban", "--dry-run", "--format", "json",
+                     "--database-url", db_url, "--instance", str(tmp_path / "inst"),
+                     "--caldav-url", server.calendar_home_url,
+                     "--username", server.username or "", "--password", server.password or "",
+                     "--start", "2026-01-01", "--end", "2027-12-31"])
+        assert code == 0
+        plan = json.loads(capsys.readouterr().out)
+        assert set(plan["counts"]) == {"unchanged"}, plan["counts"]
     finally:
         core.close()
