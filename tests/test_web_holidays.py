@@ -72,6 +72,9 @@ def test_preview_lists_the_moves_then_apply_writes_and_is_used(app: Flask, db_ur
     sec = login(app, "zhou_mishukezhang")
     week = sec.get("/meetings?week=2027-W06").data.decode()
     assert ">暂定</span>" in week
+    meeting = "/meetings/zhoulihui@guanliban.calsync/2027-05-03T09:30:00+08:00"
+    page = sec.get(meeting).data.decode()
+    assert ">暂定</span></h1>" in page and "日期待国务院放假通知确定" in page
     r = sec.post("/holidays", data={"text": NOTICE_2027, "preview": "1"})
     page = r.data.decode()
     assert r.status_code == 200
@@ -93,6 +96,7 @@ def test_preview_lists_the_moves_then_apply_writes_and_is_used(app: Flask, db_ur
     assert "已应用2027年节假日安排" in page and "2027年：已导入国务院放假通知" in page
     week = sec.get("/meetings?week=2027-W18").data.decode()
     assert ">暂定</span>" not in week
+    assert ">暂定</span></h1>" not in sec.get(meeting).data.decode()
     audit = app.extensions["calsync"].store.audit_log(target="holidays:2027")
     assert [a.action for a in audit] == ["holidays.apply"]
     # A restart reads the applied table from the instance folder.
