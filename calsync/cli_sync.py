@@ -97,6 +97,11 @@ def _horizon(args: argparse.Namespace):
 
 
 def cmd_publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
+    from calsync.calendar.overlay import with_holiday_folder
+
+    # Notices applied on the 节假日 page live in the instance; a CLI publish must not undo them.
+    instance = args.instance or Path(os.environ.get("CALSYNC_INSTANCE") or "instance")
+    policies = with_holiday_folder(policies, instance / "holidays")
     target = target_from(args)
     start, end = _horizon(args)
     progress = _Bar() if sys.stderr.isatty() else None

@@ -52,7 +52,9 @@ def _apply_one(occ: Occurrence, d: Decision) -> Occurrence:
         if occ.status != "TENTATIVE":
             return occ
         kept = tuple(n for n in occ.notes if not n.startswith("待定："))
-        return replace(occ, status="CONFIRMED", notes=(*kept, confirmed_note(d.note)))
+        # a date still waiting for the State Council's notice stays tentative (暂定)
+        return replace(occ, status="TENTATIVE" if occ.provisional else "CONFIRMED",
+                       notes=(*kept, confirmed_note(d.note)))
     if d.action == "cancel":
         return replace(occ, status="CANCELLED", notes=(*occ.notes, f"本次会议已取消。{note}"))
     start = d.new_start or occ.start

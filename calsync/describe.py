@@ -7,7 +7,8 @@ import datetime as dt
 from calsync.occurrence import Attendee
 from calsync.policy.model import Deadline, MeetingType, Organization
 
-PROVISIONAL_NOTE = "本年度节假日安排尚未公布（无节假日数据），日期为暂定，请以正式通知为准。"
+# The year's notice is not out and this date is near a statutory holiday: it may still move.
+PROVISIONAL_NOTE = "暂定：日期待国务院放假通知确定。"
 
 
 def meeting_description(org: Organization, types: list[MeetingType],

@@ -32,7 +32,7 @@ def occurrence_json(series: Series, o: Occurrence) -> dict[str, object]:
         "start": o.start.isoformat(),
         "end": o.end.isoformat(),
         "kind": o.kind,
-        "status": o.status,
+        "status": o.published_status,
         "class": o.klass,
         "location": o.location,
         "chair": chair.as_json() if chair else None,

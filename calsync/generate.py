@@ -80,8 +80,9 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
     missing = cal.years_missing(start, end)
     if missing:
         warnings.append(
-            f"no holiday data for {', '.join(map(str, missing))}: weekends-only calendar, "
-            f"affected occurrences are marked provisional (add policies/holidays/YYYY.toml)")
+            f"no holiday data for {', '.join(map(str, missing))}: law-only calendar (the "
+            f"statutory days of the 放假办法 are off); occurrences the coming notice could move "
+            f"are marked provisional (import it: calsync holidays import NOTICE)")
     for org_id in chosen:
         org = policies.organizations[org_id]
         builder = _OrgBuilder(org, cal, start, end, by_key, used,
@@ -230,14 +231,17 @@ class _OrgBuilder:
             label = year
             if sched.kind == "yearly-window":
                 day = window_day(self.cal, sched, year)
-                provisional = self.cal.is_provisional(dt.date(year, sched.month or 1, 1))
+                # Only the chosen day matters: a notice never makes another window day eligible
+                # (make-up weekends are not), it can only take this one away.
+                provisional = day is not None and self.cal.is_provisional(day)
                 if day is None:
                     self.warnings.append(f"{self.org.id}: no working day for {mt.name} in "
                                          f"{year}-{sched.month:02d}")
                     continue
             else:
                 holiday, provisional = self.cal.spring_festival_holiday_start(year)
-                day = working_days_before(self.cal, holiday, sched.working_days_before or 1)
+                day = working_days_before(self.cal, holiday, sched.working_days_before or 1,
+                                          sched.count_makeup_days)
                 label = year - 1  # the year it sums up
             if not self.start <= day <= self.end:
                 continue
@@ -267,7 +271,8 @@ class _OrgBuilder:
         notes: list[str] = []
         if move_note and start.date() != nominal.date():
             notes.append(holiday_move_note(nominal, start, self.cal.holiday_name(nominal.date())))
-        provisional = self.cal.is_provisional(start.date())
+        provisional = (self.cal.is_provisional(start.date())
+                       or self.cal.is_provisional(nominal.date()))
         if provisional:
             notes.append(PROVISIONAL_NOTE)
         room = (self.org.rooms.get(mt.location or "") or
@@ -349,7 +354,8 @@ class _OrgBuilder:
     def _deadline(self, dl: Deadline, uid: str, sid: str, nominal: dt.datetime,
                   due: dt.datetime, meeting: Occurrence | None) -> Occurrence:
         people = attendees(self.org, None, dl.attendees, None, due.date())
-        provisional = self.cal.is_provisional(due.date())
+        # A deadline moves with its meeting.
+        provisional = self.cal.is_provisional(due.date()) or bool(meeting and meeting.provisional)
         notes = [PROVISIONAL_NOTE] if provisional else []
         summary = f"{dl.name}（{meeting.summary}）" if meeting else dl.name
         meeting_text = meeting.summary if meeting else None

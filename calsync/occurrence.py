@@ -60,6 +60,11 @@ class Occurrence:
     notes: tuple[str, ...] = ()       # lines appended to DESCRIPTION
 
     @property
+    def published_status(self) -> str:
+        """STATUS as published: a provisional date is TENTATIVE until the notice is out."""
+        return "TENTATIVE" if self.provisional and self.status == "CONFIRMED" else self.status
+
+    @property
     def moved(self) -> bool:
         return self.start != self.nominal_start
 

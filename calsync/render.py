@@ -122,7 +122,7 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
         ev.add("DESCRIPTION", description)
     if o.location:
         ev.add("LOCATION", o.location)
-    ev.add("STATUS", o.status)
+    ev.add("STATUS", o.published_status)
     ev.add("CLASS", o.klass)
     ev.add("TRANSP", "TRANSPARENT" if o.transparent else "OPAQUE")
     if o.organizer[1]:

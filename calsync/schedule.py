@@ -74,12 +74,14 @@ def window_day(cal: WorkCalendar, sched: Schedule, year: int) -> dt.date | None:
     return earlier[-1] if earlier else candidates[0]
 
 
-def working_days_before(cal: WorkCalendar, day: dt.date, count: int) -> dt.date:
-    """The ``count``-th regular working day before ``day`` (make-up weekends not counted)."""
+def working_days_before(cal: WorkCalendar, day: dt.date, count: int,
+                        count_makeup_days: bool = False) -> dt.date:
+    """The ``count``-th working day before ``day``; 调休 make-up weekends count only if
+    ``count_makeup_days`` (the schedule's explicit setting)."""
     cur = day
     while count:
         cur -= ONE_DAY
-        if eligible(cal, cur):
+        if eligible(cal, cur, count_makeup_days):
             count -= 1
     return cur
 

@@ -8,6 +8,7 @@ the scheduler (after the publish in progress), the CalDAV child and waitress, in
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from typing import IO, Any
 
 from calsync import accounts
 from calsync.errors import UsageError
+from calsync.occurrence import TZ
 from calsync.policy import PolicySet
 
 log = logging.getLogger("calsync.serve")
@@ -50,6 +52,19 @@ def _setup_logging() -> None:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("calsync").setLevel(logging.INFO)
+
+
+def holiday_years_line(policies: PolicySet, today: dt.date) -> str:
+    """Which years of the publishing horizon have no notice yet (law-only), for the log."""
+    from calsync.service import default_horizon
+
+    start, end = default_horizon(today)
+    years = range(start.year, end.year + 1)
+    law_only = [str(y) for y in years if policies.calendar.is_law_only(y)]
+    if not law_only:
+        return f"holidays: every year of {start.year}–{end.year} has its State Council notice"
+    return (f"holidays: law-only (no State Council notice yet): {', '.join(law_only)}; "
+            "dates near holidays are published TENTATIVE (calsync holidays import NOTICE)")
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -91,6 +106,7 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         "CALSYNC_CALDAV": conf,
     })
     core = app.extensions["calsync"]
+    log.info(holiday_years_line(core.policies, dt.datetime.now(TZ).date()))
     scheduler: Scheduler | None = None
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -1,8 +1,10 @@
 """Chinese working days: statutory holidays and 调休 make-up working days, one file per year.
 
 The shipped tables (``policies/holidays/YYYY.toml``) transcribe the State Council notices and
-override any package. A year without a table falls back to "Monday–Friday work" and is
-*provisional*: everything generated on such a day says so.
+override any package; a year's table may also list days of the previous December (元旦 blocks
+such as 2018-12-30 – 2019-01-01). A year without a table is *law-only*: its statutory days
+(calsync.calendar.statutory) are off, other weekdays are worked, and a day the coming notice
+could still change is *provisional*: everything generated on such a day says so.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from calsync.calendar.statutory import notice_may_change, statutory_days
 from calsync.errors import PolicyProblem
 from calsync.lunar import lunar_new_year
 from calsync.policy.reader import Reader
@@ -31,25 +34,40 @@ class YearTable:
 class WorkCalendar:
     years: dict[int, YearTable] = field(default_factory=dict)
 
+    def is_law_only(self, year: int) -> bool:
+        return year not in self.years
+
     def is_provisional(self, day: dt.date) -> bool:
-        return day.year not in self.years
+        """Could the coming notice (of this year, or of the next for late December) change
+        whether ``day`` is worked? Only near a statutory day of a year without a table."""
+        if not notice_may_change(day):
+            return False
+        return day.year not in self.years or (day.month == 12 and day.year + 1 not in self.years)
+
+    def _tables(self, day: dt.date) -> list[YearTable]:
+        # The next year's notice may decide late December days; it is the later word.
+        return [t for t in (self.years.get(day.year + 1), self.years.get(day.year)) if t]
 
     def is_working_day(self, day: dt.date) -> bool:
-        table = self.years.get(day.year)
-        if table is not None:
+        for table in self._tables(day):
             if day in table.holidays:
                 return False
             if day in table.workdays:
                 return True
+        if day.year not in self.years and day in statutory_days(day.year):
+            return False
         return day.weekday() < 5
 
     def is_makeup_workday(self, day: dt.date) -> bool:
-        table = self.years.get(day.year)
-        return table is not None and day in table.workdays
+        return any(day in t.workdays for t in self._tables(day))
 
     def holiday_name(self, day: dt.date) -> str | None:
-        table = self.years.get(day.year)
-        return table.holidays.get(day) if table else None
+        for table in self._tables(day):
+            if day in table.holidays:
+                return table.holidays[day]
+        if day.year not in self.years:
+            return statutory_days(day.year).get(day)
+        return None
 
     def spring_festival_holiday_start(self, year: int) -> tuple[dt.date, bool]:
         """First day off of the Spring Festival holiday; (date, provisional).
@@ -133,6 +151,8 @@ def _load_year(path: Path, problems: list[PolicyProblem]) -> YearTable | None:
 def _in_year(r: Reader, key: str, name: str, day: dt.date | None, year: int | None) -> bool:
     if day is None or year is None or day.year == year:
         return True
+    if day.year == year - 1 and day.month == 12:
+        return True  # the year's notice may start 元旦 in the previous December
     r.problem(f"{key}.{name}", f"{day} is not in {year}", "put it in the file of its own year")
     return False
 

@@ -138,7 +138,8 @@ def expand_generation(gen: Generation) -> Expansion:
         (
             o.uid,
             Inst(
-                o.nominal_start if s.rule is not None else None, o.start, o.end, o.status, o.summary
+                o.nominal_start if s.rule is not None else None, o.start, o.end,
+                o.published_status, o.summary,
             ),
         )
         for s in gen.series

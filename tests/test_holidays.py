@@ -38,7 +38,7 @@ def test_2026_spring_festival_from_table_and_lunar() -> None:
     assert cal.spring_festival_holiday_start(2027) == (dt.date(2027, 2, 5), True)
 
 
-def test_year_without_data_is_provisional_everywhere(tmp_path, capsys) -> None:
+def test_year_without_data_is_law_only(tmp_path, capsys) -> None:
     code = main(
         [
             "occurrences",
@@ -56,9 +56,12 @@ def test_year_without_data_is_provisional_everywhere(tmp_path, capsys) -> None:
     assert code == 0
     assert "no holiday data for 2027" in err and "provisional" in err
     rows = json.loads(out)
-    assert rows and all(r["provisional"] for r in rows)
-    # 2027-01-01 is a Friday: without data it is a plain working day, and that is flagged.
-    assert any(r["start"].startswith("2027-01-01") for r in rows)
+    # 2027-01-01 is a Friday, 元旦 by law: nothing is held on it.
+    assert rows and not any(r["start"].startswith("2027-01-01") for r in rows)
+    # Only the first week (the notice may still bridge 元旦) is provisional.
+    early = [r for r in rows if r["start"] < "2027-01-07"]
+    assert early and all(r["provisional"] for r in early)
+    assert not any(r["provisional"] for r in rows if r["start"] >= "2027-01-11")
 
     code = main(
         [
@@ -76,8 +79,10 @@ def test_year_without_data_is_provisional_everywhere(tmp_path, capsys) -> None:
     assert code == 0
     cal = icalendar.Calendar.from_ical((tmp_path / "guanliban" / "zhoulihui.ics").read_bytes())
     events = cal.walk("VEVENT")
-    assert events and all(e.get("X-CALSYNC-PROVISIONAL") == "TRUE" for e in events)
-    assert all("暂定" in str(e.get("DESCRIPTION")) for e in events)
+    provisional = [e for e in events if e.get("X-CALSYNC-PROVISIONAL") == "TRUE"]
+    assert provisional and len(provisional) < len(events)
+    assert all("暂定" in str(e.get("DESCRIPTION")) for e in provisional)
+    assert all(str(e.get("STATUS")) == "TENTATIVE" for e in provisional)
 
 
 def test_known_year_has_no_provisional_flag(capsys) -> None:

@@ -502,7 +502,7 @@ CASES = [
         id="date-both-holiday-and-workday",
     ),
     pytest.param(
-        setting(HOL_2026, "holidays[0].start", dt.date(2025, 12, 31), "not in 2026"),
+        setting(HOL_2026, "holidays[0].start", dt.date(2025, 11, 30), "not in 2026"),
         id="holiday-date-in-wrong-year",
     ),
     pytest.param(

@@ -27,6 +27,7 @@ import recurring_ical_events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calsync.calendar.statutory import statutory_days
 from calsync.decisions import Decision
 from calsync.generate import DEADLINE_BLOCK, Generation, generate
 from calsync.occurrence import TZ, Series
@@ -54,9 +55,11 @@ def _ok(cal: WorkCalendar, day: dt.date, makeup_weekends: bool = False) -> bool:
     """May something be held that day? Read straight from the tables, not via calsync.
 
     Holidays never; listed 调休 weekends only if the schedule allows them; otherwise
-    Monday–Friday (also in a year without a table).
+    Monday–Friday, except, in a year without a table, the statutory days of the 放假办法.
     """
     table = cal.years.get(day.year)
+    if table is None and day in statutory_days(day.year):
+        return False
     if table is not None and day in table.holidays:
         return False
     if table is not None and day in table.workdays:
@@ -486,7 +489,7 @@ def _expand(ics: bytes, recurring: bool) -> Counter:
 
 
 def _occurrences(s: Series) -> Counter:
-    return Counter((o.start, o.end, o.status, o.nominal_start if s.rule else None)
+    return Counter((o.start, o.end, o.published_status, o.nominal_start if s.rule else None)
                    for o in s.occurrences)
 
 

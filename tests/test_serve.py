@@ -20,6 +20,7 @@ import requests
 
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
+from calsync.serve import holiday_years_line
 from calsync.service import build
 from calsync.store import open_store
 from tests.support.faultproxy import FaultProxy
@@ -105,6 +106,8 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         out = serve.log()
         assert f"CalDAV for phones and desktop calendars: http://localhost:{dav_port}/ " in out
         assert f"feeds: http://localhost:{port}/subscriptions" in out
+        # one line says which years have no State Council notice yet (law-only)
+        assert holiday_years_line(load_policies(), dt.datetime.now(TZ).date()) in out
         assert (instance / "caldav" / "service-password").stat().st_mode & 0o777 == 0o600
 
         # a staff member reads his organization's calendar with his calsync password

@@ -54,9 +54,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import approvals, auth, clashes, feeds, leave, meetings, publish, requests_bp, stats
     from .filters import register_filters
+    from .holidays import bp as holidays_bp
 
     for bp in (auth.bp, clashes.bp, meetings.bp, leave.bp, requests_bp.bp, approvals.bp,
-               publish.bp, stats.bp, feeds.bp):
+               publish.bp, stats.bp, feeds.bp, holidays_bp):
         app.register_blueprint(bp)
     register_filters(app)
     _error_pages(app)

@@ -13,6 +13,7 @@ from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
 
 from calsync import access, accounts
+from calsync.calendar.overlay import with_holiday_folder
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet, load_policies
 from calsync.policy.model import Organization, Person
@@ -35,6 +36,8 @@ class Core:
     def open(cls, config: Mapping[str, Any]) -> Core:
         policies = load_policies(Path(config["CALSYNC_POLICIES"])
                                  if config.get("CALSYNC_POLICIES") else None)
+        # Notices applied on the 节假日 page (web/holidays.py) overlay the policies' tables.
+        policies = with_holiday_folder(policies, Path(config["CALSYNC_INSTANCE"]) / "holidays")
         store = open_store(config.get("CALSYNC_DATABASE_URL"),
                            Path(config["CALSYNC_INSTANCE"]))
         try:

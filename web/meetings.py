@@ -55,16 +55,19 @@ def meeting(series_uid: str, rid: str):
                                      (n.chair_id, n.director_id, chair_id)))
                   for n in notes]
     open_by_person = {n.person_id: n for n in notes if n.is_open}
+    pending = [mt.needs_confirmation for mt in
+               (org.meeting_types.get(t) for t in occ.meeting_types)
+               if mt is not None and mt.needs_confirmation]
     return render_template(
         "meeting.html", occ=occ, shown=True, org=org, leave_rows=leave_rows,
         open_by_person=open_by_person, name=lambda pid: person_name(org, pid),
         history=c.store.decision_history(occ.uid, key),
         audit=c.store.audit_log(target=f"decision:{occ.uid}@{key}"),
         can_ask_leave=occ.kind == "meeting" and invited(u, occ), rid=key,
-        can_confirm=occ.status == "TENTATIVE" and u.secretary_of(occ.organization),
-        pending=[mt.needs_confirmation for mt in
-                 (org.meeting_types.get(t) for t in occ.meeting_types)
-                 if mt is not None and mt.needs_confirmation])
+        # only what the regulation says waits for a decision (not a 暂定 holiday date)
+        can_confirm=bool(pending) and occ.status == "TENTATIVE"
+        and u.secretary_of(occ.organization),
+        pending=pending)
 
 
 @bp.route("/<path:series_uid>/<rid>/confirm", methods=["POST"])

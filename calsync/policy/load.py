@@ -274,7 +274,7 @@ def _schedules(r: Reader, t: dict, p: str, mid: str, duration: int) -> tuple[Sch
     out, seen = [], set()
     allowed = ("id", "kind", "time", "duration_minutes", "weekday", "interval", "anchor",
                "on_holiday", "makeup_weekends", "after", "month", "last_days",
-               "prefer_weekday", "working_days_before", "also_types")
+               "prefer_weekday", "working_days_before", "count_makeup_days", "also_types")
     for i, s in enumerate(raw):
         sp = f"{p}.schedules[{i}]"
         if not isinstance(s, dict):
@@ -309,8 +309,17 @@ def _schedules(r: Reader, t: dict, p: str, mid: str, duration: int) -> tuple[Sch
             last_days=r.integer(s, sp, "last_days", 1, 28, default=7),
             prefer_weekday=r.weekday(s, sp, "prefer_weekday", default="TH"),
             working_days_before=r.integer(s, sp, "working_days_before", 1, 60, default=3),
+            count_makeup_days=bool(r.boolean(s, sp, "count_makeup_days", default=False)),
             also_types=tuple(r.text_list(s, sp, "also_types", default=[])),
         )
+        if kind == "before-spring-festival" and "count_makeup_days" not in s:
+            # Counting 调休 Saturdays or not moves the meeting: the policy must say which.
+            r.problem(f"{sp}.count_makeup_days", "is required for kind = before-spring-festival",
+                      "write count_makeup_days = false (调休 working weekends not counted) "
+                      "or true")
+        elif kind != "before-spring-festival" and "count_makeup_days" in s:
+            r.problem(f"{sp}.count_makeup_days", "only applies to kind = before-spring-festival",
+                      "remove it")
         if sched.kind == "weekly" and sched.interval > 1 and "anchor" not in s:
             r.problem(f"{sp}.anchor", f"is required with interval = {sched.interval}",
                       "give the date of one occurrence, e.g. anchor = 2026-01-07")

@@ -111,6 +111,7 @@ class Schedule:
     last_days: int | None = None
     prefer_weekday: int | None = None
     working_days_before: int | None = None  # before-spring-festival
+    count_makeup_days: bool = False    # before-spring-festival: do 调休 weekends count?
     also_types: tuple[str, ...] = ()   # held together with these meeting types, as ONE event
 
 

@@ -1,0 +1,1 @@
+"""The working-day calendar's sources: State Council notices and the statutory days by law."""
