@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.support.server_fixtures",
     "tests.support.db_fixtures",
     "tests.support.web_fixtures",
+    "tests.support.smtp_fixtures",
 ]
 
 
