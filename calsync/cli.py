@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from calsync import cli_clashes, cli_stats, cli_sync, cli_web
+from calsync import cli_clashes, cli_notices, cli_stats, cli_sync, cli_web
 from calsync.cli_errors import run_guarded
 from calsync.errors import UsageError
 from calsync.generate import Generation, generate
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                          ranged)
     cli_web.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     cli_stats.register(sub, lambda name, func, text: command(name, with_policies(func), text))
+    cli_notices.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     return parser
 
 

@@ -10,6 +10,7 @@ version always has the same Message-ID, which is what makes a re-sent copy recog
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -19,7 +20,7 @@ from email.utils import format_datetime
 from icalendar import Event, vCalAddress, vText
 
 from calsync.notices.plan import CANCEL, REQUEST, Notice
-from calsync.occurrence import TZ, Occurrence
+from calsync.occurrence import TZ, Occurrence, Series
 from calsync.render import new_calendar, series_events
 
 _WEEKDAYS = "一二三四五六日"
@@ -34,18 +35,12 @@ def message_id(uid: str, sequence: int, recipient: str, domain: str) -> str:
 
 def calendar(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> bytes:
     """The iTIP object: METHOD, one VTIMEZONE, the recipient's VEVENTs."""
-    cal = new_calendar()
-    cal.add("METHOD", notice.method)
     stamp = now.astimezone(dt.UTC)
     if notice.method == REQUEST:
         assert notice.view is not None
-        for ev in series_events(notice.view, stamp):
-            _set_sequence(ev, notice.sequence)
-            for addr in _attendees(ev):
-                if str(addr).lower() == f"mailto:{notice.recipient}":
-                    addr.params["RSVP"] = "TRUE"   # ask this recipient to answer
-            cal.add_component(ev)
-        return cal.to_ical()
+        return _request(notice.view, notice.sequence, stamp)
+    cal = new_calendar()
+    cal.add("METHOD", notice.method)
     starts = notice.cancelled or (notice.first_start,)
     for start in starts:
         ev = Event()
@@ -62,6 +57,19 @@ def calendar(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> by
             ev.add("CLASS", "CONFIDENTIAL")
         ev.add("ORGANIZER", _address(*organizer))
         ev.add("ATTENDEE", _address(notice.recipient_name, notice.recipient))
+        cal.add_component(ev)
+    return cal.to_ical()
+
+
+@functools.lru_cache(maxsize=32)
+def _request(view: Series, sequence: int, stamp: dt.datetime) -> bytes:
+    """Every attendee sharing a view gets the same bytes (rendered once: icalendar is slow)."""
+    cal = new_calendar()
+    cal.add("METHOD", REQUEST)
+    for ev in series_events(view, stamp):
+        _set_sequence(ev, sequence)
+        for addr in _attendees(ev):
+            addr.params["RSVP"] = "TRUE"   # every attendee is asked to answer
         cal.add_component(ev)
     return cal.to_ical()
 
