@@ -126,12 +126,15 @@ def _read(path: Path) -> bytes:
                          ) from None
 
 
-def record_answers(store: Store, data: bytes) -> list[str]:
-    """Record every answer of a REPLY; UsageError when the attendee was never sent the UID."""
+def record_answers(store: Store, data: bytes, organization: str | None = None) -> list[str]:
+    """Record every answer of a REPLY; UsageError when the attendee was never sent the UID
+    (by ``organization``, when given). Nothing is recorded unless every answer is valid."""
+    answers = parse_reply(data)
     lines = []
-    for a in parse_reply(data):
+    for a in answers:
         kept = store.record_reply(a.uid, a.attendee, a.partstat, recurrence_id=a.recurrence_id,
-                                  sequence=a.sequence, comment=a.comment)
+                                  sequence=a.sequence, comment=a.comment,
+                                  organization=organization)
         if kept is None:
             raise UsageError(f"{a.attendee} was never sent {a.uid} (a reply counts only from "
                              f"an attendee calsync notified)")

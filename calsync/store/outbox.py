@@ -165,15 +165,18 @@ class OutboxMixin(StoreBase):
             return [to_record(r, OutboxNotice) for r in session.scalars(query)]
 
     def record_reply(self, uid: str, recipient: str, partstat: str, *, recurrence_id: str = "",
-                     sequence: int = 0, comment: str = "",
+                     sequence: int = 0, comment: str = "", organization: str | None = None,
                      at: datetime | None = None) -> NoticeReply | None:
-        """Keep an attendee's answer; None when calsync never sent them this UID (a reply
-        from someone not invited changes nothing)."""
+        """Keep an attendee's answer; None when calsync never sent them this UID (of
+        ``organization``, when given): a reply from someone not invited changes nothing."""
         now = utc(at)
         recipient = recipient.strip().lower()
+        query = select(NoticeRow.organization).where(
+            NoticeRow.uid == uid, NoticeRow.recipient == recipient).limit(1)
+        if organization is not None:
+            query = query.where(NoticeRow.organization == organization)
         with self._writing() as session:
-            org = session.scalar(select(NoticeRow.organization).where(
-                NoticeRow.uid == uid, NoticeRow.recipient == recipient).limit(1))
+            org = session.scalar(query)
             if org is None:
                 return None
             row = session.scalar(select(NoticeReplyRow).where(
