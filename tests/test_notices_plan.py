@@ -159,3 +159,18 @@ def test_planning_converges_and_sequence_only_grows(first: set, second: set) -> 
         top = max(seqs, default=top)
         sent = told(notices, sent)
         assert plan(series, sent, NOW, ORGS) == []
+
+
+def test_cancel_texts_say_whether_a_series_or_one_meeting_is_cancelled() -> None:
+    from calsync.notices.imip import text
+
+    single = "xitong-2026@guanliban.calsync"        # 系统工作会议, one event in June
+    g = gen()
+    sent = told(plan(g.series, {}, NOW, ORGS))
+    notices = plan([s for s in g.series if s.uid not in (ZRB, single)], sent, NOW, ORGS)
+    organizer = ("秘书科", "mishuke@glb.example.org")
+    series_text = text(next(n for n in notices if n.uid == ZRB), organizer, NOW)
+    single_text = text(next(n for n in notices if n.uid == single), organizer, NOW)
+    assert "以下会议（全部场次）已取消：\n会议名称：主任办公会\n" in series_text
+    assert "以下会议已取消：\n会议名称：系统工作会议\n原定时间：2026年6月25日（星期四） 09:00" \
+        in single_text

@@ -44,6 +44,10 @@ def round_trip(policies: PolicySet, store: Store, server: SmtpServer, tmp: Path,
     return queued, deliver_due(store, server.url(timeout), tmp / "outbox", now)
 
 
+def rows_of(store: Store, rcpt: str, uid: str):
+    return [r for r in store.outbox(ORG) if r.recipient == rcpt and r.uid == uid]
+
+
 def parts(msg: Message) -> dict[str, Message]:
     return {p.get_content_type(): p for p in msg.iter_parts()}
 
@@ -88,6 +92,8 @@ def test_invitation_mime_and_calendar_read_by_two_engines(
     assert parts(msg)["text/plain"].get_param("charset") == "utf-8"
     assert str(msg["From"]) == "秘书科 <mishuke@glb.example.org>"
     assert str(msg["To"]) == f"张建国 <{CHAIR}>" and str(msg["Subject"]) == "会议通知：主任办公会"
+    assert msg["Content-Class"] == "urn:content-classes:calendarmessage"   # Outlook
+    assert msg["Message-ID"] == rows_of(store, CHAIR, ZRB)[0].message_id
     text = parts(msg)["text/plain"].get_content()
     for label in ("会议名称：主任办公会", "时间：自2026年3月4日（星期三） 09:00起，每两周三",
                   "地点：", "主持：张建国"):

@@ -103,8 +103,11 @@ def text(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> str:
     greeting = f"{notice.recipient_name}：您好！" if notice.recipient_name else "您好！"
     lines = [greeting, ""]
     if notice.method == CANCEL:
-        lines.append("以下会议已取消：" if notice.cancelled else "以下会议（全部场次）已取消：")
+        whole = not notice.cancelled and notice.told > 1
+        lines.append("以下会议（全部场次）已取消：" if whole else "以下会议已取消：")
         lines.append(f"会议名称：{notice.summary}")
+        if not notice.cancelled and notice.first_start and not whole:
+            lines.append(f"原定时间：{_when(dt.datetime.fromisoformat(notice.first_start))}")
         for r in notice.cancelled[:MAX_LINES]:
             lines.append(f"取消：{_when(dt.datetime.fromisoformat(r))}")
     else:
@@ -176,11 +179,12 @@ def build(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> Email
     msg["Date"] = format_datetime(now.astimezone(TZ))
     msg["Message-ID"] = message_id(notice.uid, notice.sequence, notice.recipient, domain)
     msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Class"] = "urn:content-classes:calendarmessage"  # Outlook: a meeting item
     msg.set_content(text(notice, organizer, now), charset="utf-8", cte="base64")
     ics = calendar(notice, organizer, now).decode("utf-8")
     msg.add_alternative(ics, subtype="calendar", charset="utf-8", cte="base64",
                         params={"method": notice.method})
+    # After the parts: set_content/add_alternative move Content-* headers into the parts.
+    msg["Content-Class"] = "urn:content-classes:calendarmessage"  # Outlook: a meeting item
     return msg
 
 

@@ -64,6 +64,7 @@ class Notice:
     view: Series | None = None          # REQUEST: the recipient's occurrences
     cancelled: tuple[str, ...] = ()     # CANCEL of occurrences: their recurrence ids
     first_start: str = ""               # CANCEL of a series: its first start we told
+    told: int = 0                       # CANCEL of a series: how many occurrences we told
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -182,4 +183,5 @@ def _notice(uid: str, email: str, action: str, seq: int, d: dict) -> Notice:
                       confidential, state, view=view, cancelled=tuple(d["gone"]))
     first = min(prev.state) if prev is not None and prev.state else ""
     return Notice(d["org"], uid, email, d["name"], CANCEL, "cancel", seq, summary,
-                  confidential, {}, view=view, first_start=first)
+                  confidential, {}, view=view, first_start=first,
+                  told=len(prev.state) if prev is not None else 0)
