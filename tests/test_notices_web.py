@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import icalendar
 from flask import Flask
@@ -91,6 +92,11 @@ def test_a_reply_updates_partstat_on_the_page(db_url: str, tmp_path: Path) -> No
     listed = page[page.index('id="replies"'):]
     assert "<strong>接受</strong>" in listed and "<strong>拒绝</strong>" in listed
     assert "主任办公会（2026-03-04 09:00）" in listed
+    # the meeting page shows the answer beside the attendee: per occurrence, else the series'
+    for day, answer in (("2026-03-04", "拒绝"), ("2026-03-18", "接受")):
+        page = client.get(f"/meetings/{ZRB}/{quote(day + 'T09:00:00+08:00')}")
+        item = page.get_data(as_text=True).split("张建国 <small>")[1].split("</li>")[0]
+        assert f"邮件回复：{answer}" in item
 
 
 def test_replies_from_people_never_notified_change_nothing(db_url: str,

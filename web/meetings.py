@@ -10,6 +10,7 @@ from calsync.occurrence import TZ
 
 from . import occurrences as occ_mod
 from .core import core, invited, org_choice, person_name, user, visible
+from .notices import replies_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -53,4 +54,5 @@ def meeting(series_uid: str, rid: str):
         open_by_person=open_by_person, name=lambda pid: person_name(org, pid),
         history=c.store.decision_history(occ.uid, key),
         audit=c.store.audit_log(target=f"decision:{occ.uid}@{key}"),
-        can_ask_leave=occ.kind == "meeting" and invited(u, occ), rid=key)
+        can_ask_leave=occ.kind == "meeting" and invited(u, occ), rid=key,
+        replies=replies_for(occ.uid, key))

@@ -49,6 +49,16 @@ def _outbox_dir() -> Path:
     return Path(current_app.config["CALSYNC_INSTANCE"]) / OUTBOX_DIR
 
 
+def replies_for(uid: str, recurrence_id: str) -> dict[str, str]:
+    """address -> the attendee's answer (in Chinese) for one occurrence: an answer for the
+    occurrence wins over one for the whole series."""
+    found: dict[str, str] = {}
+    for a in sorted(core().store.notice_replies(uid=uid), key=lambda a: a.recurrence_id != ""):
+        if a.recurrence_id in ("", recurrence_id):
+            found[a.recipient] = PARTSTAT_NAMES.get(a.partstat, a.partstat)
+    return found
+
+
 @bp.route("/notices")
 @login_required
 @secretary_required

@@ -191,8 +191,11 @@ class OutboxMixin(StoreBase):
             session.flush()
             return to_record(row, NoticeReply)
 
-    def notice_replies(self, orgs: Iterable[str] | None = None) -> list[NoticeReply]:
+    def notice_replies(self, orgs: Iterable[str] | None = None, *,
+                       uid: str | None = None) -> list[NoticeReply]:
         query = select(NoticeReplyRow).order_by(NoticeReplyRow.replied_at.desc())
+        if uid is not None:
+            query = query.where(NoticeReplyRow.uid == uid)
         if orgs is not None:
             query = query.where(NoticeReplyRow.organization.in_(sorted(set(orgs))))
         with self._reading() as session:
