@@ -8,10 +8,12 @@ from collections.abc import Iterable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ical.calendar_stream import IcsCalendarStream
 
 from calsync.decisions import Decision
 from calsync.generate import Generation, generate
 from calsync.leave import Leave
+from calsync.notices.imip import calendar, text
 from calsync.notices.plan import CANCEL, REQUEST, Notice, Sent, plan, rid
 from calsync.occurrence import TZ
 from tests.gen_helpers import shipped
@@ -115,6 +117,10 @@ def test_a_substitute_gets_their_own_request_for_that_occurrence() -> None:
     assert mine[0].view is not None
     assert [rid(o) for o in mine[0].view.occurrences] == [rid_of(MAR4)]
     assert mine[0].sequence == 1        # above every version already sent for the UID
+    # rendered, their calendar holds that one meeting (the rest of the series are EXDATEs)
+    ics = calendar(mine[0], ("秘书科", "mishuke@glb.example.org"), NOW).decode()
+    starts = [e.dtstart for e in IcsCalendarStream.calendar_from_ics(ics).timeline_tz(TZ)]
+    assert starts == [MAR4]
     theirs = [n for n in notices if n.recipient == absent.email.lower()]
     assert [n.kind for n in theirs] == ["update"]      # now shown as DELEGATED
 
@@ -162,8 +168,6 @@ def test_planning_converges_and_sequence_only_grows(first: set, second: set) -> 
 
 
 def test_cancel_texts_say_whether_a_series_or_one_meeting_is_cancelled() -> None:
-    from calsync.notices.imip import text
-
     single = "xitong-2026@guanliban.calsync"        # 系统工作会议, one event in June
     g = gen()
     sent = told(plan(g.series, {}, NOW, ORGS))
