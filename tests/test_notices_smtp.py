@@ -10,6 +10,7 @@ from email import message_from_bytes
 from email.message import Message
 from email.policy import default
 from pathlib import Path
+from urllib.parse import quote
 
 import icalendar
 import pytest
@@ -23,7 +24,8 @@ from calsync.occurrence import TZ
 from calsync.policy import PolicySet, load_policies
 from calsync.service import generation
 from calsync.store import Store
-from tests.support.smtp_fixtures import SmtpServer
+from tests.support.servers import free_port
+from tests.support.smtp_fixtures import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from tests.support.webapp import confidential_policies
 
 NOW = dt.datetime(2026, 3, 1, 8, tzinfo=TZ)
@@ -273,3 +275,30 @@ def test_cli_send_uses_the_smtp_url_from_the_environment(
     assert cli_main(["notices", "send", "--org", "guanliban", "--database-url", url]) == 0
     assert "queued 0; nothing due" in capsys.readouterr().out
     assert len(smtp_server.recorder.delivered) == sent
+
+
+# aiosmtpd warns that AUTH without TLS is unsafe: this is loopback, on purpose.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_login_with_a_percent_encoded_password_and_a_wrong_one(
+        policies: PolicySet, store: Store, smtp_auth_server: SmtpServer, tmp_path: Path) -> None:
+    port = smtp_auth_server.port
+    queued = queue(policies, store, ORG, NOW)
+    wrong = f"smtp://{quote(SMTP_USER, safe='')}:nope@127.0.0.1:{port}?timeout=2"
+    counts = deliver_due(store, wrong, tmp_path, NOW)
+    assert counts == {"retry": queued} and not smtp_auth_server.recorder.delivered
+    rows = store.outbox(ORG)
+    assert all(r.status == "queued" and "535" in (r.last_error or "") for r in rows)
+    assert all("nope" not in (r.last_error or "") for r in rows)   # no password in errors
+    right = (f"smtp://{quote(SMTP_USER, safe='')}:{quote(SMTP_PASSWORD, safe='')}"
+             f"@127.0.0.1:{port}?timeout=2")
+    counts = deliver_due(store, right, tmp_path, NOW + dt.timedelta(hours=1))
+    assert counts == {"sent": queued} == {"sent": len(smtp_auth_server.recorder.delivered)}
+
+
+def test_an_unreachable_server_keeps_everything_queued(
+        policies: PolicySet, store: Store, tmp_path: Path) -> None:
+    queued = queue(policies, store, ORG, NOW)
+    counts = deliver_due(store, f"smtp://127.0.0.1:{free_port()}?timeout=0.5", tmp_path, NOW)
+    assert counts == {"retry": queued}
+    assert {r.status for r in store.outbox(ORG)} == {"queued"}
+    assert not list(tmp_path.glob("**/*.eml"))

@@ -86,3 +86,29 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield SmtpServer(recorder, controller.port)
     finally:
         controller.stop()
+
+
+SMTP_USER = "mishuke@glb.example.org"
+SMTP_PASSWORD = "p@ss:word/1"   # characters that must be percent-encoded in the URL
+
+
+def _check_login(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == SMTP_USER.encode()
+          and auth_data.password == SMTP_PASSWORD.encode())
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
+
+
+@pytest.fixture
+def smtp_auth_server() -> Iterator[SmtpServer]:
+    """The same server, refusing mail without AUTH (PLAIN/LOGIN over loopback, no TLS)."""
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(),
+                            authenticator=_check_login, auth_required=True,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        yield SmtpServer(recorder, controller.port)
+    finally:
+        controller.stop()
