@@ -302,3 +302,16 @@ def test_an_unreachable_server_keeps_everything_queued(
     assert counts == {"retry": queued}
     assert {r.status for r in store.outbox(ORG)} == {"queued"}
     assert not list(tmp_path.glob("**/*.eml"))
+
+
+def test_two_planners_queue_each_version_once(policies: PolicySet, store: Store) -> None:
+    from calsync.notices.queue import new_notice, plan_notices
+
+    mine = plan_notices(policies, store, ORG, NOW)
+    theirs = plan_notices(policies, store, ORG, NOW + dt.timedelta(seconds=1))
+    assert [(n.uid, n.recipient, n.sequence) for n in mine] == [
+        (n.uid, n.recipient, n.sequence) for n in theirs]
+    assert store.queue_notices([new_notice(policies, n, NOW) for n in mine]) == len(mine)
+    later = NOW + dt.timedelta(seconds=1)
+    assert store.queue_notices([new_notice(policies, n, later) for n in theirs]) == 0
+    assert len(store.outbox(ORG)) == len(mine)
