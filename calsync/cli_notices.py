@@ -12,9 +12,9 @@ from pathlib import Path
 
 from calsync.cli_sync import add_store_options, store_from
 from calsync.errors import UsageError
+from calsync.notices.answers import record_answers
 from calsync.notices.deliver import OUTBOX_DIR, deliver_due
 from calsync.notices.queue import new_notice, plan_notices
-from calsync.notices.reply import parse_reply
 from calsync.notices.smtp import ENV_SMTP_URL, parse_smtp_url
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
@@ -124,20 +124,3 @@ def _read(path: Path) -> bytes:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror} (give the reply's .ics file)"
                          ) from None
-
-
-def record_answers(store: Store, data: bytes, organization: str | None = None) -> list[str]:
-    """Record every answer of a REPLY; UsageError when the attendee was never sent the UID
-    (by ``organization``, when given). Nothing is recorded unless every answer is valid."""
-    answers = parse_reply(data)
-    lines = []
-    for a in answers:
-        kept = store.record_reply(a.uid, a.attendee, a.partstat, recurrence_id=a.recurrence_id,
-                                  sequence=a.sequence, comment=a.comment,
-                                  organization=organization)
-        if kept is None:
-            raise UsageError(f"{a.attendee} was never sent {a.uid} (a reply counts only from "
-                             f"an attendee calsync notified)")
-        lines.append(f"{a.attendee} {a.partstat} {a.uid}"
-                     + (f" {a.recurrence_id}" if a.recurrence_id else ""))
-    return lines

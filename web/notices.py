@@ -109,7 +109,7 @@ def send():
 @login_required
 @secretary_required
 def reply():
-    from calsync.cli_notices import record_answers
+    from calsync.notices.answers import record_answers
 
     raw = request.mimetype == "text/calendar"
     if raw:
