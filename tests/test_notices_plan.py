@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import icalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
@@ -178,3 +179,19 @@ def test_cancel_texts_say_whether_a_series_or_one_meeting_is_cancelled() -> None
     assert "以下会议（全部场次）已取消：\n会议名称：主任办公会\n" in series_text
     assert "以下会议已取消：\n会议名称：系统工作会议\n原定时间：2026年6月25日（星期四） 09:00" \
         in single_text
+
+
+def test_a_cancel_names_where_the_recipient_last_saw_the_meeting() -> None:
+    """A moved meeting, then cancelled: DTSTART (and the text) say the moved time, the
+    RECURRENCE-ID the nominal one."""
+    organizer = ("秘书科", "mishuke@glb.example.org")
+    moved_to = MAR4 + dt.timedelta(days=1, hours=5)
+    moved = Decision(ZRB, MAR4, "move", moved_to, moved_to + dt.timedelta(hours=2))
+    sent = told(plan(gen().series, {}, NOW, ORGS))
+    sent = told(plan(gen([moved]).series, sent, NOW, ORGS), sent)
+    notices = plan(gen([Decision(ZRB, MAR4, "cancel")]).series, sent, NOW, ORGS)
+    assert notices and all(n.method == CANCEL for n in notices)
+    cal = icalendar.Calendar.from_ical(calendar(notices[0], organizer, NOW))
+    [ev] = cal.walk("VEVENT")
+    assert ev["RECURRENCE-ID"].dt == MAR4 and ev["DTSTART"].dt == moved_to
+    assert "取消：2026年3月5日（星期四） 14:00" in text(notices[0], organizer, NOW)

@@ -49,7 +49,7 @@ def calendar(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> by
         if notice.cancelled:
             ev.add("RECURRENCE-ID", dt.datetime.fromisoformat(start).astimezone(TZ))
         if start:
-            ev.add("DTSTART", dt.datetime.fromisoformat(start).astimezone(TZ))
+            ev.add("DTSTART", _at(notice.starts.get(start, start)))
         ev.add("SEQUENCE", notice.sequence)
         ev.add("SUMMARY", notice.summary)
         ev.add("STATUS", "CANCELLED")
@@ -93,7 +93,7 @@ def _address(name: str, email: str) -> vCalAddress:
 
 def subject(notice: Notice) -> str:
     if notice.method == CANCEL:
-        when = "、".join(_day(dt.datetime.fromisoformat(r)) for r in notice.cancelled[:3])
+        when = "、".join(_day(_at(notice.starts.get(r, r))) for r in notice.cancelled[:3])
         return f"会议取消：{notice.summary}" + (f"（{when}）" if when else "")
     return f"{'会议变更' if notice.kind == 'update' else '会议通知'}：{notice.summary}"
 
@@ -107,9 +107,10 @@ def text(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> str:
         lines.append("以下会议（全部场次）已取消：" if whole else "以下会议已取消：")
         lines.append(f"会议名称：{notice.summary}")
         if not notice.cancelled and notice.first_start and not whole:
-            lines.append(f"原定时间：{_when(dt.datetime.fromisoformat(notice.first_start))}")
+            first = notice.starts.get(notice.first_start, notice.first_start)
+            lines.append(f"原定时间：{_when(_at(first))}")
         for r in notice.cancelled[:MAX_LINES]:
-            lines.append(f"取消：{_when(dt.datetime.fromisoformat(r))}")
+            lines.append(f"取消：{_when(_at(notice.starts.get(r, r)))}")
     else:
         assert notice.view is not None
         lines.append("会议变更通知（以本通知为准）：" if notice.kind == "update" else
@@ -150,6 +151,10 @@ def _meeting_lines(notice: Notice, now: dt.datetime) -> list[str]:
     if len(changes) > MAX_LINES:
         lines.append(f"另有{len(changes) - MAX_LINES}处调整，详见日历。")
     return lines
+
+
+def _at(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso).astimezone(TZ)
 
 
 def _distinct(values) -> list[str]:

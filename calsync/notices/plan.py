@@ -32,7 +32,8 @@ REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 KINDS = ("invite", "update", "cancel")
 
-State = Mapping[str, tuple[str, str]]   # recurrence id (ISO) -> (digest, end ISO)
+# recurrence id (ISO) -> (digest, end ISO, start ISO): the start as told, for cancellations
+State = Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,11 @@ class Notice:
     sequence: int
     summary: str
     confidential: bool
-    state: dict[str, tuple[str, str]]   # what the recipient knows after this notice
+    state: dict[str, tuple[str, ...]]   # what the recipient knows after this notice
     view: Series | None = None          # REQUEST: the recipient's occurrences
     cancelled: tuple[str, ...] = ()     # CANCEL of occurrences: their recurrence ids
-    first_start: str = ""               # CANCEL of a series: its first start we told
+    first_start: str = ""               # CANCEL of a series: its first recurrence id told
+    starts: Mapping[str, str] = field(default_factory=dict)  # CANCEL: recurrence id -> start
     told: int = 0                       # CANCEL of a series: how many occurrences we told
     notes: tuple[str, ...] = field(default=())
 
@@ -100,12 +102,19 @@ def views(series: Series) -> dict[str, tuple[str, Series]]:
     return {e: (n, replace(series, occurrences=tuple(o))) for e, (n, o) in found.items()}
 
 
-def live_state(view: Series) -> dict[str, tuple[str, str]]:
-    return {rid(o): (occurrence_digest(o), o.end.astimezone(TZ).isoformat())
+def live_state(view: Series) -> dict[str, tuple[str, ...]]:
+    return {rid(o): (occurrence_digest(o), o.end.astimezone(TZ).isoformat(),
+                     o.start.astimezone(TZ).isoformat())
             for o in view.occurrences if o.status != "CANCELLED"}
 
 
-def _future(state: State, now: dt.datetime) -> dict[str, tuple[str, str]]:
+def _told_starts(prev: Sent | None, rids: Iterable[str]) -> dict[str, str]:
+    """Where the recipient last saw each occurrence (a moved one is not at its rid)."""
+    state = prev.state if prev is not None else {}
+    return {r: (state[r][2] if r in state and len(state[r]) > 2 else r) for r in rids}
+
+
+def _future(state: State, now: dt.datetime) -> dict[str, tuple[str, ...]]:
     return {r: v for r, v in state.items() if dt.datetime.fromisoformat(v[1]) > now}
 
 
@@ -152,7 +161,7 @@ def plan(series: Iterable[Series], sent: Mapping[tuple[str, str], Sent], now: dt
     return sorted(out, key=lambda n: (n.organization, n.uid, n.recipient))
 
 
-def _decide(prev: Sent | None, cur: dict[str, tuple[str, str]],
+def _decide(prev: Sent | None, cur: dict[str, tuple[str, ...]],
             now: dt.datetime) -> tuple[str, tuple[str, ...]] | None:
     cur_f = _future(cur, now)
     prev_f = _future(prev.state, now) if prev is not None else {}
@@ -180,8 +189,10 @@ def _notice(uid: str, email: str, action: str, seq: int, d: dict) -> Notice:
     if action == "cancel-occurrences":
         state = live_state(view) if view is not None else {}
         return Notice(d["org"], uid, email, d["name"], CANCEL, "cancel", seq, summary,
-                      confidential, state, view=view, cancelled=tuple(d["gone"]))
+                      confidential, state, view=view, cancelled=tuple(d["gone"]),
+                      starts=_told_starts(prev, d["gone"]))
     first = min(prev.state) if prev is not None and prev.state else ""
     return Notice(d["org"], uid, email, d["name"], CANCEL, "cancel", seq, summary,
                   confidential, {}, view=view, first_start=first,
+                  starts=_told_starts(prev, [first] if first else []),
                   told=len(prev.state) if prev is not None else 0)

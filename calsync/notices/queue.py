@@ -17,7 +17,7 @@ from calsync.store.outbox import NewNotice, OutboxNotice
 
 def sent_state(rows: Iterable[OutboxNotice]) -> dict[tuple[str, str], Sent]:
     return {(r.uid, r.recipient): Sent(r.organization, r.uid, r.recipient, r.sequence, r.method,
-                                       {k: (v[0], v[1]) for k, v in (r.state or {}).items()},
+                                       {k: tuple(v) for k, v in (r.state or {}).items()},
                                        r.summary, r.confidential) for r in rows}
 
 
