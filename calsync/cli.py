@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from calsync import cli_clashes, cli_holidays, cli_series, cli_stats, cli_sync, cli_web
+from calsync import cli_clashes, cli_holidays, cli_notices, cli_series, cli_stats, cli_sync, cli_web
 from calsync.access import for_viewer, viewer_of
 from calsync.cli_errors import run_guarded
 from calsync.errors import UsageError
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_stats.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     cli_series.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     cli_holidays.register(sub, command)
+    cli_notices.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     return parser
 
 

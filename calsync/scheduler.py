@@ -111,8 +111,30 @@ class Scheduler:
             if self._stop.is_set():
                 break
             outcome[org] = self._publish_one(org)
+            if outcome[org] == "published":
+                self._notify(org)
         self._read_watched()
         return outcome
+
+    def _notify(self, org: str) -> None:
+        """iMIP notices (calsync.notices.auto): separate from publishing; never fatal."""
+        from calsync.notices import auto
+
+        if not auto.enabled():
+            return
+        try:
+            queued, counts = auto.notify(self.policies, self.store, org, self.clock(),
+                                         self.instance_dir)
+        except CalsyncError as exc:
+            log.error("calsync: %s could not send notices of %s: %s", self.who, org,
+                      " ".join(exc.lines()))
+            return
+        except Exception:  # a bug must not kill the thread
+            log.exception("calsync: %s could not send notices of %s", self.who, org)
+            return
+        if queued or counts:
+            log.info("calsync: %s notices of %s: queued %d, %s", self.who, org, queued,
+                     " ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none due")
 
     def _read_watched(self) -> None:
         from calsync.service import refresh_watched

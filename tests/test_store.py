@@ -39,6 +39,8 @@ TABLES = {
     "feed_token",
     "feed_state",
     "busy_object",
+    "notice",
+    "notice_reply",
 }
 COLL = "https://dav.example.org/cal/guanliban/"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

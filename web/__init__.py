@@ -55,10 +55,12 @@ def create_app(config: dict | None = None) -> Flask:
     from . import approvals, auth, clashes, feeds, leave, meetings, publish, requests_bp, stats
     from .filters import register_filters
     from .holidays import bp as holidays_bp
+    from .notices import bp as notices_bp
 
     for bp in (auth.bp, clashes.bp, meetings.bp, leave.bp, requests_bp.bp, approvals.bp,
                publish.bp, stats.bp, feeds.bp, holidays_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(notices_bp)  # 会议通知: the iMIP outbox
     register_filters(app)
     _error_pages(app)
     from calsync.scheduler import attach

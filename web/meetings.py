@@ -12,6 +12,7 @@ from calsync.occurrence import TZ
 
 from . import occurrences as occ_mod
 from .core import authorize, core, invited, org_choice, person_name, user
+from .notices import replies_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -67,7 +68,7 @@ def meeting(series_uid: str, rid: str):
         # only what the regulation says waits for a decision (not a 暂定 holiday date)
         can_confirm=bool(pending) and occ.status == "TENTATIVE"
         and u.secretary_of(occ.organization),
-        pending=pending)
+        pending=pending, replies=replies_for(occ.uid, key))
 
 
 @bp.route("/<path:series_uid>/<rid>/confirm", methods=["POST"])

@@ -348,3 +348,54 @@ class SeriesDecisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoticeRow(Base):
+    """One iMIP notice version to one recipient (the outbox). ``message`` is the exact RFC
+    5322 message, built once when queued, so every retry sends the same bytes and
+    Message-ID. ``state`` is what the recipient knows after it (calsync.notices.plan)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (UniqueConstraint("uid", "recipient", "sequence"),
+                      Index("ix_notice_status_next_try", "status", "next_try"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    uid: Mapped[str] = mapped_column(String(400))
+    recipient: Mapped[str] = mapped_column(String(320))
+    recipient_name: Mapped[str] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    confidential: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[Any] = mapped_column(JSONText)
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_try: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoticeReplyRow(Base):
+    """An attendee's answer (iTIP REPLY) to a notice: PARTSTAT per series or occurrence
+    (``recurrence_id`` empty for the whole series)."""
+
+    __tablename__ = "notice_reply"
+    __table_args__ = (UniqueConstraint("uid", "recipient", "recurrence_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    uid: Mapped[str] = mapped_column(String(400))
+    recipient: Mapped[str] = mapped_column(String(320))
+    recurrence_id: Mapped[str] = mapped_column(String(64))
+    partstat: Mapped[str] = mapped_column(String(32))
+    sequence: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    replied_at: Mapped[datetime] = mapped_column(UTCDateTime)

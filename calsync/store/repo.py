@@ -26,6 +26,7 @@ from calsync.store.feeds import FeedsMixin
 from calsync.store.leave import LeaveMixin
 from calsync.store.meeting_requests import MeetingRequestsMixin
 from calsync.store.models import AuditRow, SyncConflictRow, SyncResourceRow, SyncRunRow
+from calsync.store.outbox import OutboxMixin
 from calsync.store.records import (
     CONFLICT_KINDS,
     FINAL_RUN_STATUSES,
@@ -76,7 +77,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
-    FeedsMixin, BusyMixin, SeriesDecisionsMixin,
+    FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 

@@ -1,0 +1,47 @@
+"""Planning into the outbox (the shell around calsync.notices.plan and .imip): generate with
+the stored inputs, compare with what the store says was sent, queue the messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from calsync.notices import imip
+from calsync.notices.plan import Notice, Sent, plan
+from calsync.people import organizer
+from calsync.policy import PolicySet
+from calsync.service import default_horizon, generation
+from calsync.store import Store
+from calsync.store.outbox import NewNotice, OutboxNotice
+
+
+def sent_state(rows: Iterable[OutboxNotice]) -> dict[tuple[str, str], Sent]:
+    return {(r.uid, r.recipient): Sent(r.organization, r.uid, r.recipient, r.sequence, r.method,
+                                       {k: tuple(v) for k, v in (r.state or {}).items()},
+                                       r.summary, r.confidential) for r in rows}
+
+
+def plan_notices(policies: PolicySet, store: Store, orgs: list[str],
+                 now: dt.datetime) -> list[Notice]:
+    """What must be sent now (no writes). Generation covers the publishing horizon, so
+    the series are exactly the CalDAV copy's."""
+    start, end = default_horizon(now.date())
+    gen = generation(policies, store, start, end, orgs)
+    sent = sent_state(store.latest_notices(orgs))
+    return plan(gen.series, sent, now, orgs)
+
+
+def new_notice(policies: PolicySet, n: Notice, now: dt.datetime) -> NewNotice:
+    org = organizer(policies.organizations[n.organization])
+    msg = imip.build(n, org, now)
+    return NewNotice(n.organization, n.uid, n.recipient, n.recipient_name, n.sequence,
+                     n.method, n.kind, str(msg["Message-ID"]), imip.subject(n), n.summary,
+                     n.confidential, {k: list(v) for k, v in n.state.items()},
+                     msg.as_string())
+
+
+def queue(policies: PolicySet, store: Store, orgs: list[str], now: dt.datetime) -> int:
+    """Plan and queue; returns how many notices were queued (0 when another planner queued
+    the same versions first)."""
+    found = plan_notices(policies, store, orgs, now)
+    return store.queue_notices([new_notice(policies, n, now) for n in found], at=now)
