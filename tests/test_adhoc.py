@@ -181,3 +181,30 @@ def test_validate_refuses_what_the_policy_does_not_have() -> None:
     assert "section_id" in adhoc.validate(org, per_section)
     ok = adhoc.AdhocForm("kewuhui", at, at + dt.timedelta(hours=1), section_id="zonghe")
     assert adhoc.validate(org, ok) == {}
+
+
+def test_who_may_choose_sitting_in_and_what_an_external_viewer_sees() -> None:
+    """篇一 二.1 "列席人员由会议主持人确定": the chair (owner) or the organization's
+    secretary; an external attendee never acts and sees only what names them."""
+    from calsync import access
+
+    policies = shipped()
+    org = policies.organizations["guanliban"]
+    chair = access.viewer_of(policies, "zhang_zhuren")
+    other = access.viewer_of(policies, "wang_fuzhuren")
+    secretary = access.viewer_of(policies, "zhou_mishukezhang")
+    foreign = access.viewer_of(policies, "pan_keyuan")
+    assert access.may_act(chair, "guanliban", access.SIT_IN, owner="zhang_zhuren")
+    assert not access.may_act(other, "guanliban", access.SIT_IN, owner="zhang_zhuren")
+    assert not access.may_act(other, "guanliban", access.SIT_IN, owner=None)
+    assert access.may_act(secretary, "guanliban", access.SIT_IN, owner="zhang_zhuren")
+    assert not access.may_act(foreign, "guanliban", access.SIT_IN, owner="zhang_zhuren")
+    assert not access.may_act(chair, "guanliban", "adhoc")
+    external = access.external_viewer("guanliban", org.people["county_a_director"])
+    assert not access.may_act(external, "guanliban", "sit-in", owner="county_a_director")
+    assert not access.may_act(external, "guanliban", "leave", owner="county_a_director")
+    occs = generate(policies, START, END, ["guanliban"]).occurrences()
+    zrb = next(o for o in occs if o.uid == ZRB)
+    assert access.visibility(external, zrb) == access.NONE
+    assert access.visibility(external, adhoc.with_sitting_in(
+        zrb, ["county_a_director"], org)) == access.FULL
