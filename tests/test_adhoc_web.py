@@ -159,10 +159,13 @@ def test_adhoc_and_sitting_in_appear_in_the_feeds(app: Flask) -> None:
         icalendar.Calendar.from_ical(body)).between((2026, 1, 1), (2028, 1, 1))
         if str(e["UID"]) == ZRB]
     assert [d.isoformat() for d in starts] == [RID]     # that occurrence only
-    # The chair withdraws it again; the page then offers him again.
+    # The chair withdraws it again.
     [si] = store.sitting_in("guanliban")
     chair.post(f"/sitting-in/{si.id}/withdraw", data={"version": si.version})
     assert store.sitting_in("guanliban") == []
+    # The cached feed follows at once (the withdrawal is a stored input change).
+    after = icalendar.Calendar.from_ical(_feed(secretary, feng))
+    assert not any(str(e["UID"]) == ZRB for e in after.walk("VEVENT"))
 
 
 def test_confidential_adhoc_is_busy_for_uninvited_staff(app: Flask) -> None:
