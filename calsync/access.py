@@ -34,6 +34,7 @@ Visibility = Literal["full", "busy", "none"]
 FULL: Visibility = "full"
 BUSY_ONLY: Visibility = "busy"
 NONE: Visibility = "none"
+EXTERNAL = "external"   # a directory person outside the office (external = true): no login
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,6 @@ SECRETARY_ACTIONS = frozenset({"decide", "ack", "withdraw-decision", "resolve", 
 # 篇一 二.1 "列席人员由会议主持人确定": the chair of the occurrence (``owner=`` its chair's
 # person id) or a secretary of its organization; nobody else, whatever their role.
 SIT_IN = "sit-in"
-EXTERNAL = "external"   # a directory person outside the office (external = true): no login
 
 
 def may_act(viewer: Viewer, organization: str, action: str, *,
