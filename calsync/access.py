@@ -34,6 +34,7 @@ Visibility = Literal["full", "busy", "none"]
 FULL: Visibility = "full"
 BUSY_ONLY: Visibility = "busy"
 NONE: Visibility = "none"
+EXTERNAL = "external"   # a directory person outside the office (external = true): no login
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def invited(viewer: Viewer, occ: Occurrence) -> bool:
 def visibility(viewer: Viewer, occ: Occurrence) -> Visibility:
     if invited(viewer, occ):
         return FULL
+    if viewer.role == EXTERNAL:   # outside the office: what names them, nothing else
+        return NONE
     if viewer.organization != occ.organization and viewer is not OPERATOR:
         return NONE
     return FULL if occ.klass != "CONFIDENTIAL" else BUSY_ONLY
@@ -142,7 +145,10 @@ def readers(occ: Occurrence, secretaries: Iterable[str]) -> frozenset[str]:
 # -- acting on things ----------------------------------------------------------------------
 
 SECRETARY_ACTIONS = frozenset({"decide", "ack", "withdraw-decision", "resolve", "publish",
-                               "view-clashes", "act-for-others"})
+                               "view-clashes", "act-for-others", "adhoc", "external-feeds"})
+# 篇一 二.1 "列席人员由会议主持人确定": the chair of the occurrence (``owner=`` its chair's
+# person id) or a secretary of its organization; nobody else, whatever their role.
+SIT_IN = "sit-in"
 
 
 def may_act(viewer: Viewer, organization: str, action: str, *,
@@ -152,14 +158,25 @@ def may_act(viewer: Viewer, organization: str, action: str, *,
     anything of their own organization, everyone else on their own things."""
     if not viewer.person_id or viewer.organization != organization:
         return False
+    if viewer.role == EXTERNAL:   # a feed link is all they have: they never act
+        return False
     if viewer.role == "secretary":
         return True
     if action in SECRETARY_ACTIONS:
         return False
+    if action == SIT_IN:
+        return owner is not None and owner == viewer.person_id
     return owner is None or owner == viewer.person_id
 
 
 # -- the shell's doors (CLI JSON and tables) ------------------------------------------------
+
+def external_viewer(organization: str, person: Any) -> Viewer:
+    """An external attendee of ``organization``'s directory (county directors, 校长) as a
+    reader of their own feed: they see the occurrences naming them (by id or e-mail)."""
+    return Viewer(person.id, organization, EXTERNAL, person.name,
+                  person.email.strip().lower(), None)
+
 
 def viewer_of(policies: PolicySet, person_id: str | None) -> Viewer:
     """The directory person ``person_id`` as a viewer (``calsync … --as ID``); without one,

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from icalendar import Calendar, vDuration
 
-from calsync.access import BUSY, Viewer, for_viewer, invited, names_viewer
+from calsync.access import BUSY, EXTERNAL, Viewer, for_viewer, invited, names_viewer
 from calsync.clashes import due_attendees
 from calsync.generate import Generation
 from calsync.occurrence import Occurrence, Series
@@ -56,6 +56,8 @@ def may_see(policies: PolicySet, viewer: Viewer, scope: Scope) -> bool:
     organization's week to everyone too; confidential meetings are masked either way)."""
     if scope == "me":
         return True
+    if viewer.role == EXTERNAL:   # an external attendee has their own feed only
+        return False
     kind, ident = scope
     org = policies.organizations.get(viewer.organization)
     if org is None:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from calsync import adhoc as adhoc_mod
 from calsync import decisions as decisions_mod
 from calsync import holiday_moves
 from calsync import series_decisions as series_mod
@@ -60,13 +61,18 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
              decisions: Iterable[Decision] = (),
              requests: Iterable[StoredRequest] = (),
              leave: Iterable[Leave] = (),
-             series_decisions: Iterable[SeriesDecision] = ()) -> Generation:
+             series_decisions: Iterable[SeriesDecision] = (),
+             adhoc: Iterable[adhoc_mod.StoredAdhoc] = (),
+             sitting_in: Iterable[adhoc_mod.StoredSittingIn] = ()) -> Generation:
     """Everything due in [start, end] (dates inclusive) for the chosen organizations.
 
     ``requests``: approved meeting requests (single events); ``leave``: approved leave notes,
     shown on the attendees after the decisions (merges included) are applied;
-    ``series_decisions``: decisions on whole series, applied before per-occurrence ones.
+    ``series_decisions``: decisions on whole series, applied before per-occurrence ones;
+    ``adhoc``: ad-hoc meetings (single events, calsync.adhoc); ``sitting_in``: 列席
+    additions, applied before leave so a 列席 person may ask for leave like anyone.
     """
+    adhocs, sitting = list(adhoc), list(sitting_in)
     per_series: dict[str, list[SeriesDecision]] = {}
     for sd in series_decisions:
         per_series.setdefault(sd.series_uid, []).append(sd)
@@ -86,8 +92,10 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
     for org_id in chosen:
         org = policies.organizations[org_id]
         builder = _OrgBuilder(org, cal, start, end, by_key, used,
-                              [r for r in reqs if r.organization == org_id], per_series)
+                              [r for r in reqs if r.organization == org_id], per_series,
+                              [a for a in adhocs if a.organization == org_id])
         built = apply_merges(builder.build(), by_key, org)
+        built = adhoc_mod.add_sitting_in(built, sitting, org)
         series.extend(apply_leave_notes(built, leave, org))
         warnings.extend(builder.warnings)
     stale = tuple(d for key, d in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
@@ -114,8 +122,10 @@ class _OrgBuilder:
                  decisions: dict[tuple[str, dt.datetime], Decision],
                  used: set[tuple[str, dt.datetime]],
                  requests: list[StoredRequest] | None = None,
-                 series_decisions: dict[str, list[SeriesDecision]] | None = None) -> None:
+                 series_decisions: dict[str, list[SeriesDecision]] | None = None,
+                 adhoc: list[adhoc_mod.StoredAdhoc] | None = None) -> None:
         self.org, self.cal, self.start, self.end = org, cal, start, end
+        self.adhoc = adhoc or []
         self.decisions, self.used = decisions, used
         self.requests = requests or []
         self.series_decisions = series_decisions or {}
@@ -145,6 +155,11 @@ class _OrgBuilder:
             made = request_series(self.org, req)
             out.append(self._finish(made.id, made.uid, None, list(made.nominal),
                                     list(made.occurrences)))
+        for row in self.adhoc:
+            if row.meeting_type in self.org.meeting_types:  # a type the policy dropped: none
+                made = adhoc_mod.adhoc_series(self.org, row)
+                out.append(self._finish(made.id, made.uid, None, list(made.nominal),
+                                        list(made.occurrences)))
         return [s for s in out if s.occurrences]
 
     def _after_targets(self) -> set[str]:

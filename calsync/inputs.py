@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from calsync.adhoc import series_uid as adhoc_uid
 from calsync.decisions import Decision
 from calsync.leave import Leave
 from calsync.meeting_requests import series_uid
@@ -41,6 +42,8 @@ class StoredInputs:
     requests: tuple[Any, ...] = ()
     newest: Mapping[str, dt.datetime] = field(default_factory=dict)
     series: tuple[SeriesDecision, ...] = ()     # decisions on whole series
+    adhoc: tuple[Any, ...] = ()                 # ad-hoc meetings (calsync.adhoc)
+    sitting_in: tuple[Any, ...] = ()            # 列席 additions to one occurrence
 
 
 def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -> StoredInputs:
@@ -51,6 +54,8 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
     requests: list[Any] = []
     series: list[SeriesDecision] = []
     newest: dict[str, dt.datetime] = {}
+    adhoc: list[Any] = []
+    sitting_in: list[Any] = []
 
     def bump(uid: str, at: dt.datetime | None) -> None:
         if at is not None and (uid not in newest or at > newest[uid]):
@@ -73,8 +78,14 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
         for r in store.meeting_requests(org, status="approved"):
             requests.append(r)
             bump(series_uid(policies.organizations[org], r.id), r.decided_at)
+        for a in store.adhoc_meetings(org):
+            adhoc.append(a)
+            bump(adhoc_uid(policies.organizations[org], a.id), a.updated_at)
+        for si in store.sitting_in(org):
+            sitting_in.append(si)
+            bump(si.series_uid, si.created_at)
     return StoredInputs(tuple(decisions), tuple(leave), tuple(requests), newest,
-                        tuple(series))
+                        tuple(series), tuple(adhoc), tuple(sitting_in))
 
 
 def _instant(text: str) -> dt.datetime:

@@ -29,6 +29,8 @@ TABLES = {
     "sync_conflict",
     "decision",
     "series_decision",
+    "adhoc_meeting",
+    "sitting_in",
     "audit",
     "sync_run",
     "sync_collection",

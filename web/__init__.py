@@ -61,6 +61,10 @@ def create_app(config: dict | None = None) -> Flask:
                publish.bp, stats.bp, feeds.bp, holidays_bp):
         app.register_blueprint(bp)
     app.register_blueprint(notices_bp)  # 会议通知: the iMIP outbox
+    from . import adhoc, external_feeds, sitting_in
+
+    for extra in (adhoc.bp, sitting_in.bp, external_feeds.bp):  # 临时会议, 列席, 外部订阅
+        app.register_blueprint(extra)
     register_filters(app)
     _error_pages(app)
     from calsync.scheduler import attach

@@ -29,6 +29,7 @@ from flask import (
 )
 from flask_login import login_required
 
+from calsync.access import external_viewer
 from calsync.accounts import role_for
 from calsync.feeds import Scope, Viewer, may_see, parse_scope, viewer_for
 
@@ -100,6 +101,8 @@ def _viewer(person_id: str, organization: str) -> Viewer | None:
     person = org.people.get(person_id) if org is not None else None
     if org is None or person is None:
         return None
+    if person.external:   # a link passed on by the secretary (web/external_feeds.py)
+        return external_viewer(organization, person)
     return viewer_for(policies, person_id, organization, role_for(org, person))
 
 

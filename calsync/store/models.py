@@ -399,3 +399,45 @@ class NoticeReplyRow(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text)
     replied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdhocMeetingRow(Base):
+    """An extra occurrence of a policy meeting type (篇一 二.2 "遇有重大事项可随时召开"), a
+    generation input like a decision: UID ``adhoc-<id>@<org>``; withdrawn ones stay CANCELLED."""
+
+    __tablename__ = "adhoc_meeting"
+    __table_args__ = (Index("ix_adhoc_meeting_organization", "organization"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    meeting_type: Mapped[str] = mapped_column(String(200))
+    section_id: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text, default="")
+    start: Mapped[str] = mapped_column(String(64))
+    end: Mapped[str] = mapped_column(String(64))
+    room: Mapped[str | None] = mapped_column(String(200))
+    extra: Mapped[Any] = mapped_column(JSONText)          # person ids beyond the type's own
+    note: Mapped[str] = mapped_column(Text, default="")   # why it was saved despite clashes
+    status: Mapped[str] = mapped_column(String(16))       # active | withdrawn
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class SittingInRow(Base):
+    """A person added as 列席 (NON-PARTICIPANT) to one occurrence (篇一 二.1 "列席人员由会议
+    主持人确定"); a withdrawn one keeps its row with withdrawn_at set."""
+
+    __tablename__ = "sitting_in"
+    __table_args__ = (Index("ix_sitting_in_organization", "organization"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    series_uid: Mapped[str] = mapped_column(Text)
+    recurrence_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
