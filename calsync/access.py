@@ -152,11 +152,29 @@ def may_act(viewer: Viewer, organization: str, action: str, *,
     anything of their own organization, everyone else on their own things."""
     if not viewer.person_id or viewer.organization != organization:
         return False
+    if action in AGENDA_ACTIONS:
+        return _may_agenda(viewer, action, owner)
     if viewer.role == "secretary":
         return True
     if action in SECRETARY_ACTIONS:
         return False
     return owner is None or owner == viewer.person_id
+
+
+# Topics and agenda (篇一 二.4, 三.4; calsync.agenda): each step is one person's, and a
+# secretary's general rights do not stand in for the 分管领导's consent or the chair's approval.
+# ``owner``: agenda-submit → the topic's section; agenda-consent → that section's 分管领导;
+# agenda-approve → the occurrence's chair (the duty leader for 周例会); agenda-order → unused.
+AGENDA_ACTIONS = frozenset({"agenda-submit", "agenda-consent", "agenda-order",
+                            "agenda-approve"})
+
+
+def _may_agenda(viewer: Viewer, action: str, owner: str | None) -> bool:
+    if action == "agenda-submit":
+        return viewer.section is not None and owner == viewer.section
+    if action == "agenda-order":
+        return viewer.role == "secretary"   # a member of the organizer section
+    return owner is not None and owner == viewer.person_id
 
 
 # -- the shell's doors (CLI JSON and tables) ------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from calsync import agenda as agenda_mod
 from calsync import decisions as decisions_mod
 from calsync import holiday_moves
 from calsync import series_decisions as series_mod
@@ -60,12 +61,14 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
              decisions: Iterable[Decision] = (),
              requests: Iterable[StoredRequest] = (),
              leave: Iterable[Leave] = (),
-             series_decisions: Iterable[SeriesDecision] = ()) -> Generation:
+             series_decisions: Iterable[SeriesDecision] = (),
+             agendas: agenda_mod.Approved | None = None) -> Generation:
     """Everything due in [start, end] (dates inclusive) for the chosen organizations.
 
     ``requests``: approved meeting requests (single events); ``leave``: approved leave notes,
     shown on the attendees after the decisions (merges included) are applied;
-    ``series_decisions``: decisions on whole series, applied before per-occurrence ones.
+    ``series_decisions``: decisions on whole series, applied before per-occurrence ones;
+    ``agendas``: approved agendas (calsync.agenda), opening their occurrences' DESCRIPTION.
     """
     per_series: dict[str, list[SeriesDecision]] = {}
     for sd in series_decisions:
@@ -88,7 +91,7 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
         builder = _OrgBuilder(org, cal, start, end, by_key, used,
                               [r for r in reqs if r.organization == org_id], per_series)
         built = apply_merges(builder.build(), by_key, org)
-        series.extend(apply_leave_notes(built, leave, org))
+        series.extend(agenda_mod.apply(apply_leave_notes(built, leave, org), agendas or {}))
         warnings.extend(builder.warnings)
     stale = tuple(d for key, d in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
                   if key not in used and _in_scope(d, chosen, start, end))

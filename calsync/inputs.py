@@ -41,6 +41,7 @@ class StoredInputs:
     requests: tuple[Any, ...] = ()
     newest: Mapping[str, dt.datetime] = field(default_factory=dict)
     series: tuple[SeriesDecision, ...] = ()     # decisions on whole series
+    agendas: Mapping[tuple[str, dt.datetime], str] = field(default_factory=dict)  # approved
 
 
 def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -> StoredInputs:
@@ -51,6 +52,7 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
     requests: list[Any] = []
     series: list[SeriesDecision] = []
     newest: dict[str, dt.datetime] = {}
+    agendas: dict[tuple[str, dt.datetime], str] = {}
 
     def bump(uid: str, at: dt.datetime | None) -> None:
         if at is not None and (uid not in newest or at > newest[uid]):
@@ -73,8 +75,11 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
         for r in store.meeting_requests(org, status="approved"):
             requests.append(r)
             bump(series_uid(policies.organizations[org], r.id), r.decided_at)
+        for a in store.approved_agendas(org):  # 篇一 二.4 / 三.4: the approved agenda
+            agendas[(a.series_uid, _instant(a.recurrence_id))] = a.text
+            bump(a.series_uid, a.approved_at)
     return StoredInputs(tuple(decisions), tuple(leave), tuple(requests), newest,
-                        tuple(series))
+                        tuple(series), agendas)
 
 
 def _instant(text: str) -> dt.datetime:

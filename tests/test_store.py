@@ -29,6 +29,8 @@ TABLES = {
     "sync_conflict",
     "decision",
     "series_decision",
+    "agenda_topic",
+    "agenda",
     "audit",
     "sync_run",
     "sync_collection",

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from calsync.errors import StoreError
 from calsync.store import db
 from calsync.store.acks import AcksMixin
+from calsync.store.agenda import AgendaMixin
 from calsync.store.base import to_record, utc
 from calsync.store.busy import BusyMixin
 from calsync.store.collection_state import CollectionStateMixin
@@ -77,7 +78,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
-    FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin,
+    FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin, AgendaMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 
