@@ -61,6 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
                publish.bp, stats.bp, feeds.bp, holidays_bp):
         app.register_blueprint(bp)
     app.register_blueprint(notices_bp)  # 会议通知: the iMIP outbox
+    from .agenda import bp as agenda_bp
+
+    app.register_blueprint(agenda_bp)  # 议题与议程 (篇一 二.4, 三.4)
     register_filters(app)
     _error_pages(app)
     from calsync.scheduler import attach
