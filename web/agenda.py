@@ -51,6 +51,13 @@ def _occurrence(series_uid: str, rid: str) -> tuple[Occurrence, rules.AgendaSpec
     return occ, spec
 
 
+def _own(series_uid: str) -> None:
+    """POSTs: another organization's user is refused before any lookup (403 whether or not
+    the occurrence exists)."""
+    if occ_mod.org_of_uid(series_uid) != user().org.id:
+        abort(403)
+
+
 def _back(occ: Occurrence):
     return redirect(url_for("agenda.page", series_uid=occ.uid, rid=occ_mod.rid(occ)))
 
@@ -98,6 +105,7 @@ def _section_name(org, section: str) -> str:
 @bp.route("/<path:series_uid>/<rid>/topics", methods=["POST"])
 @login_required
 def submit(series_uid: str, rid: str):
+    _own(series_uid)
     occ, spec = _occurrence(series_uid, rid)
     u = user()
     section = u.viewer.section
@@ -153,6 +161,7 @@ def decide(topic_id: int, action: str):
 @bp.route("/<path:series_uid>/<rid>/order", methods=["POST"])
 @login_required
 def order(series_uid: str, rid: str):
+    _own(series_uid)
     occ, _spec = _occurrence(series_uid, rid)
     authorize("agenda-order", occ.organization)
     c = core()
@@ -181,6 +190,7 @@ def order(series_uid: str, rid: str):
 @bp.route("/<path:series_uid>/<rid>/approve", methods=["POST"])
 @login_required
 def approve(series_uid: str, rid: str):
+    _own(series_uid)
     occ, _spec = _occurrence(series_uid, rid)
     authorize("agenda-approve", occ.organization, owner=_chair(occ))
     c = core()
