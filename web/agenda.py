@@ -25,7 +25,6 @@ from calsync import access
 from calsync import agenda as rules
 from calsync.errors import ConcurrentChange
 from calsync.occurrence import Occurrence
-from calsync.store.agenda import TopicRecord
 
 from . import occurrences as occ_mod
 from .core import authorize, core, person_name, user
@@ -243,7 +242,9 @@ def _store_file(upload) -> tuple[str, str] | None:
     returns (stored name, the name it was sent as) or None when no file was sent."""
     if upload is None or not upload.filename:
         return None
-    label = os.path.basename(upload.filename.replace("\\", "/"))[:200]
+    # the sender's name is only a label (a path or control characters in it mean nothing)
+    label = "".join(c for c in os.path.basename(upload.filename.replace("\\", "/"))
+                    if c.isprintable())[:200]
     ext = rules.file_type(label)
     folder = _files()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -264,7 +265,3 @@ def _store_file(upload) -> tuple[str, str] | None:
         path.unlink()
         raise rules.AgendaError("材料文件是空的")
     return name, label
-
-
-def topic_file_url(t: TopicRecord) -> str | None:
-    return url_for("agenda.download", topic_id=t.id) if t.file_name else None
