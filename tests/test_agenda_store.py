@@ -5,6 +5,7 @@ and the approved agenda in the rendered calendar."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import icalendar
 import pytest
@@ -120,3 +121,27 @@ def test_approved_agenda_is_in_the_rendered_calendar(store: Store) -> None:
     assert inputs.newest[UID] == dt.datetime(2026, 3, 2, 10, 0, tzinfo=TZ)  # DTSTAMP moves
     assert {k[0] for k in inputs.agendas} == {UID}
     assert store.topic(a).state == CONSENTED
+
+
+def test_two_secretaries_ordering_the_first_agenda_at_once(store: Store) -> None:
+    """Both saw no agenda (expected 0): exactly one version is made, the other is told."""
+    a = _submit(store, "议题一")
+    store.decide_topic(a, "consent", actor="wang_fuzhuren")
+    barrier = threading.Barrier(2)
+    results: list[object] = [None, None]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = store.order_agenda("guanliban", UID, RID, [a],
+                                            actor=("zhou_mishukezhang", "sun_keyuan")[i])
+        except ConcurrentChange as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(type(r).__name__ for r in results) == ["AgendaRecord", "ConcurrentChange"]
+    assert len(store.agendas(UID, RID)) == 1

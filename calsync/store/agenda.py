@@ -125,12 +125,14 @@ class AgendaMixin(StoreBase):
         ``expected_agenda``: the newest agenda id the secretary saw (0 if none)."""
         now = utc(at)
         with self._writing() as session:
+            # Lock the occurrence's topics first: two secretaries ordering the first agenda
+            # (no agenda row to lock yet) queue here, and the second then sees the first's.
+            rows = {r.id: r for r in session.scalars(select(AgendaTopicRow).where(
+                AgendaTopicRow.series_uid == series_uid,
+                AgendaTopicRow.recurrence_id == recurrence_id).with_for_update())}
             latest = _latest(session, series_uid, recurrence_id)
             if (latest.id if latest else 0) != expected_agenda:
                 raise ConcurrentChange("the agenda changed meanwhile (reload the page)")
-            rows = {r.id: r for r in session.scalars(select(AgendaTopicRow).where(
-                AgendaTopicRow.series_uid == series_uid,
-                AgendaTopicRow.recurrence_id == recurrence_id))}
             order = check_order(topic_ids, {i: r.state for i, r in rows.items()})
             text = agenda_text(Item(rows[i].title, rows[i].presenter, rows[i].minutes)
                                for i in order)
