@@ -145,3 +145,25 @@ def test_two_secretaries_ordering_the_first_agenda_at_once(store: Store) -> None
         t.join(30)
     assert sorted(type(r).__name__ for r in results) == ["AgendaRecord", "ConcurrentChange"]
     assert len(store.agendas(UID, RID)) == 1
+
+
+def test_approved_agenda_sends_an_update_to_the_attendees(store: Store) -> None:
+    """The iMIP notices (calsync.notices) see the new DESCRIPTION: one update per attendee
+    of 主任办公会, carrying the agenda; nobody else is written to."""
+    from calsync.notices.imip import build as build_mail
+    from calsync.notices.queue import plan_notices, queue
+
+    policies = load_policies(None)
+    now = dt.datetime(2026, 3, 1, 8, 0, tzinfo=TZ)
+    queue(policies, store, ["guanliban"], now)
+    assert plan_notices(policies, store, ["guanliban"], now) == []
+    a = _submit(store, "审议窗口考评办法")
+    store.decide_topic(a, "consent", actor="wang_fuzhuren")
+    draft = store.order_agenda("guanliban", UID, RID, [a], actor="zhou_mishukezhang")
+    store.approve_agenda(UID, RID, draft.id, actor="zhang_zhuren", at=now)
+    found = plan_notices(policies, store, ["guanliban"], now)
+    assert found and {(n.uid, n.kind) for n in found} == {(UID, "update")}
+    assert "zhang.jianguo@glb.example.org" in {n.recipient for n in found}
+    mail = build_mail(found[0], ("秘书科", "mishuke@glb.example.org"), now)
+    ics = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
+    assert "议程：" in ics.get_content()
