@@ -160,6 +160,8 @@ def may_act(viewer: Viewer, organization: str, action: str, *,
         return False
     if viewer.role == EXTERNAL:   # a feed link is all they have: they never act
         return False
+    if action in AGENDA_ACTIONS:
+        return _may_agenda(viewer, action, owner)
     if viewer.role == "secretary":
         return True
     if action in SECRETARY_ACTIONS:
@@ -167,6 +169,22 @@ def may_act(viewer: Viewer, organization: str, action: str, *,
     if action == SIT_IN:
         return owner is not None and owner == viewer.person_id
     return owner is None or owner == viewer.person_id
+
+
+# Topics and agenda (篇一 二.4, 三.4; calsync.agenda): each step is one person's, and a
+# secretary's general rights do not stand in for the 分管领导's consent or the chair's approval.
+# ``owner``: agenda-submit → the topic's section; agenda-consent → that section's 分管领导;
+# agenda-approve → the occurrence's chair (the duty leader for 周例会); agenda-order → unused.
+AGENDA_ACTIONS = frozenset({"agenda-submit", "agenda-consent", "agenda-order",
+                            "agenda-approve"})
+
+
+def _may_agenda(viewer: Viewer, action: str, owner: str | None) -> bool:
+    if action == "agenda-submit":
+        return viewer.section is not None and owner == viewer.section
+    if action == "agenda-order":
+        return viewer.role == "secretary"   # a member of the organizer section
+    return owner is not None and owner == viewer.person_id
 
 
 # -- the shell's doors (CLI JSON and tables) ------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from calsync import adhoc as adhoc_mod
+from calsync import agenda as agenda_mod
 from calsync import decisions as decisions_mod
 from calsync import holiday_moves
 from calsync import series_decisions as series_mod
@@ -63,7 +64,8 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
              leave: Iterable[Leave] = (),
              series_decisions: Iterable[SeriesDecision] = (),
              adhoc: Iterable[adhoc_mod.StoredAdhoc] = (),
-             sitting_in: Iterable[adhoc_mod.StoredSittingIn] = ()) -> Generation:
+             sitting_in: Iterable[adhoc_mod.StoredSittingIn] = (),
+             agendas: agenda_mod.Approved | None = None) -> Generation:
     """Everything due in [start, end] (dates inclusive) for the chosen organizations.
 
     ``requests``: approved meeting requests (single events); ``leave``: approved leave notes,
@@ -71,6 +73,7 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
     ``series_decisions``: decisions on whole series, applied before per-occurrence ones;
     ``adhoc``: ad-hoc meetings (single events, calsync.adhoc); ``sitting_in``: 列席
     additions, applied before leave so a 列席 person may ask for leave like anyone.
+    ``agendas``: approved agendas (calsync.agenda), opening their occurrences' DESCRIPTION.
     """
     adhocs, sitting = list(adhoc), list(sitting_in)
     per_series: dict[str, list[SeriesDecision]] = {}
@@ -96,7 +99,7 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
                               [a for a in adhocs if a.organization == org_id])
         built = apply_merges(builder.build(), by_key, org)
         built = adhoc_mod.add_sitting_in(built, sitting, org)
-        series.extend(apply_leave_notes(built, leave, org))
+        series.extend(agenda_mod.apply(apply_leave_notes(built, leave, org), agendas or {}))
         warnings.extend(builder.warnings)
     stale = tuple(d for key, d in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
                   if key not in used and _in_scope(d, chosen, start, end))

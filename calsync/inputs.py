@@ -44,6 +44,7 @@ class StoredInputs:
     series: tuple[SeriesDecision, ...] = ()     # decisions on whole series
     adhoc: tuple[Any, ...] = ()                 # ad-hoc meetings (calsync.adhoc)
     sitting_in: tuple[Any, ...] = ()            # 列席 additions to one occurrence
+    agendas: Mapping[tuple[str, dt.datetime], str] = field(default_factory=dict)  # approved
 
 
 def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -> StoredInputs:
@@ -56,6 +57,7 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
     newest: dict[str, dt.datetime] = {}
     adhoc: list[Any] = []
     sitting_in: list[Any] = []
+    agendas: dict[tuple[str, dt.datetime], str] = {}
 
     def bump(uid: str, at: dt.datetime | None) -> None:
         if at is not None and (uid not in newest or at > newest[uid]):
@@ -84,8 +86,11 @@ def read_inputs(store: Store | None, policies: PolicySet, orgs: Iterable[str]) -
         for si in store.sitting_in(org):
             sitting_in.append(si)
             bump(si.series_uid, si.created_at)
+        for a in store.approved_agendas(org):  # 篇一 二.4 / 三.4: the approved agenda
+            agendas[(a.series_uid, _instant(a.recurrence_id))] = a.text
+            bump(a.series_uid, a.approved_at)
     return StoredInputs(tuple(decisions), tuple(leave), tuple(requests), newest,
-                        tuple(series), tuple(adhoc), tuple(sitting_in))
+                        tuple(series), tuple(adhoc), tuple(sitting_in), agendas)
 
 
 def _instant(text: str) -> dt.datetime:

@@ -56,7 +56,8 @@ def generation(policies: PolicySet, store: Store | None, start: dt.date, end: dt
 def _generate(policies: PolicySet, inputs: StoredInputs, start: dt.date, end: dt.date,
               orgs: list[str]) -> Generation:
     return generate(policies, start, end, orgs, inputs.decisions, inputs.requests, inputs.leave,
-                    inputs.series, inputs.adhoc, inputs.sitting_in)
+                    inputs.series, adhoc=inputs.adhoc, sitting_in=inputs.sitting_in,
+                    agendas=inputs.agendas)
 
 
 def policy_clashes(policies: PolicySet, occs: Iterable[Occurrence],

@@ -31,6 +31,8 @@ TABLES = {
     "series_decision",
     "adhoc_meeting",
     "sitting_in",
+    "agenda_topic",
+    "agenda",
     "audit",
     "sync_run",
     "sync_collection",

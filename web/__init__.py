@@ -65,6 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     for extra in (adhoc.bp, sitting_in.bp, external_feeds.bp):  # 临时会议, 列席, 外部订阅
         app.register_blueprint(extra)
+    from .agenda import bp as agenda_bp
+
+    app.register_blueprint(agenda_bp)  # 议题与议程 (篇一 二.4, 三.4)
     register_filters(app)
     _error_pages(app)
     from calsync.scheduler import attach

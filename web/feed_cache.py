@@ -121,12 +121,13 @@ class FeedCache:
         stored = read_inputs(self.store, self.policies, orgs)
         digest = hashlib.sha256(repr((start, end, sorted(stored.newest.items()),
                                       stored.decisions, stored.requests, stored.leave,
-                                      stored.series, stored.adhoc,
-                                      stored.sitting_in)).encode()).hexdigest()
+                                      stored.series, stored.adhoc, stored.sitting_in,
+                                      sorted(stored.agendas.items()))).encode()).hexdigest()
         if previous is not None and previous.digest == digest:
             return previous
         gen = generate(self.policies, start, end, orgs, stored.decisions, stored.requests,
-                       stored.leave, stored.series, stored.adhoc, stored.sitting_in)
+                       stored.leave, stored.series, adhoc=stored.adhoc,
+                       sitting_in=stored.sitting_in, agendas=stored.agendas)
         stamps = dtstamps(self.policies, stored.newest, gen.series)
         sections = {series_uid(self.policies.organizations[r.organization], r.id): r.section_id
                     for r in stored.requests}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from calsync import access
+from calsync import access, agenda
 from calsync.errors import ConcurrentChange
 from calsync.leave import reason_visible
 from calsync.occurrence import TZ
@@ -68,7 +68,8 @@ def meeting(series_uid: str, rid: str):
         # only what the regulation says waits for a decision (not a 暂定 holiday date)
         can_confirm=bool(pending) and occ.status == "TENTATIVE"
         and u.secretary_of(occ.organization),
-        pending=pending, replies=replies_for(occ.uid, key))
+        pending=pending, replies=replies_for(occ.uid, key),
+        takes_topics=agenda.spec_for(org, occ) is not None)
 
 
 @bp.route("/<path:series_uid>/<rid>/confirm", methods=["POST"])

@@ -334,7 +334,7 @@ def _schedules(r: Reader, t: dict, p: str, mid: str, duration: int) -> tuple[Sch
 def _load_deadlines(r: Reader) -> dict[str, Deadline]:
     out = {}
     allowed = ("name", "clause", "kind", "meeting", "days_before", "weekday", "time",
-               "on_holiday", "attendees", "alarm_minutes", "description")
+               "on_holiday", "attendees", "alarm_minutes", "description", "agenda_for")
     for did, t in _entries(r, r.data, "deadlines", required=False):
         p = f"deadlines.{did}"
         r.unknown_keys(t, p, allowed)
@@ -350,8 +350,19 @@ def _load_deadlines(r: Reader) -> dict[str, Deadline]:
             or "skip",
             alarm_minutes=r.integer(t, p, "alarm_minutes", 0, 10080, default=None),
             description=r.text(t, p, "description", default="") or "",
+            agenda_for=_agenda_for(r, t, p, kind),
         )
     return out
+
+
+def _agenda_for(r: Reader, t: dict, p: str, kind: str | None) -> str | None:
+    # A before-meeting deadline closes its own meeting's topics; a weekly one names it.
+    value = r.ident(t, p, "agenda_for", default=None)
+    if value is not None and kind != "weekly":
+        r.problem(f"{p}.agenda_for", "only a weekly deadline names the meeting it closes",
+                  "remove agenda_for: a before-meeting deadline closes its meeting's topics")
+        return None
+    return value
 
 
 def _clause(r: Reader, t: dict, p: str) -> str:

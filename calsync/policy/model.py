@@ -168,6 +168,7 @@ class Deadline:
     on_holiday: str = "previous-in-week"
     alarm_minutes: int | None = None
     description: str = ""
+    agenda_for: str | None = None      # weekly: the meeting type whose topics it closes
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,27 @@ def check_references(org: Organization, readers: dict[str, Reader],
             if mt is None or not mt.schedules:
                 meetr.problem(f"{key}.meeting", f"{dl.meeting!r} is not a scheduled meeting type",
                               "name a meeting type that has schedules")
+    _agenda_references(org, meetr)
+
+
+def _agenda_references(org: Organization, meetr: Reader) -> None:
+    """Each meeting type's topics close at one deadline (calsync.agenda)."""
+    closes: dict[str, str] = {}
+    for did, dl in org.deadlines.items():
+        target = dl.agenda_for if dl.kind == "weekly" else dl.meeting
+        key = f"deadlines.{did}.agenda_for" if dl.kind == "weekly" else f"deadlines.{did}.meeting"
+        if target is None:
+            continue
+        mt = org.meeting_types.get(target)
+        if dl.kind == "weekly" and (mt is None or not mt.schedules):
+            scheduled = (m for m, t in org.meeting_types.items() if t.schedules)
+            meetr.problem(key, f"{target!r} is not a scheduled meeting type",
+                          f"name one of: {_some(scheduled)}")
+        elif target in closes:
+            meetr.problem(key, f"the topics of {target!r} already close at "
+                          f"deadlines.{closes[target]}",
+                          "keep one agenda deadline per meeting type")
+        closes.setdefault(target, did)
 
 
 def _some(ids: Iterable[str]) -> str:

@@ -441,3 +441,51 @@ class SittingInRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class AgendaTopicRow(Base):
+    """A section's topic for one occurrence (篇一 二.4, 三.4): submitted, then consented or
+    declined by the section's 分管领导; ``late_note`` marks one after the deadline."""
+
+    __tablename__ = "agenda_topic"
+    __table_args__ = (Index("ix_agenda_topic_occurrence", "series_uid", "recurrence_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    series_uid: Mapped[str] = mapped_column(String(400))
+    recurrence_id: Mapped[str] = mapped_column(String(64))
+    section: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    presenter: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    link: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str | None] = mapped_column(String(200))     # stored name (random)
+    file_label: Mapped[str | None] = mapped_column(String(300))    # the name it was sent as
+    state: Mapped[str] = mapped_column(String(16))
+    late_note: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AgendaRow(Base):
+    """One version of an occurrence's agenda, ordered by the organizer section; the newest
+    approved one is the occurrence's 议程 (a later draft waits for its own approval)."""
+
+    __tablename__ = "agenda"
+    __table_args__ = (Index("ix_agenda_occurrence", "series_uid", "recurrence_id"),
+                      Index("ix_agenda_organization", "organization"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(200))
+    series_uid: Mapped[str] = mapped_column(String(400))
+    recurrence_id: Mapped[str] = mapped_column(String(64))
+    items: Mapped[Any] = mapped_column(JSONText)                  # topic ids in order
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(200))

@@ -19,6 +19,7 @@ from calsync.errors import StoreError
 from calsync.store import db
 from calsync.store.acks import AcksMixin
 from calsync.store.adhoc import AdhocMixin
+from calsync.store.agenda import AgendaMixin
 from calsync.store.base import to_record, utc
 from calsync.store.busy import BusyMixin
 from calsync.store.collection_state import CollectionStateMixin
@@ -78,7 +79,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
-    FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin, AdhocMixin,
+    FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin, AdhocMixin, AgendaMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 
