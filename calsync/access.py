@@ -142,7 +142,7 @@ def readers(occ: Occurrence, secretaries: Iterable[str]) -> frozenset[str]:
 # -- acting on things ----------------------------------------------------------------------
 
 SECRETARY_ACTIONS = frozenset({"decide", "ack", "withdraw-decision", "resolve", "publish",
-                               "view-clashes", "act-for-others"})
+                               "view-clashes", "act-for-others", "reset-password"})
 
 
 def may_act(viewer: Viewer, organization: str, action: str, *,

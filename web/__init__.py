@@ -61,6 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
                publish.bp, stats.bp, feeds.bp, holidays_bp):
         app.register_blueprint(bp)
     app.register_blueprint(notices_bp)  # 会议通知: the iMIP outbox
+    from .accounts import bp as accounts_bp
+
+    app.register_blueprint(accounts_bp)  # passwords on the page (issue 13)
     register_filters(app)
     _error_pages(app)
     from calsync.scheduler import attach
