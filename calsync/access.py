@@ -145,7 +145,8 @@ def readers(occ: Occurrence, secretaries: Iterable[str]) -> frozenset[str]:
 # -- acting on things ----------------------------------------------------------------------
 
 SECRETARY_ACTIONS = frozenset({"decide", "ack", "withdraw-decision", "resolve", "publish",
-                               "view-clashes", "act-for-others", "adhoc", "external-feeds"})
+                               "view-clashes", "act-for-others", "adhoc", "external-feeds",
+                               "reset-password"})
 # 篇一 二.1 "列席人员由会议主持人确定": the chair of the occurrence (``owner=`` its chair's
 # person id) or a secretary of its organization; nobody else, whatever their role.
 SIT_IN = "sit-in"

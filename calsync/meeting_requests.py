@@ -125,6 +125,13 @@ def series_uid(org: Organization, request_id: int) -> str:
     return f"request-{request_id}@{org.uid_domain or org.id + '.calsync'}"
 
 
+def request_summary(title: str, category: str) -> str:
+    """The event title: the requested name, with the category added only when the name does
+    not already say it (not "党组会议（研究年度干部考核）（党组会议）")."""
+    title = title.strip()
+    return title if category in title else f"{title}（{category}）"
+
+
 def request_series(org: Organization, req: StoredRequest) -> Series:
     """The approved request as a single-event series (decisions apply to it like any other)."""
     mt = org.meeting_types[req.category]
@@ -149,7 +156,7 @@ def request_series(org: Organization, req: StoredRequest) -> Series:
     alarm = mt.alarm_minutes if mt.alarm_minutes is not None else org.alarm_minutes
     occ = Occurrence(
         series=sid, uid=series_uid(org, req.id), organization=org.id, kind="meeting",
-        meeting_types=(mt.id,), summary=f"{req.title}（{mt.name}）", start=start, end=end,
+        meeting_types=(mt.id,), summary=request_summary(req.title, mt.name), start=start, end=end,
         nominal_start=start,
         description=meeting_description(org, [mt], tuple(people)),
         location=room.name if room else "",

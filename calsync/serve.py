@@ -215,3 +215,5 @@ def _print_urls(args: Any, core: Any, embedded: Any, external: dict[str, str] | 
         assert external is not None
         print(f"calsync: publishing to {external['url']} (no embedded CalDAV server)",
               flush=True)
+    print("calsync: Ctrl-C to stop; the tests run in a second terminal, in the calsync source "
+          "folder (the clone you installed from): scripts/test", flush=True)

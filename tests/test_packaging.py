@@ -66,12 +66,16 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = tmp_path_factory.mktemp("venv") / "venv"
-    made = _run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)],
-        cwd=env_dir.parent,
-    )
+    made = _run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)],
+                cwd=env_dir.parent)
     assert made.returncode == 0, made.stderr
     python = env_dir / "bin" / "python"
+    # The dependencies come from the environment running the tests (a fresh venv holds them;
+    # the base interpreter behind it need not): its site directories, appended after the new
+    # venv's own. A plain path in a .pth file does not run that folder's own .pth files, so
+    # an editable calsync installed there stays invisible.
+    (_purelib(env_dir) / "calsync_test_deps.pth").write_text(
+        "".join(f"{p}\n" for p in _dependency_dirs()), "utf-8")
     installed = _run(
         [
             sys.executable,
@@ -88,6 +92,14 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return env_dir
+
+
+def _dependency_dirs() -> list[str]:
+    """The running interpreter's site-packages folders (its venv's, and the base's when that
+    venv includes them), never the source tree."""
+    return [p for p in sys.path
+            if p.rstrip("/").endswith(("site-packages", "dist-packages")) and Path(p).is_dir()
+            and not Path(p).resolve().is_relative_to(REPO)]
 
 
 def _purelib(env_dir: Path) -> Path:

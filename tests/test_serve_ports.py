@@ -98,6 +98,9 @@ def test_next_port_taken_is_said_and_kept_for_restarts(tmp_path: Path) -> None:
     try:
         serve.wait_line(r"CalDAV for phones")
         assert f"http://localhost:{port}/" in serve.lines(r"CalDAV for phones")[0]
+        # the README's first command says how to stop it and where the second one runs
+        [stop] = serve.wait_line(r"Ctrl-C to stop")
+        assert "second terminal" in stop and stop.endswith("scripts/test"), stop
     finally:
         assert serve.stop() == 0, serve.log()
 

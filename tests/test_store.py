@@ -37,6 +37,7 @@ TABLES = {
     "sync_run",
     "sync_collection",
     "app_user",
+    "login_throttle",
     "leave_note",
     "meeting_request",
     "clash_ack",

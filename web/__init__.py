@@ -68,7 +68,16 @@ def create_app(config: dict | None = None) -> Flask:
     from .agenda import bp as agenda_bp
 
     app.register_blueprint(agenda_bp)  # 议题与议程 (篇一 二.4, 三.4)
+    from .accounts import bp as accounts_bp
+
+    app.register_blueprint(accounts_bp)  # passwords on the page (issue 13)
     register_filters(app)
+    from .names import register as register_names
+
+    register_names(app)  # the `who` filter: user ids as names
+    from .nav import register as register_nav
+
+    register_nav(app)  # 待我审批 only for approvers
     _error_pages(app)
     from calsync.scheduler import attach
 

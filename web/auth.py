@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 
-from calsync.accounts import password_ok
+from calsync.accounts import hash_password, password_ok
+from calsync.login_limit import LoginLimiter
 
-from .core import core, current_user_loader
+from .core import core, load_user, now
 from .forms import LoginForm, PlainForm
 
 bp = Blueprint("auth", __name__)
@@ -25,20 +28,33 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         name = (form.username.data or "").strip()
+        limiter, at = LoginLimiter(core().store), now()
+        if limiter.blocked(name, request.remote_addr, at) is not None:
+            # Counted per name whether or not the account exists: the lock tells nothing.
+            form.password.errors.append("登录失败次数过多，请 15 分钟后再试。")
+            return render_template("login.html", form=form), 429
         record = core().store.get_user(name)
-        if record is not None and not record.password_hash:
-            form.password.errors.append(
-                "此账号尚未设置密码，请联系秘书科（calsync user set-password）。")
-        elif record is None or not password_ok(record.password_hash, form.password.data or ""):
+        u = load_user(name) if record is not None else None
+        # One message for a wrong password, an unknown name and an account without a
+        # password: the login page must not tell strangers which accounts exist.
+        if u is None:
+            # Hash anyway, so an unknown name answers as slowly as a wrong password.
+            password_ok(_dummy_hash(), form.password.data or "")
+        if u is None or not password_ok(record.password_hash, form.password.data or ""):
+            limiter.failed(name, request.remote_addr, at)
             form.password.errors.append("用户名或密码不正确。")
         else:
-            u = current_user_loader(name)
-            if u is None:
-                form.username.errors.append("此账号所属单位已不在制度文件中。")
-            else:
-                login_user(u)
-                return redirect(_safe_next(request.args.get("next")))
+            limiter.succeeded(name)
+            login_user(u)
+            if u.record.must_change_password:
+                return redirect(url_for("accounts.password"))
+            return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))
 
 
 def _safe_next(target: str | None) -> str:

@@ -75,7 +75,9 @@ class WebUser(UserMixin):
         self.person: Person | None = org.people.get(record.username)
 
     def get_id(self) -> str:
-        return self.record.username
+        # The session version rides in the session: a password change bumps it in the store,
+        # and the loader then refuses every older session (web/accounts.py).
+        return f"{self.record.username}:{self.record.session_version}"
 
     @property
     def username(self) -> str:
@@ -112,7 +114,19 @@ class WebUser(UserMixin):
         return self.is_secretary and org_id == self.org.id
 
 
-def current_user_loader(username: str) -> WebUser | None:
+def current_user_loader(user_id: str) -> WebUser | None:
+    """The session's user, unless their password changed since that session began."""
+    username, _, version = user_id.rpartition(":")
+    if not username or not version.isdigit():
+        return None
+    user = load_user(username)
+    if user is None or user.record.session_version != int(version):
+        return None
+    return user
+
+
+def load_user(username: str) -> WebUser | None:
+    """A user with a password whose organization is still in the policies."""
     c = core()
     record = c.store.get_user(username)
     if record is None or not record.password_hash:

@@ -80,9 +80,14 @@ def _serve(token: str, scope: Scope | None) -> Response:
     rendered = feeds.feed(viewer, scope, audit)
     gz = request.accept_encodings.quality("gzip") > 0
     etag = f'"{rendered.etag}{GZIP_SUFFIX if gz else ""}"'
+    # RFC 9110 8.8.2.1: Last-Modified is never later than Date. The stored stamp can be
+    # (it moves a second forward per change, and past a clock that went back); the 304 check
+    # below still compares against the stored one, so no change is ever hidden.
+    sent = dt.datetime.now(dt.UTC).replace(microsecond=0)
     headers = {
         "ETag": etag,
-        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+        "Date": format_datetime(sent, usegmt=True),
+        "Last-Modified": format_datetime(min(rendered.last_modified, sent), usegmt=True),
         "Cache-Control": f"private, max-age={rendered.max_age}",
         "Vary": "Accept-Encoding",
     }

@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from calsync.leave import CATEGORIES
 
@@ -81,7 +82,8 @@ class LeaveForm(Form):
 
 
 class VersionForm(Form):
-    version = IntegerField(validators=[InputRequired()])
+    # The decision version the page was built on (optimistic locking): never a visible box.
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class SeriesDecisionForm(Form):

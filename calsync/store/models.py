@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -210,6 +211,11 @@ class AppUserRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # bumped on every password change: the web's user loader ends older sessions
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # set by a secretary's reset (a temporary password): change it at the next login
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
 
 
 class LeaveNoteRow(Base):
@@ -489,3 +495,15 @@ class AgendaRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class LoginThrottleRow(Base):
+    """Recent failed logins of one account ("user:…") or client address ("addr:…"), shared
+    by every worker (calsync/login_limit.py)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

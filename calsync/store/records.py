@@ -137,6 +137,8 @@ class UserRecord:
     role: str
     password_hash: str | None = field(repr=False)
     created_at: datetime
+    session_version: int = 0
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True, slots=True)

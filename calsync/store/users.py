@@ -90,9 +90,13 @@ class UsersMixin(StoreBase):
         return after
 
     def set_password(
-        self, username: str, password_hash: str, actor: str, *, at: datetime | None = None
+        self, username: str, password_hash: str, actor: str, *, at: datetime | None = None,
+        temporary: bool = False,
     ) -> UserRecord:
-        """Replace a user's password hash (the audit row records only that it changed)."""
+        """Replace a user's password hash (the audit row records only that it changed).
+
+        Every change bumps ``session_version``, which ends the user's other web sessions; a
+        ``temporary`` password (a secretary's reset) must be changed at the next login."""
         if not isinstance(password_hash, str) or not password_hash:
             raise StoreError("a password hash must be a non-empty string")
         now = utc(at)
@@ -101,10 +105,13 @@ class UsersMixin(StoreBase):
             if row is None:
                 raise StoreError(f"there is no user {username!r} (create it with set_user)")
             row.password_hash = password_hash
+            row.session_version = (row.session_version or 0) + 1
+            row.must_change_password = temporary
             session.flush()
             after = to_record(row, UserRecord)
             self._add_audit(
-                session, at=now, actor=actor, action="user.password", target=f"user:{username}"
+                session, at=now, actor=actor, action="user.password", target=f"user:{username}",
+                after={"temporary": True} if temporary else None,
             )
         return after
 
