@@ -22,7 +22,7 @@ from calsync.occurrence import TZ
 from calsync.policy import shipped_policies
 from tests.support import web_fixtures as wf
 from tests.support.servers import ServerHandle
-from tests.support.web_fixtures import ARTIFACTS, LiveWeb, serve_app
+from tests.support.web_fixtures import LiveWeb, serve_app
 
 NOW = "2026-03-01T08:00:00+08:00"   # a Sunday; week 2026-W10 follows
 PASSWORD = "browser-pw-1"
@@ -64,13 +64,8 @@ def live(tmp_path_factory: pytest.TempPathFactory,
     caldav = {"url": wf.empty_home(radicale_server), "username": radicale_server.username or "",
               "password": radicale_server.password or ""}
     app = open_app(f"sqlite:///{root / 'calsync.sqlite3'}", root / "inst", caldav)
-    url, server, thread = serve_app(app)
-    try:
-        yield LiveWeb(url, app, ARTIFACTS)
-    finally:
-        server.close()
-        thread.join(timeout=10)
-        app.extensions["calsync"].close()
+    with wf.running(app) as web:
+        yield web
 
 
 def store(web: LiveWeb) -> Any:

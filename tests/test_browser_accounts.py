@@ -10,11 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from calsync.web import create_app
 
-from calsync.accounts import hash_password
-from calsync.policy import shipped_policies
-from tests.support.web_fixtures import ARTIFACTS, LiveWeb, serve_app
+from tests.support import web_fixtures as wf
+from tests.support.web_fixtures import LiveWeb
 
 NOW = "2026-03-01T08:00:00+08:00"
 PASSWORD = "browser-pw-1"
@@ -27,19 +25,8 @@ STAFF = {"desktop": "qian_keyuan", "phone": "lin_keyuan"}
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWeb]:
     root = tmp_path_factory.mktemp("browser-accounts")
-    app = create_app({"CALSYNC_DATABASE_URL": f"sqlite:///{root / 'calsync.sqlite3'}",
-                      "CALSYNC_INSTANCE": str(root / "inst"),
-                      "CALSYNC_POLICIES": str(shipped_policies()), "CALSYNC_NOW": NOW})
-    for name in USERS:
-        app.extensions["calsync"].store.set_password(name, hash_password(PASSWORD),
-                                                     actor="test")
-    url, server, thread = serve_app(app)
-    try:
-        yield LiveWeb(url, app, ARTIFACTS)
-    finally:
-        server.close()
-        thread.join(timeout=10)
-        app.extensions["calsync"].close()
+    with wf.running(wf.shipped_app(root, USERS, PASSWORD, now=NOW)) as web:
+        yield web
 
 
 @pytest.fixture(params=sorted(SCREENS))

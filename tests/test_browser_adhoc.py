@@ -10,32 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from calsync.web import create_app
 
-from calsync.accounts import hash_password
-from calsync.policy import shipped_policies
 from tests.support import web_fixtures as wf
-from tests.support.web_fixtures import ARTIFACTS, LiveWeb, serve_app
+from tests.support.web_fixtures import LiveWeb
 
 PASSWORD = "browser-pw-1"
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveWeb]:
-    app = create_app({"CALSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'calsync.sqlite3'}",
-                      "CALSYNC_INSTANCE": str(tmp_path / "inst"),
-                      "CALSYNC_POLICIES": str(shipped_policies()),
-                      "CALSYNC_NOW": "2026-03-01T08:00:00+08:00"})
-    for name in ("zhou_mishukezhang", "zhang_zhuren"):
-        app.extensions["calsync"].store.set_password(name, hash_password(PASSWORD),
-                                                     actor="test")
-    url, server, thread = serve_app(app)
-    try:
-        yield LiveWeb(url, app, ARTIFACTS)
-    finally:
-        server.close()
-        thread.join(timeout=10)
-        app.extensions["calsync"].close()
+    users = ("zhou_mishukezhang", "zhang_zhuren")
+    with wf.running(wf.shipped_app(tmp_path, users, PASSWORD)) as web:
+        yield web
 
 
 def test_secretary_adds_an_adhoc_meeting_and_the_chair_a_sitting_in(

@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from calsync.web import create_app
 
-from calsync.accounts import hash_password
-from calsync.policy import shipped_policies
 from tests.support import web_fixtures as wf
-from tests.support.web_fixtures import ARTIFACTS, LiveWeb, serve_app
+from tests.support.web_fixtures import LiveWeb
 from tests.test_web_holidays import NOTICE_2027
 
 PASSWORD = "browser-pw-1"
@@ -21,19 +18,8 @@ PASSWORD = "browser-pw-1"
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveWeb]:
-    app = create_app({"CALSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'calsync.sqlite3'}",
-                      "CALSYNC_INSTANCE": str(tmp_path / "inst"),
-                      "CALSYNC_POLICIES": str(shipped_policies()),
-                      "CALSYNC_NOW": "2026-03-01T08:00:00+08:00"})
-    app.extensions["calsync"].store.set_password("zhou_mishukezhang", hash_password(PASSWORD),
-                                                 actor="test")
-    url, server, thread = serve_app(app)
-    try:
-        yield LiveWeb(url, app, ARTIFACTS)
-    finally:
-        server.close()
-        thread.join(timeout=10)
-        app.extensions["calsync"].close()
+    with wf.running(wf.shipped_app(tmp_path, ("zhou_mishukezhang",), PASSWORD)) as web:
+        yield web
 
 
 def test_secretary_applies_a_notice(live: LiveWeb,

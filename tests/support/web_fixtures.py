@@ -7,13 +7,14 @@ A missing Chromium or Playwright FAILS the tests: CI installs both (.ci/run).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,37 @@ class LiveWeb:
         path = self.shots / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
+
+
+@contextlib.contextmanager
+def running(app: Any) -> Iterator[LiveWeb]:
+    """The app served by waitress for the browser, stopped and closed afterwards."""
+    url, server, thread = serve_app(app)
+    try:
+        yield LiveWeb(url, app, ARTIFACTS)
+    finally:
+        server.close()
+        thread.join(timeout=10)
+        app.extensions["calsync"].close()
+
+
+def shipped_app(root: Path, users: Iterable[str], password: str,
+                now: str = "2026-03-01T08:00:00+08:00", **config: Any) -> Any:
+    """The web app on the shipped policies and a SQLite store under ``root``; ``users``
+    get ``password``."""
+    from calsync.web import create_app
+
+    from calsync.accounts import hash_password
+    from calsync.policy import shipped_policies
+
+    app = create_app({"CALSYNC_DATABASE_URL": f"sqlite:///{root / 'calsync.sqlite3'}",
+                      "CALSYNC_INSTANCE": str(root / "inst"),
+                      "CALSYNC_POLICIES": str(shipped_policies()), "CALSYNC_NOW": now,
+                      **config})
+    for name in users:
+        app.extensions["calsync"].store.set_password(name, hash_password(password),
+                                                     actor="test")
+    return app
 
 
 def serve_app(app: Any) -> tuple[str, Any, threading.Thread]:
