@@ -1,0 +1,1 @@
+"""The meeting's life after the calendar: sign-in, attendance, minutes and decisions, what was held."""
