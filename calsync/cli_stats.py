@@ -1,4 +1,5 @@
-"""``calsync stats``: meetings each section held, per month and per semester (篇二 二.3)."""
+"""``calsync stats``: meetings each section held (and had scheduled), per month and per
+semester or half-year (篇二 二.3, 篇一 四.4), and ``calsync week``: the weekly schedule sheet."""
 
 from __future__ import annotations
 
@@ -6,31 +7,52 @@ import argparse
 import datetime as dt
 import json
 import sys
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
+from calsync.access import OPERATOR, Viewer, viewer_of
 from calsync.cli_sync import add_store_options, store_from
 from calsync.errors import UsageError
+from calsync.meetings import held_report, weekly
+from calsync.meetings.held import AttendanceKey, AttendanceLike, HeldStats, held_stats, window
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
 from calsync.service import generation
-from calsync.stats import Stats, section_counts, window
 from calsync.store import Store
+
+AS_HELP = ("show the meetings as this person may see them (a person id); default: "
+           "confidential meetings as 忙碌 with the time only")
 
 
 def register(sub: argparse._SubParsersAction,
              command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("stats", cmd_stats,
-                "count the meetings each section held, per month and per semester "
-                "(approved meeting requests and per-section meetings; cancelled ones excluded)")
+                "count the meetings each section held and had scheduled, per month and per "
+                "semester (half-year without semesters); cancelled and merged-away ones are "
+                "never held")
     p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD "
                    "(default: 1 January of --end's year, or of this year)")
     p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD "
                    "(default: 31 December of --start's year)")
+    p.add_argument("--now", type=_instant, help="count as held what ended before this "
+                   "(YYYY-MM-DDTHH:MM, Asia/Shanghai; default: now)")
     p.add_argument("--org", action="append", metavar="ID",
                    help="only this organization (repeatable; default: all)")
     add_store_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "csv", "xlsx"), default="text")
+    p.add_argument("--output", type=Path, metavar="FILE",
+                   help="write to FILE (needed for --format xlsx; one organization)")
+    p.add_argument("--as", dest="as_person", metavar="PERSON", help=AS_HELP)
+
+    w = command("week", cmd_week, "the weekly schedule sheet (一周会议安排) of one "
+                "organization: text, JSON or a Word document")
+    w.add_argument("--date", type=_date, help="any day of the week (default: the coming week: "
+                   "this week until Thursday, next week from Friday)")
+    add_store_options(w)
+    w.add_argument("--org", action="append", metavar="ID", help="the organization")
+    w.add_argument("--format", choices=("text", "json", "docx"), default="text")
+    w.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (docx)")
+    w.add_argument("--as", dest="as_person", metavar="PERSON", help=AS_HELP)
 
 
 def _date(text: str) -> dt.date:
@@ -38,6 +60,15 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time; write YYYY-MM-DDTHH:MM") from None
+    return value if value.tzinfo else value.replace(tzinfo=TZ)
 
 
 def stats_range(start: dt.date | None, end: dt.date | None,
@@ -53,10 +84,20 @@ def stats_range(start: dt.date | None, end: dt.date | None,
     return start, end
 
 
-def org_stats(policies: PolicySet, store: Store | None, org_id: str, start: dt.date, end: dt.date,
-              warn: Callable[[str], None] | None = None) -> Stats:
-    """Build the organization's occurrences (store inputs applied) over the range widened to
-    whole semesters, and count them."""
+def stored_attendance(store: Store | None, org_id: str, first: dt.date,
+                      last: dt.date) -> Mapping[AttendanceKey, AttendanceLike] | None:
+    """Sign-in data of the organization's occurrences in [first, last], keyed by (series
+    UID, recurrence id ISO). None until the sign-in store exists (issue 12 items 1–2): the
+    one place to plug it in."""
+    return None
+
+
+def org_held(policies: PolicySet, store: Store | None, org_id: str, start: dt.date,
+             end: dt.date, now: dt.datetime,
+             attendance: Mapping[AttendanceKey, AttendanceLike] | None = None,
+             warn: Callable[[str], None] | None = None) -> HeldStats:
+    """Generate the organization's occurrences (store inputs applied) over the range widened
+    to whole periods, and count what was held by ``now``."""
     org = policies.organizations[org_id]
     first, last = window(org, start, end)
     gen = generation(policies, store, first, last, [org_id])
@@ -64,50 +105,81 @@ def org_stats(policies: PolicySet, store: Store | None, org_id: str, start: dt.d
         if warn is not None:
             warn(line)
     requests = store.meeting_requests(org_id, status="approved") if store is not None else []
-    return section_counts(org, gen.occurrences(), requests, start=start, end=end)
+    adhoc = store.adhoc_meetings(org_id) if store is not None else []
+    if attendance is None:
+        attendance = stored_attendance(store, org_id, first, last)
+    return held_stats(org, gen.occurrences(), now, start=start, end=end, requests=requests,
+                      adhoc=adhoc, attendance=attendance)
+
+
+def org_sheet(policies: PolicySet, store: Store | None, org_id: str, monday: dt.date,
+              viewer: Viewer, *, public: bool = False) -> weekly.Sheet:
+    """The weekly sheet of ``org_id`` for the week of ``monday``, as ``viewer`` may see it."""
+    org = policies.organizations[org_id]
+    gen = generation(policies, store, monday, monday + dt.timedelta(days=6), [org_id])
+    requests = store.meeting_requests(org_id, status="approved") if store is not None else []
+    adhoc = store.adhoc_meetings(org_id) if store is not None else []
+    return weekly.sheet(org, gen.occurrences(), viewer, monday, requests=requests,
+                        adhoc=adhoc, public=public)
+
+
+def _write(data: bytes, output: Path | None, what: str) -> None:
+    if output is None:
+        if sys.stdout.isatty():
+            raise UsageError(f"{what} is binary: add --output FILE")
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        print(f"calsync: wrote {output}", file=sys.stderr)
 
 
 def cmd_stats(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
-    start, end = stats_range(args.start, args.end, dt.datetime.now(TZ).date())
+    now = (args.now or dt.datetime.now(TZ)).astimezone(TZ)
+    start, end = stats_range(args.start, args.end, now.date())
+    viewer = viewer_of(policies, args.as_person) if args.as_person else OPERATOR
+    if args.format == "xlsx" and len(orgs) != 1:
+        raise UsageError("--format xlsx writes one organization: add --org ID")
     with store_from(args) as store:
-        found = [org_stats(policies, store, o, start, end,
-                           lambda line: print(f"calsync: warning: {line}", file=sys.stderr))
-                 for o in orgs]
+        found = [org_held(policies, store, o, start, end, now, warn=lambda line: print(
+                     f"calsync: warning: {line}", file=sys.stderr)) for o in orgs]
     if args.format == "json":
-        json.dump([s.to_json() for s in found], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        text = json.dumps([held_report.to_json(s, viewer) for s in found], ensure_ascii=False,
+                          indent=2) + "\n"
+        _write(text.encode(), args.output, "json") if args.output else sys.stdout.write(text)
+    elif args.format == "csv":
+        data = b"".join(held_report.to_csv(s, viewer) for s in found)
+        _write(data, args.output, "csv") if args.output else sys.stdout.write(
+            data.decode("utf-8-sig"))
+    elif args.format == "xlsx":
+        _write(held_report.to_xlsx(found[0], viewer), args.output, "xlsx")
     else:
-        print("\n\n".join(stats_table(s) for s in found))
+        print("\n\n".join(held_report.text_tables(s) for s in found))
     return 0
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0] + " " * (widths[0] - _width(cells[0]))
-        rest = (" " * (w - _width(c)) + c for c, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest]).rstrip()
-    return [line(header), *(line(r) for r in rows)]
-
-
-def stats_table(s: Stats) -> str:
-    """Sections × months (and total), then sections × semesters."""
-    one_year = len({m[:4] for m in s.months}) <= 1
-    labels = [f"{int(m[5:])}月" if one_year else m for m in s.months]
-    period = f"{s.start}..{s.end}" if s.start and s.end else ""
-    lines = [f"{s.name} {period} 各股室召开会议次数（篇二 二.3）"]
-    rows = [[r.section_name, *map(str, r.months), str(r.total)] for r in s.rows]
-    rows.append(["合计", *map(str, s.month_totals), str(s.total)])
-    lines += _table(["股室", *labels, "合计"], rows)
-    if s.semesters:
-        lines.append("")
-        rows = [[r.section_name, *map(str, r.semesters)] for r in s.rows]
-        rows.append(["合计", *map(str, s.semester_totals)])
-        lines += _table(["股室", *(x.name for x in s.semesters)], rows)
-        lines.append("；".join(f"{x.name}：{x.start}至{x.end}" for x in s.semesters))
-    return "\n".join(lines)
+def cmd_week(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
+    if len(orgs) != 1:
+        raise UsageError("the weekly sheet is one organization's: add --org ID")
+    day = args.date or dt.datetime.now(TZ).date()
+    monday = (day - dt.timedelta(days=day.weekday()) if args.date
+              else weekly.coming_week(day))
+    viewer = viewer_of(policies, args.as_person) if args.as_person else OPERATOR
+    with store_from(args) as store:
+        s = org_sheet(policies, store, orgs[0], monday, viewer, public=not args.as_person)
+    if args.format == "docx":
+        _write(weekly.to_docx(s), args.output, "docx")
+    elif args.format == "json":
+        print(json.dumps({"organization": s.organization, "title": s.title,
+                          "week": [s.monday.isoformat(), s.sunday.isoformat()],
+                          "lines": [dict(zip(("date", "weekday", "time", "name", "location",
+                                                "chair", "attendees", "organizer"),
+                                               (x.date.isoformat(), *weekly.cells(x)[1:]),
+                                               strict=True)) for x in s.lines]},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(f"{s.title}（{s.period}）")
+        for x in s.lines:
+            print("  ".join(c for c in weekly.cells(x) if c))
+        if not s.lines:
+            print("本周无会议安排。")
+    return 0
