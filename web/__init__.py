@@ -68,6 +68,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .agenda import bp as agenda_bp
 
     app.register_blueprint(agenda_bp)  # 议题与议程 (篇一 二.4, 三.4)
+    from .weekly import bp as weekly_bp
+
+    app.register_blueprint(weekly_bp)  # 一周会议安排 (issue 12 item 5)
     from .accounts import bp as accounts_bp
 
     app.register_blueprint(accounts_bp)  # passwords on the page (issue 13)

@@ -137,8 +137,15 @@ CELL_HEADER = ["计划", "召开", "取消", "未召开", "应到人次", "实�
 
 
 def cell_values(c: Cell) -> list[Any]:
+    """The counts and the rate (a fraction, None without data: XLSX formats it as a percentage,
+    CSV writes it as text)."""
     return [c.scheduled, c.held, c.cancelled, c.upcoming, c.invited, c.attended,
-            percent(c.rate)]
+            round(c.rate, 4) if c.rate is not None else None]
+
+
+def _csv_rows(table: list[list[Any]]) -> list[list[Any]]:
+    return [[percent(v) if isinstance(v, float) else ("" if v is None else v) for v in line]
+            for line in table]
 
 
 def month_table(s: HeldStats) -> list[list[Any]]:
@@ -183,11 +190,11 @@ def to_csv(s: HeldStats, viewer: access.Viewer) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([f"{s.name} {s.start}至{s.end} 会议统计（截至 {s.now:%Y-%m-%d %H:%M}）"])
-    w.writerows(month_table(s))
+    w.writerows(_csv_rows(month_table(s)))
     w.writerow([])
-    w.writerows(period_table(s))
+    w.writerows(_csv_rows(period_table(s)))
     w.writerow([])
-    w.writerows(meeting_table(viewer, s))
+    w.writerows(_csv_rows(meeting_table(viewer, s)))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -205,6 +212,9 @@ def to_xlsx(s: HeldStats, viewer: access.Viewer) -> bytes:
         ws.title = title
         for line in table:
             ws.append(line)
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, float):
+                    cell.number_format = "0.0%"
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
