@@ -148,7 +148,8 @@ def to_docx(s: Sheet) -> bytes:
         setattr(sec, side, Cm(1.8))
     style = doc.styles["Normal"]
     style.font.size = Pt(11)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    style.font.name = "宋体"     # python-docx writes w:ascii/w:hAnsi; Chinese text needs:
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
     head = doc.add_paragraph()
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = head.add_run(s.title)
