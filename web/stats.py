@@ -75,7 +75,7 @@ def index():
     month_chart = charts.bars([f"{int(m[5:])}月" for m in stats.months], stats.month_totals,
                               title=f"{stats.name}{year}年各月会议：计划与召开",
                               chart_id="chart-months")
-    section_chart = charts.bars([r.section_name for r in stats.rows],
+    section_chart = charts.hbars([r.section_name for r in stats.rows],
                                 [r.total for r in stats.rows],
                                 title=f"{stats.name}{year}年各{stats.section_word}会议：计划与召开",
                                 chart_id="chart-sections")
