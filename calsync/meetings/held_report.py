@@ -24,7 +24,7 @@ def percent(rate: float | None) -> str:
 
 
 def status_word(c: Counted) -> str:
-    return "已取消" if c.cancelled else ("已召开" if c.held else "未召开")
+    return "已取消" if c.cancelled else ("已召开" if c.held else "待召开")
 
 
 def meeting_row(viewer: access.Viewer, c: Counted, section_name: str) -> dict[str, Any] | None:
@@ -133,7 +133,7 @@ def text_tables(s: HeldStats) -> str:
 
 # -- CSV and XLSX -------------------------------------------------------------------------
 
-CELL_HEADER = ["计划", "召开", "取消", "未召开", "应到人次", "实到人次", "出勤率"]
+CELL_HEADER = ["计划", "召开", "取消", "待召开", "应到人次", "实到人次", "出勤率"]
 
 
 def cell_values(c: Cell) -> list[Any]:
