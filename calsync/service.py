@@ -140,7 +140,12 @@ def publish_orgs(policies: PolicySet, store: Store, target: Target, orgs: list[s
     built = build(policies, store, start, end, orgs)
     specs = collections(policies, built, orgs, layout)
     specs += retired(specs, store.collection_urls(), target.url)
-    return built, publish(specs, store, target, dry_run=dry_run, force=force, progress=progress)
+    result = publish(specs, store, target, dry_run=dry_run, force=force, progress=progress)
+    from calsync.meetings.tasks_publish import publish_tasks  # decisions as VTODOs (议定事项)
+
+    publish_tasks(policies, store, target, orgs, built.generation.occurrences(), result,
+                  dry_run=dry_run, force=force, progress=progress)
+    return built, result
 
 
 def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep: str,
