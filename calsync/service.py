@@ -170,6 +170,10 @@ def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep
                                    note="日历应用中已删除")
                 recorded += 1
         return resolution, recorded
+    from calsync.meetings.tasks_publish import adopt_client_status  # a decision's VTODO
+
+    if adopt_client_status(store, conflict.uid, conflict.server_ics, actor):
+        return resolution, 1
     for change in resolution.changes:
         rid = dt.datetime.fromisoformat(change.recurrence_id)
         if change.kind == "moved" and change.new_start is not None:

@@ -22,7 +22,7 @@ from calsync.meetings.tasks import CONFIDENTIAL_TASKS, task_uid
 from calsync.meetings.tasks_publish import publish_tasks
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.service import generation
+from calsync.service import generation, resolve_and_record
 from calsync.store import open_store
 from calsync.sync.client import Target
 from tests.support.server_fixtures import caldav_server, radicale_server, xandikos_server  # noqa: F401
@@ -180,6 +180,19 @@ def test_client_edit_is_a_conflict(world: dict[str, Any]) -> None:
     assert c.uid == task_uid(w["pub"]) and c.kind == "edited-and-changed"
     # still a conflict, still untouched, until someone resolves it
     assert _publish(w).counts() == {"conflict": 1, "unchanged": 1}
+    # kept the client's: the decision takes its status (with a note), and the next publish
+    # writes calsync's version of the same thing, then nothing
+    _, recorded = resolve_and_record(w["policies"], w["store"], c.id, "server", "zhou",
+                                     dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert recorded == 1
+    item = w["store"].action_item(w["pub"].id)
+    assert item.status == DONE and item.completed_at is not None
+    assert w["store"].action_notes([item.id])[item.id][-1].note == "在任务应用中改为“已办结”"
+    assert _publish(w).counts() == {"unchanged": 1, "update": 1}
+    body = _objects(server, public)[task_uid(item)][0]
+    assert b"STATUS:COMPLETED" in body and b"PERCENT-COMPLETE:100" in body
+    assert _publish(w).counts() == {"unchanged": 2}
+    assert w["store"].open_conflicts(ORG) == []
 
 
 def test_confidential_decision_only_for_the_meetings_readers(world: dict[str, Any]) -> None:

@@ -80,3 +80,35 @@ def publish_tasks(policies: PolicySet, store: object, target: Target, orgs: Iter
         into.specs.extend(result.specs)
         return into
     return result
+
+
+# -- a conflict resolved in the client's favour --------------------------------------------
+
+CLIENT_STATUS = {"NEEDS-ACTION": "open", "IN-PROCESS": "progress", "COMPLETED": "done"}
+
+
+def adopt_client_status(store: object, uid: str, server_ics: str | None, actor: str) -> bool:
+    """After ``resolve --keep server`` on a decision's VTODO: take the status the client set
+    (marked done in Thunderbird, say) into the decision, with a progress note saying so.
+    True when the decision changed; the next publish then writes calsync's (equal) version."""
+    from calsync.meetings.minutes import STATUS_LABELS
+    from calsync.sync.errors import MalformedServerData
+    from calsync.sync.normalize import parse
+
+    head, _, domain = uid.partition("@")
+    if not head.startswith("decision-") or not head[9:].isdigit() or not server_ics:
+        return False
+    item = store.action_item(int(head[9:]))  # type: ignore[attr-defined]
+    if item is None or f"{item.organization}.calsync" != domain:
+        return False
+    try:
+        todos = parse(server_ics).walk("VTODO")
+    except MalformedServerData:
+        return False
+    status = CLIENT_STATUS.get(str(todos[0].get("STATUS", "")).upper()) if todos else None
+    if status is None or status == item.status:
+        return False
+    store.report_progress(item.id, status=status,  # type: ignore[attr-defined]
+                          note=f"在任务应用中改为“{STATUS_LABELS[status]}”", actor=actor,
+                          expected_version=item.version)
+    return True
