@@ -120,6 +120,7 @@ def test_round_trip_idempotent_and_done(world: dict[str, Any]) -> None:
     assert str(todo["RELATED-TO"]) == WEEKLY
     rid = w["weekly"].nominal_start.astimezone(TZ)
     assert str(todo["X-CALSYNC-RECURRENCE-ID"]) == f"{rid:%Y%m%dT%H%M%S}"
+    assert todo["X-CALSYNC-RECURRENCE-ID"].params["TZID"] == "Asia/Shanghai"
     assert "承办科室：综合业务科" in str(todo["DESCRIPTION"])
     assert todo["DTSTAMP"].dt == AT.astimezone(dt.UTC)
     # the independent engine reads the same task

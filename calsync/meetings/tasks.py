@@ -24,7 +24,7 @@ from icalendar import Calendar, Todo
 
 from calsync.access import readers
 from calsync.meetings.minutes import DONE, STATUS_LABELS, VTODO_STATUS
-from calsync.occurrence import TZ, Occurrence
+from calsync.occurrence import TZ, TZID, Occurrence
 from calsync.policy import PolicySet
 from calsync.render import PRODID
 from calsync.resources import Resource
@@ -68,7 +68,8 @@ def render_task(item: object, section_name: str, occ: Occurrence | None) -> Reso
     todo.add("CLASS", "CONFIDENTIAL" if _confidential(it, occ) else "PUBLIC")
     todo.add("RELATED-TO", it.series_uid)  # type: ignore[attr-defined]
     todo.add("X-CALSYNC-ORG", it.organization)  # type: ignore[attr-defined]
-    todo.add(RECURRENCE_PROP, f"{nominal:%Y%m%dT%H%M%S}")
+    # which occurrence of the series: its RECURRENCE-ID, as a local time in the series' zone
+    todo.add(RECURRENCE_PROP, f"{nominal:%Y%m%dT%H%M%S}", parameters={"TZID": TZID})
     todo.add("X-CALSYNC-SECTION", it.section)  # type: ignore[attr-defined]
     cal = Calendar()
     cal.add("VERSION", "2.0")
