@@ -163,6 +163,8 @@ def may_act(viewer: Viewer, organization: str, action: str, *,
         return False
     if action in AGENDA_ACTIONS:
         return _may_agenda(viewer, action, owner)
+    if action in MINUTES_ACTIONS:
+        return _may_minutes(viewer, action, owner)
     if viewer.role == "secretary":
         return True
     if action in SECRETARY_ACTIONS:
@@ -178,6 +180,19 @@ def may_act(viewer: Viewer, organization: str, action: str, *,
 # agenda-approve → the occurrence's chair (the duty leader for 周例会); agenda-order → unused.
 AGENDA_ACTIONS = frozenset({"agenda-submit", "agenda-consent", "agenda-order",
                             "agenda-approve"})
+
+
+# Minutes and decisions (篇一 二.6/三.6 记录, 督促检查…议定事项; 篇二 三.1 纪要): the organizer
+# section (秘书科/办公室) records minutes and decisions; a decision's progress is reported by
+# the organizer section or by its owner section (``owner=`` the decision's section id).
+MINUTES_ACTIONS = frozenset({"minutes", "decision-progress"})
+
+
+def _may_minutes(viewer: Viewer, action: str, owner: str | None) -> bool:
+    if viewer.role == "secretary":
+        return True
+    return (action == "decision-progress" and owner is not None
+            and viewer.section is not None and viewer.section == owner)
 
 
 def _may_agenda(viewer: Viewer, action: str, owner: str | None) -> bool:

@@ -140,7 +140,12 @@ def publish_orgs(policies: PolicySet, store: Store, target: Target, orgs: list[s
     built = build(policies, store, start, end, orgs)
     specs = collections(policies, built, orgs, layout)
     specs += retired(specs, store.collection_urls(), target.url)
-    return built, publish(specs, store, target, dry_run=dry_run, force=force, progress=progress)
+    result = publish(specs, store, target, dry_run=dry_run, force=force, progress=progress)
+    from calsync.meetings.tasks_publish import publish_tasks  # decisions as VTODOs (议定事项)
+
+    publish_tasks(policies, store, target, orgs, built.generation.occurrences(), result,
+                  dry_run=dry_run, force=force, progress=progress)
+    return built, result
 
 
 def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep: str,
@@ -165,6 +170,10 @@ def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep
                                    note="日历应用中已删除")
                 recorded += 1
         return resolution, recorded
+    from calsync.meetings.tasks_publish import adopt_client_status  # a decision's VTODO
+
+    if adopt_client_status(store, conflict.uid, conflict.server_ics, actor):
+        return resolution, 1
     for change in resolution.changes:
         rid = dt.datetime.fromisoformat(change.recurrence_id)
         if change.kind == "moved" and change.new_start is not None:

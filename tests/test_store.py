@@ -33,6 +33,9 @@ TABLES = {
     "sitting_in",
     "agenda_topic",
     "agenda",
+    "minutes",  # 纪要与议定事项 (migration 0013)
+    "action_item",
+    "action_note",
     "audit",
     "sync_run",
     "sync_collection",

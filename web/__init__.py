@@ -74,6 +74,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .accounts import bp as accounts_bp
 
     app.register_blueprint(accounts_bp)  # passwords on the page (issue 13)
+    from .minutes import bp as minutes_bp
+
+    app.register_blueprint(minutes_bp)  # 纪要与议定事项 (issue 12)
     register_filters(app)
     from .names import register as register_names
 

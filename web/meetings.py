@@ -69,7 +69,8 @@ def meeting(series_uid: str, rid: str):
         can_confirm=bool(pending) and occ.status == "TENTATIVE"
         and u.secretary_of(occ.organization),
         pending=pending, replies=replies_for(occ.uid, key),
-        takes_topics=agenda.spec_for(org, occ) is not None)
+        takes_topics=agenda.spec_for(org, occ) is not None,
+        can_read_minutes=access.invited(u.viewer, occ))  # 纪要: invitees only
 
 
 @bp.route("/<path:series_uid>/<rid>/confirm", methods=["POST"])

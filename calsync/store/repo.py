@@ -28,6 +28,7 @@ from calsync.store.feeds import FeedsMixin
 from calsync.store.leave import LeaveMixin
 from calsync.store.login_throttle import LoginThrottleMixin
 from calsync.store.meeting_requests import MeetingRequestsMixin
+from calsync.store.minutes import MinutesMixin
 from calsync.store.models import AuditRow, SyncConflictRow, SyncResourceRow, SyncRunRow
 from calsync.store.outbox import OutboxMixin
 from calsync.store.records import (
@@ -81,7 +82,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
     FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin, AdhocMixin, AgendaMixin,
-    LoginThrottleMixin,
+    LoginThrottleMixin, MinutesMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 

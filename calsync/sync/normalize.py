@@ -142,10 +142,15 @@ def policy_key(ics: bytes) -> str:
     return hashlib.sha256(ics).hexdigest()
 
 
+_SEQUENCED = (b"VEVENT", b"VTODO")
+
+
 def with_sequence(ics: bytes, n: int) -> bytes:
-    """Set ``SEQUENCE:n`` on every VEVENT, editing lines so the rest stays byte-identical."""
-    if b"BEGIN:VEVENT" not in ics.upper():  # refuse to stamp garbage
-        raise MalformedServerData("no VEVENT in it")
+    """Set ``SEQUENCE:n`` on every VEVENT (and VTODO: published decisions, calsync.meetings.
+    tasks), editing lines so the rest stays byte-identical."""
+    upper_ics = ics.upper()
+    if b"BEGIN:VEVENT" not in upper_ics and b"BEGIN:VTODO" not in upper_ics:
+        raise MalformedServerData("no VEVENT in it")  # refuse to stamp garbage
     crlf = b"\r\n" in ics
     eol = b"\r\n" if crlf else b"\n"
     lines = ics.replace(b"\r\n", b"\n").split(b"\n")
@@ -160,11 +165,11 @@ def with_sequence(ics: bytes, n: int) -> bytes:
         if upper.startswith(b"BEGIN:"):
             stack.append(upper[6:].strip())
         elif upper.startswith(b"END:"):
-            if stack and stack[-1] == b"VEVENT":
+            if stack and stack[-1] in _SEQUENCED:
                 out.append(b"SEQUENCE:%d" % n)
             if stack:
                 stack.pop()
-        elif stack and stack[-1] == b"VEVENT" and upper[:9] in (b"SEQUENCE:", b"SEQUENCE;"):
+        elif stack and stack[-1] in _SEQUENCED and upper[:9] in (b"SEQUENCE:", b"SEQUENCE;"):
             skipping = True
             continue
         out.append(line)
