@@ -111,6 +111,7 @@ def _entries(sheet: Sheet, org: Organization) -> list[_Entry]:
             problem(row, "name", "姓名 is empty (fill it in, or delete the row)",
                     "姓名为空：请填写，或删除此行。")
             continue
+        before = len(problems)
         section: str | None = heading
         if "section" in cols and v.get("section"):
             ok, section = section_of(v["section"])
@@ -119,21 +120,17 @@ def _entries(sheet: Sheet, org: Organization) -> list[_Entry]:
                         f"(use one of: {known_en}; or add [sections.…] to directory.toml)",
                         f"“{v['section']}”不是{org.name}的科室，可用：{known}"
                         "（新科室请先在 directory.toml 中添加）。")
-                continue
-        phone = ""
-        if v.get("phone"):
-            found = _phone(v["phone"])
-            if found is None:
-                problem(row, "phone", f"{v['phone']!r} is not a phone number (write one "
-                        "mobile number of 11 digits, e.g. 13800138000)",
-                        f"“{v['phone']}”不是有效的手机号：请填写一个11位手机号，如 13800138000。")
-                continue
-            phone = found
+        phone = _phone(v["phone"]) if v.get("phone") else ""
+        if phone is None:
+            problem(row, "phone", f"{v['phone']!r} is not a phone number (write one "
+                    "mobile number of 11 digits, e.g. 13800138000)",
+                    f"“{v['phone']}”不是有效的手机号：请填写一个11位手机号，如 13800138000。")
         email = v.get("email", "").lower()
         if email and not _EMAIL.match(email):
             problem(row, "email", f"{v['email']!r} is not a mail address (write "
                     "name@domain, e.g. zhang.wei@jyj.gov.cn)",
                     f"“{v['email']}”不是有效的邮箱地址，请按 name@domain 格式填写。")
+        if len(problems) > before or phone is None:
             continue
         entries.append(_Entry(row.number, v["name"], section, _roles(v.get("role", "")),
                               phone, email))
