@@ -71,6 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .accounts import bp as accounts_bp
 
     app.register_blueprint(accounts_bp)  # passwords on the page (issue 13)
+    from .directory import bp as directory_bp
+
+    app.register_blueprint(directory_bp)  # 导入通讯录 (issue 13)
     register_filters(app)
     from .names import register as register_names
 
