@@ -14,8 +14,16 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
-from flask import url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -137,7 +145,7 @@ def confirm():
         abort(403)
     if not _writable():
         abort(403)
-    shown, errors = _preview(org_id, meta["file"], data_path.read_bytes())
+    shown, _ = _preview(org_id, meta["file"], data_path.read_bytes())
     if shown is None or shown.after_sha != request.form.get("after", ""):
         flash("通讯录或目录在预览后已有变化，请重新上传并核对变动。", "warn")
         return redirect(url_for("directory.index"))
