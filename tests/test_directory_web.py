@@ -20,7 +20,7 @@ from calsync.policy import shipped_policies
 from tests.support import directory_sheets as ds
 from tests.support.webapp import PASSWORD, login, make_app
 
-USERS = ("liu_zhuren", "pan_keyuan", "xie_keyuan", "zhou_mishukezhang")
+USERS = ("liu_zhuren", "du_keyuan", "xie_keyuan", "zhou_mishukezhang")
 
 
 @pytest.fixture
@@ -52,9 +52,11 @@ def _upload(client: FlaskClient, data: bytes, name: str = "通讯录.csv", **for
 
 
 def _hidden(html: str, name: str) -> str:
-    m = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert m, html
-    return m.group(1)
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+    assert tag, html
+    value = re.search(r'value="([^"]*)"', tag.group(0))
+    assert value, tag.group(0)
+    return value.group(1)
 
 
 def test_upload_shows_the_diff_and_confirm_applies_and_reloads(app: Flask, root: Path) -> None:
@@ -96,7 +98,7 @@ def test_another_organizations_secretary_and_staff_get_403(app: Flask) -> None:
     # their own organization, someone else's upload: 403 too
     assert other.post("/people/directory/apply", data={
         "token": token, "after": after}).status_code == 403
-    staff = login(app, "pan_keyuan")
+    staff = login(app, "du_keyuan")            # 教育股: staff, not a secretary
     assert staff.get("/people/directory").status_code == 403
     assert _upload(staff, _sheet()).status_code == 403
     assert other.get("/people/directory").status_code == 200   # their own is fine
@@ -147,7 +149,7 @@ def test_a_person_who_left_cannot_log_in_the_next_day(app: Flask) -> None:
     r = app.test_client().post("/login", data={"username": "xie_keyuan",
                                                "password": PASSWORD})
     assert r.status_code == 200 and "用户名或密码不正确。" in r.data.decode()
-    assert login(app, "pan_keyuan")                      # everyone else still can
+    assert login(app, "du_keyuan")                       # everyone else still can
 
 
 def test_shipped_policies_show_the_diff_but_cannot_be_written(tmp_path: Path) -> None:
