@@ -83,11 +83,12 @@ def test_upload_diff_and_apply(lives: dict[str, LiveWeb], page: Any, screen: str
     changed = page.locator("#diff-changed").inner_text()
     assert re.search(r"杜娟（du_keyuan）\s+科室\s+教育股\s+人事股", changed)
     assert not page.locator("#diff-added").is_visible()        # 289 rows: folded
+    assert _fits(page)
+    live.shot(page, f"directory-{screen}-1-diff")
     page.locator("#added summary").click()
     assert page.locator("#diff-added tbody tr").count() == 289
     assert page.locator("#diff-added").inner_text().count("zhangwei") == 4
     assert _fits(page)
-    live.shot(page, f"directory-{screen}-1-diff")
     page.get_by_role("button", name="确认导入").click()
     page.wait_for_url(re.compile(r"/people$"))
     flash = page.locator("p.flash").first.inner_text()

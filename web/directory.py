@@ -106,7 +106,7 @@ def _preview(org_id: str, name: str, data: bytes) -> tuple[Preview | None, list[
     try:
         return preview(core().policies.root, org_id, name, data, now().date()), []
     except SheetError as exc:
-        return None, [f"{name}：{line}" for line in exc.chinese()]
+        return None, exc.chinese()
     except LayoutError as exc:
         return None, [f"directory.toml 的格式无法自动改写：{exc}"]
     except PolicyError as exc:
