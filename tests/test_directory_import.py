@@ -98,8 +98,8 @@ def test_header_variants_extra_columns_blank_rows_and_full_width_spaces(root: Pa
     assert pan.fields == (("phone", "—", "13800000006"),)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
-def test_csv_in_utf8_with_or_without_bom_and_gb18030(root: Path, encoding: str) -> None:
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
+def test_csv_in_utf8_with_or_without_bom_gb18030_and_utf16(root: Path, encoding: str) -> None:
     data = ds.csv_bytes(ds.JIAOYUJU, encoding=encoding)
     if encoding == "gb18030":
         with pytest.raises(UnicodeDecodeError):

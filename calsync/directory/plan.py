@@ -149,12 +149,13 @@ def _duplicates(sheet: Sheet, entries: list[_Entry], problems: list[Problem]) ->
             if not value:
                 continue
             first = seen.setdefault((kind, value), e.row)
-            if first != e.row:
+            if first != e.row:   # one message a row, naming the first thing repeated
                 label = {"email": "邮箱", "phone": "手机", "name": "姓名"}[kind]
                 problems.append(Problem(
                     sheet.file, e.row, sheet.columns.get(kind),
                     f"repeats row {first} ({e.name}, same {label}): delete one of the two rows",
                     f"与第{first}行重复（{e.name}，{label}相同）：请删除其中一行。"))
+                break
 
 
 def _match(entries: list[_Entry], org: Organization) -> dict[int, str]:
