@@ -1,7 +1,7 @@
 """导入通讯录 on the page through Flask's test client on a real store: the diff first, 确认导入
 writes the file and the running service reloads its policies; only secretaries of THAT
 organization (another organization's secretary and staff get 403); CSRF; hostile uploads;
-and a person who left can no longer log in."""
+and a person who left can no longer log in or read their feed."""
 
 from __future__ import annotations
 
@@ -138,6 +138,8 @@ def test_hostile_uploads_get_a_clear_chinese_message(app: Flask) -> None:
 
 def test_a_person_who_left_cannot_log_in_the_next_day(app: Flask) -> None:
     assert login(app, "xie_keyuan")                      # before the import
+    token = app.extensions["calsync"].store.feed_token("xie_keyuan", "jiaoyuju", actor="test")
+    assert app.test_client().get(f"/feeds/{token}/me.ics").status_code == 200
     sec = login(app, "liu_zhuren")
     html = _upload(sec, _sheet()).data.decode()
     sec.post("/people/directory/apply", data={"token": _hidden(html, "token"),
@@ -149,6 +151,7 @@ def test_a_person_who_left_cannot_log_in_the_next_day(app: Flask) -> None:
     r = app.test_client().post("/login", data={"username": "xie_keyuan",
                                                "password": PASSWORD})
     assert r.status_code == 200 and "用户名或密码不正确。" in r.data.decode()
+    assert app.test_client().get(f"/feeds/{token}/me.ics").status_code == 404
     assert login(app, "du_keyuan")                       # everyone else still can
 
 
