@@ -146,7 +146,7 @@ def readers(occ: Occurrence, secretaries: Iterable[str]) -> frozenset[str]:
 
 SECRETARY_ACTIONS = frozenset({"decide", "ack", "withdraw-decision", "resolve", "publish",
                                "view-clashes", "act-for-others", "adhoc", "external-feeds",
-                               "reset-password"})
+                               "reset-password", "directory-import"})
 # 篇一 二.1 "列席人员由会议主持人确定": the chair of the occurrence (``owner=`` its chair's
 # person id) or a secretary of its organization; nobody else, whatever their role.
 SIT_IN = "sit-in"

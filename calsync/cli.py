@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_stats.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     cli_series.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     cli_holidays.register(sub, command)
+    from calsync import cli_directory  # directory import (issue 13)
+
+    cli_directory.register(sub, command)
     cli_notices.register(sub, lambda name, func, text: command(name, with_policies(func), text))
     return parser
 

@@ -59,15 +59,20 @@ def attendees(org: Organization, chair: Selector | tuple[Selector, ...] | None,
         elif _STRENGTH[role] < _STRENGTH[chosen[person.id][0]]:
             chosen[person.id] = (role, note)
 
+    def named(sel: Selector) -> list[Person]:
+        # The one point where leavers drop out: nobody is invited after their last day
+        # (``left`` in directory.toml); occurrences up to it still list them.
+        return [p for p in resolve(org, sel, section, day) if p.present(day)]
+
     chairs = chair if isinstance(chair, tuple) else (chair,) if chair is not None else ()
     for sel in chairs:
-        found = resolve(org, sel, section, day)[:1]
+        found = named(sel)[:1]
         for p in found:
             add(p, "CHAIR", "主持")
         if found:
             break
     for spec in specs:
-        for p in resolve(org, spec.selector, section, day):
+        for p in named(spec.selector):
             add(p, spec.role, spec.note)
     return tuple(Attendee(org.people[pid].name, org.people[pid].email, chosen[pid][0],
                           person_id=pid, note=chosen[pid][1]) for pid in order)

@@ -77,6 +77,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .minutes import bp as minutes_bp
 
     app.register_blueprint(minutes_bp)  # 纪要与议定事项 (issue 12)
+    from .directory import bp as directory_bp
+
+    app.register_blueprint(directory_bp)  # 导入通讯录 (issue 13)
     register_filters(app)
     from .names import register as register_names
 

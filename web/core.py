@@ -126,13 +126,19 @@ def current_user_loader(user_id: str) -> WebUser | None:
 
 
 def load_user(username: str) -> WebUser | None:
-    """A user with a password whose organization is still in the policies."""
+    """A user with a password whose organization is still in the policies and who has not
+    left it."""
     c = core()
     record = c.store.get_user(username)
     if record is None or not record.password_hash:
         return None
     org = c.policies.organizations.get(record.organization)
-    return WebUser(record, org) if org is not None else None
+    if org is None:
+        return None
+    person = org.people.get(record.username)
+    if person is not None and not person.present(c.now().date()):
+        return None  # left (directory.toml ``left``): their history stays, their login ends
+    return WebUser(record, org)
 
 
 def user() -> WebUser:

@@ -104,8 +104,8 @@ def _viewer(person_id: str, organization: str) -> Viewer | None:
     policies = core().policies
     org = policies.organizations.get(organization)
     person = org.people.get(person_id) if org is not None else None
-    if org is None or person is None:
-        return None
+    if org is None or person is None or not person.present(core().now().date()):
+        return None  # a person who left: their feed links end with their login
     if person.external:   # a link passed on by the secretary (web/external_feeds.py)
         return external_viewer(organization, person)
     return viewer_for(policies, person_id, organization, role_for(org, person))

@@ -33,6 +33,7 @@ from calsync.policy.references import check_references
 ORG_FILES = ("organization.toml", "directory.toml", "meetings.toml")
 SCHEDULE_KINDS = ("weekly", "after", "yearly-window", "before-spring-festival")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -175,7 +176,7 @@ def _load_directory(r: Reader) -> dict[str, Any]:
     for pid, t in _entries(r, d, "people"):
         p = f"people.{pid}"
         r.unknown_keys(t, p, ("name", "email", "roles", "section", "unit_head", "external",
-                              "groups", "title"))
+                              "groups", "title", "phone", "left"))
         people[pid] = Person(
             pid, r.text(t, p, "name") or "", _email(r, t, p),
             roles=tuple(r.text_list(t, p, "roles", default=[])),
@@ -184,6 +185,8 @@ def _load_directory(r: Reader) -> dict[str, Any]:
             external=bool(r.boolean(t, p, "external", default=False)),
             groups=tuple(r.text_list(t, p, "groups", default=[])),
             title=r.text(t, p, "title", default="") or "",
+            phone=_phone(r, t, p),
+            left=r.date(t, p, "left", default=None),
         )
     return {"rooms": rooms, "sections": sections, "people": people,
             "roster": _load_roster(r, d), "role_rank": tuple(r.text_list(d, "", "role_rank",
@@ -405,6 +408,14 @@ def _selector(r: Reader, key: str, value: Any) -> Selector | None:
     r.problem(key, f"{value!r} does not name anyone",
               f"use one of {', '.join(SELECTOR_WORDS)}, or role:…, person:…, group:…, section:…")
     return None
+
+
+def _phone(r: Reader, t: dict, p: str) -> str:
+    phone = r.text(t, p, "phone", default="") or ""
+    if phone and not _PHONE.match(phone):
+        r.problem(f"{p}.phone", f"{phone!r} is not a phone number",
+                  'write 11 digits of a mobile, e.g. phone = "13800138000"')
+    return phone
 
 
 def _email(r: Reader, t: dict, p: str) -> str:

@@ -56,6 +56,13 @@ class Person:
     external: bool = False
     groups: tuple[str, ...] = ()
     title: str = ""               # shown after the name for external attendees
+    phone: str = ""               # 手机 from the office's 通讯录 (calsync directory import)
+    # The last day in office: no invitations to occurrences after it; past ones keep them.
+    left: dt.date | None = None
+
+    def present(self, day: dt.date | None) -> bool:
+        """Still in office on ``day`` (a person who left keeps their history only)."""
+        return self.left is None or day is None or day <= self.left
 
 
 @dataclass(frozen=True)
