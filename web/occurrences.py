@@ -103,3 +103,16 @@ def lookup(index: dict[tuple[str, dt.datetime], Occurrence], series_uid: str | N
     if series_uid is None or nominal is None:
         return None
     return index.get((series_uid, nominal))
+
+
+def chosen_day(date_text: str | None, week_text: str | None) -> dt.date:
+    """The day a calendar view is about: ``YYYY-MM-DD`` (what <input type="date"> sends, in
+    Safari and Firefox alike), else a ``YYYY-Www`` week's Monday, else today."""
+    if date_text:
+        try:
+            return dt.date.fromisoformat(date_text.strip()[:10])
+        except ValueError:
+            pass
+    if week_text:
+        return parse_week(week_text).monday
+    return now().date()
