@@ -252,3 +252,20 @@ def test_invitation_mail_links_to_the_week(policies, tmp_path, monkeypatch) -> N
         assert "会议名称" in plain and "在网页日历中查看" not in plain   # no address: no link
     finally:
         store.close()
+
+
+def test_chosen_day_reads_date_then_week_then_today(tmp_path) -> None:
+    from tests.support.web_fixtures import shipped_app
+
+    app = shipped_app(tmp_path, (), "unused-pw", now="2026-03-04T08:00:00+08:00")
+    from calsync.web.occurrences import chosen_day
+
+    try:
+        with app.test_request_context():
+            assert chosen_day("2026-03-18", "2026-W20") == dt.date(2026, 3, 18)
+            assert chosen_day(None, "2026-W20") == dt.date(2026, 5, 11)
+            assert chosen_day("bad", None) == dt.date(2026, 3, 4)
+            assert chosen_day("0001-01-01", None) == dt.date(2026, 3, 4)
+            assert chosen_day(None, None) == dt.date(2026, 3, 4)
+    finally:
+        app.extensions["calsync"].close()

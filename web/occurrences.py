@@ -110,9 +110,14 @@ def chosen_day(date_text: str | None, week_text: str | None) -> dt.date:
     Safari and Firefox alike), else a ``YYYY-Www`` week's Monday, else today."""
     if date_text:
         try:
-            return dt.date.fromisoformat(date_text.strip()[:10])
+            day = dt.date.fromisoformat(date_text.strip()[:10])
         except ValueError:
-            pass
+            day = None
+        if day is not None and MIN_YEAR <= day.year <= MAX_YEAR:
+            return day
     if week_text:
         return parse_week(week_text).monday
     return now().date()
+
+
+MIN_YEAR, MAX_YEAR = 1950, 2150   # a typo such as 0001-01-01 means today, not an error
