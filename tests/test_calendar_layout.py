@@ -265,6 +265,10 @@ def test_chosen_day_reads_date_then_week_then_today(tmp_path) -> None:
             assert chosen_day("2026-03-18", "2026-W20") == dt.date(2026, 3, 18)
             assert chosen_day(None, "2026-W20") == dt.date(2026, 5, 11)
             assert chosen_day("bad", None) == dt.date(2026, 3, 4)
+            # typed by hand where a browser shows a text box instead of a picker
+            for typed in ("2026/3/18", "2026.3.18", "2026年3月18日", " 2026-3-18 "):
+                assert chosen_day(typed, None) == dt.date(2026, 3, 18), typed
+            assert chosen_day("2026-02-30", None) == dt.date(2026, 3, 4)
             assert chosen_day("0001-01-01", None) == dt.date(2026, 3, 4)
             assert chosen_day(None, None) == dt.date(2026, 3, 4)
     finally:
