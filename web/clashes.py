@@ -17,8 +17,10 @@ from calsync import access
 from calsync.errors import ConcurrentChange, StoreError
 from calsync.occurrence import TZ, Occurrence
 
+from . import names
 from . import occurrences as occ_mod
 from .core import authorize, core, now, org_choice, secretary_required, user, visible
+from .filters import label
 from .forms import CancelForm, KeepForm, MergeForm, MoveForm, options
 
 bp = Blueprint("clashes", __name__, url_prefix="/clashes")
@@ -67,7 +69,8 @@ def _items(clash, index) -> list[ItemView]:
 @secretary_required
 def index():
     org_id = org_choice(request.args.get("org"))
-    week = occ_mod.parse_week(request.args.get("week"))
+    week = occ_mod.Week.of(occ_mod.chosen_day(request.args.get("date"),
+                                              request.args.get("week")))
     clashes, occs = _view(org_id, week)
     idx = occ_mod.by_key(occs)
     by_rid = {(o.uid, occ_mod.rid(o)): o for o in occs}
@@ -226,7 +229,9 @@ def cancel():
 
 def _concurrent(template: str, form, occ: Occurrence, week: str | None, **extra):
     latest = core().store.active_decision(occ.uid, occ_mod.rid(occ))
-    who = (f"{latest.created_by}，{latest.action}" if latest else "决定已撤销")
+    # The person's name and what they decided (周敏，取消), never a user id (web/names.py).
+    who = (f"{names.who(latest.created_by)}，{label(latest.action)}" if latest
+           else "决定已撤销")
     form.version.data = latest.version if latest else 0
     return render_template(template, form=form, occ=occ, week=week,
                            concurrent=CONCURRENT.format(who=who), **extra), 409

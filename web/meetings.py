@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from calsync import access, agenda
 from calsync.errors import ConcurrentChange
 from calsync.leave import reason_visible
+from calsync.meetings import links
 from calsync.occurrence import TZ
 
+from . import calendar_layout as layout
+from . import calendar_views as views
 from . import occurrences as occ_mod
-from .core import authorize, core, invited, org_choice, person_name, user
+from .core import authorize, core, invited, now, org_choice, person_name, user
 from .notices import replies_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -20,17 +25,35 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 @bp.route("")
 @login_required
 def week():
+    """The week as a time grid (a day list on phones); ``?date=YYYY-MM-DD`` picks the week
+    holding that day (``?week=YYYY-Www`` still works), ``?focus=`` marks one occurrence."""
     org_id = org_choice(request.args.get("org"))
-    wk = occ_mod.parse_week(request.args.get("week"))
-    u = user()
-    days = {d: [] for d in wk.days}
-    for occ in occ_mod.in_range(wk.monday, wk.sunday, [org_id]):
-        d = occ.start.astimezone(TZ).date()
-        seen = access.visibility(u.viewer, occ)
-        if d in days and seen != access.NONE:
-            days[d].append((occ, seen == access.FULL))
-    return render_template("meetings.html", days=days, week=wk, org_id=org_id,
-                           orgs=core().policies.organizations)
+    chosen = occ_mod.chosen_day(request.args.get("date"), request.args.get("week"))
+    wk = occ_mod.Week.of(chosen)
+    found = views.entries(user().viewer, occ_mod.in_range(wk.monday, wk.sunday, [org_id]),
+                          request.args.get("focus"))
+    days = views.by_day(wk.days, found, core().policies.calendar, now().date())
+    return render_template("meetings.html", days=days, week=wk, chosen=chosen, org_id=org_id,
+                           legend_items=views.LEGEND, rows=layout.row_labels(),
+                           prev=wk.monday - dt.timedelta(days=7),
+                           next=wk.monday + dt.timedelta(days=7), today=now().date())
+
+
+@bp.route("/month")
+@login_required
+def month():
+    """The month: each day with its meetings, and 休/补班 from the holiday tables."""
+    org_id = org_choice(request.args.get("org"))
+    chosen = occ_mod.chosen_day(request.args.get("date"), None)
+    weeks = layout.month_weeks(chosen)
+    first, last = weeks[0][0], weeks[-1][-1]
+    found = views.entries(user().viewer, occ_mod.in_range(first, last, [org_id]))
+    days = views.by_day([d for w in weeks for d in w], found, core().policies.calendar,
+                        now().date())
+    return render_template("month.html", weeks=[days[i:i + 7] for i in range(0, len(days), 7)],
+                           chosen=chosen, org_id=org_id, legend_items=views.LEGEND,
+                           prev=layout.shift_month(chosen, -1),
+                           next=layout.shift_month(chosen, 1), today=now().date())
 
 
 @bp.route("/<path:series_uid>/<rid>")
@@ -43,8 +66,9 @@ def meeting(series_uid: str, rid: str):
     seen = access.visibility(u.viewer, occ)
     if seen == access.NONE:  # another organization's meeting: not even its existence
         abort(404)
-    if seen != access.FULL:
-        return render_template("meeting.html", occ=occ, shown=False)
+    if seen != access.FULL:  # 忙碌: its week, without naming which block it is
+        return render_template("meeting.html", occ=occ, shown=False,
+                               week_link=_week_link(occ, focus=False))
     c = core()
     org = c.policies.organizations[occ.organization]
     key = occ_mod.rid(occ)
@@ -70,7 +94,15 @@ def meeting(series_uid: str, rid: str):
         and u.secretary_of(occ.organization),
         pending=pending, replies=replies_for(occ.uid, key),
         takes_topics=agenda.spec_for(org, occ) is not None,
-        can_read_minutes=access.invited(u.viewer, occ))  # 纪要: invitees only
+        can_read_minutes=access.invited(u.viewer, occ),  # 纪要: invitees only
+        week_link=_week_link(occ, focus=True))
+
+
+def _week_link(occ, *, focus: bool) -> str:
+    """在周视图中查看: the week holding the occurrence (where it is now, if moved)."""
+    if focus:
+        return request.script_root + links.week_path(occ)
+    return url_for("meetings.week", date=occ.start.astimezone(TZ).date().isoformat())
 
 
 @bp.route("/<path:series_uid>/<rid>/confirm", methods=["POST"])

@@ -94,7 +94,8 @@ def send():
     c = core()
     org_id = user().org.id
     try:
-        queued = queue(c.policies, c.store, [org_id], now())
+        queued = queue(c.policies, c.store, [org_id], now(),   # mails link to the week view
+                       web_base=current_app.config.get("CALSYNC_PUBLIC_URL") or request.url_root)
         counts = deliver_due(c.store, _smtp_url(), _outbox_dir(), now())
     except CalsyncError as exc:
         flash("发送失败：" + " ".join(exc.lines()), "warn")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from calsync.occurrence import TZ, Occurrence
@@ -103,3 +104,31 @@ def lookup(index: dict[tuple[str, dt.datetime], Occurrence], series_uid: str | N
     if series_uid is None or nominal is None:
         return None
     return index.get((series_uid, nominal))
+
+
+def chosen_day(date_text: str | None, week_text: str | None) -> dt.date:
+    """The day a calendar view is about: ``YYYY-MM-DD`` (what <input type="date"> sends, in
+    Safari and Firefox alike), else a ``YYYY-Www`` week's Monday, else today."""
+    if date_text:
+        day = _loose_date(date_text)
+        if day is not None and MIN_YEAR <= day.year <= MAX_YEAR:
+            return day
+    if week_text:
+        return parse_week(week_text).monday
+    return now().date()
+
+
+MIN_YEAR, MAX_YEAR = 1950, 2150   # a typo such as 0001-01-01 means today, not an error
+_DATE = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+
+def _loose_date(text: str) -> dt.date | None:
+    """2026-03-18, and what a browser without a date picker lets people type instead
+    (2026/3/18, 2026.3.18, 2026年3月18日)."""
+    m = _DATE.match(text)
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None

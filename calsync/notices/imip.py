@@ -19,6 +19,7 @@ from email.utils import format_datetime
 
 from icalendar import Event, vCalAddress, vText
 
+from calsync.meetings.links import week_url
 from calsync.notices.plan import CANCEL, REQUEST, Notice
 from calsync.occurrence import TZ, Occurrence, Series
 from calsync.render import new_calendar, series_events
@@ -98,8 +99,11 @@ def subject(notice: Notice) -> str:
     return f"{'会议变更' if notice.kind == 'update' else '会议通知'}：{notice.summary}"
 
 
-def text(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> str:
-    """The Chinese summary for readers whose mail program shows no calendar."""
+def text(notice: Notice, organizer: tuple[str, str], now: dt.datetime,
+         web_base: str | None = None) -> str:
+    """The Chinese summary for readers whose mail program shows no calendar. With the web
+    page's public address (``web_base``), an invitation links to the week view showing its
+    next occurrence (calsync.meetings.links)."""
     greeting = f"{notice.recipient_name}：您好！" if notice.recipient_name else "您好！"
     lines = [greeting, ""]
     if notice.method == CANCEL:
@@ -116,6 +120,9 @@ def text(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> str:
         lines.append("会议变更通知（以本通知为准）：" if notice.kind == "update" else
                      "会议通知（请在日历中接受或拒绝）：")
         lines += _meeting_lines(notice, now)
+        link = _week_link(notice, now, web_base)
+        if link:
+            lines.append(f"在网页日历中查看：{link}")
     lines += ["", f"{organizer[0]}（{organizer[1]}）"]
     return "\n".join(lines) + "\n"
 
@@ -153,6 +160,14 @@ def _meeting_lines(notice: Notice, now: dt.datetime) -> list[str]:
     return lines
 
 
+def _week_link(notice: Notice, now: dt.datetime, web_base: str | None) -> str | None:
+    view = notice.view
+    if view is None or not web_base:
+        return None
+    coming = [o for o in view.occurrences if o.end > now and o.status != "CANCELLED"]
+    return week_url(web_base, coming[0]) if coming else None
+
+
 def _at(iso: str) -> dt.datetime:
     return dt.datetime.fromisoformat(iso).astimezone(TZ)
 
@@ -174,8 +189,10 @@ def _when(at: dt.datetime) -> str:
     return f"{_day(at)} {at.astimezone(TZ):%H:%M}"
 
 
-def build(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> EmailMessage:
-    """The whole message. ``organizer``: the organizer section's (name, mailbox)."""
+def build(notice: Notice, organizer: tuple[str, str], now: dt.datetime,
+          web_base: str | None = None) -> EmailMessage:
+    """The whole message. ``organizer``: the organizer section's (name, mailbox);
+    ``web_base``: the web page's public address, for the link in the text part."""
     domain = organizer[1].rpartition("@")[2]
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = subject(notice)
@@ -184,7 +201,7 @@ def build(notice: Notice, organizer: tuple[str, str], now: dt.datetime) -> Email
     msg["Date"] = format_datetime(now.astimezone(TZ))
     msg["Message-ID"] = message_id(notice.uid, notice.sequence, notice.recipient, domain)
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(text(notice, organizer, now), charset="utf-8", cte="base64")
+    msg.set_content(text(notice, organizer, now, web_base), charset="utf-8", cte="base64")
     ics = calendar(notice, organizer, now).decode("utf-8")
     msg.add_alternative(ics, subtype="calendar", charset="utf-8", cte="base64",
                         params={"method": notice.method})

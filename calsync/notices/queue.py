@@ -4,6 +4,7 @@ the stored inputs, compare with what the store says was sent, queue the messages
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 
 from calsync.notices import imip
@@ -13,6 +14,8 @@ from calsync.policy import PolicySet
 from calsync.service import default_horizon, generation
 from calsync.store import Store
 from calsync.store.outbox import NewNotice, OutboxNotice
+
+ENV_PUBLIC_URL = "CALSYNC_PUBLIC_URL"
 
 
 def sent_state(rows: Iterable[OutboxNotice]) -> dict[tuple[str, str], Sent]:
@@ -31,17 +34,26 @@ def plan_notices(policies: PolicySet, store: Store, orgs: list[str],
     return plan(gen.series, sent, now, orgs)
 
 
-def new_notice(policies: PolicySet, n: Notice, now: dt.datetime) -> NewNotice:
+def web_base_from_env() -> str | None:
+    """The web page's public address (``CALSYNC_PUBLIC_URL``), for links in the mail text."""
+    return os.environ.get(ENV_PUBLIC_URL) or None
+
+
+def new_notice(policies: PolicySet, n: Notice, now: dt.datetime,
+               web_base: str | None = None) -> NewNotice:
     org = organizer(policies.organizations[n.organization])
-    msg = imip.build(n, org, now)
+    msg = imip.build(n, org, now, web_base or web_base_from_env())
     return NewNotice(n.organization, n.uid, n.recipient, n.recipient_name, n.sequence,
                      n.method, n.kind, str(msg["Message-ID"]), imip.subject(n), n.summary,
                      n.confidential, {k: list(v) for k, v in n.state.items()},
                      msg.as_string())
 
 
-def queue(policies: PolicySet, store: Store, orgs: list[str], now: dt.datetime) -> int:
+def queue(policies: PolicySet, store: Store, orgs: list[str], now: dt.datetime,
+          web_base: str | None = None) -> int:
     """Plan and queue; returns how many notices were queued (0 when another planner queued
-    the same versions first)."""
+    the same versions first). ``web_base``: the page's address for the mails' week links
+    (default ``CALSYNC_PUBLIC_URL``)."""
     found = plan_notices(policies, store, orgs, now)
-    return store.queue_notices([new_notice(policies, n, now) for n in found], at=now)
+    return store.queue_notices([new_notice(policies, n, now, web_base) for n in found],
+                               at=now)
