@@ -507,3 +507,4 @@ class LoginThrottleRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+from calsync.store import attendance_models as _attendance_models  # noqa: E402,F401  (签到)
