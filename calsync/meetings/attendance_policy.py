@@ -1,11 +1,13 @@
 """Who takes sign-in and to whom attendance is reported: ``<org>/attendance.toml``.
 
-篇二 四.1: "基层业务工作会由主办股室站办安排专人负责会议签到"; 四.2: "全局干部职工会和全县教育工作会
-由教育督导室安排专人负责会议签到。会议考勤情况须及时向局长报告". The file is optional; without it the
-organizer section (办公室/秘书科) keeps the sheet and the director (局长/主任) gets the report.
+篇二 四.1: "基层业务工作会由主办股室站办安排专人负责会议签到"; 四.2: "全局干部职工会和全县
+教育工作会由教育督导室安排专人负责会议签到。会议考勤情况须及时向局长报告". The file is optional;
+without it the organizer section (办公室/秘书科) keeps the sheet and the director (局长/主任)
+gets the report.
 
     [attendance]                 # the organization's defaults
-    keeper = "organizer"         # organizer | holding_section | section:<id> | role:<role> | person:<id>
+    # keeper: organizer | holding_section | section:<id> | role:<role> | person:<id>
+    keeper = "organizer"
     report_to = "director"       # director | organizer | role:<role> | person:<id>
     opens_minutes_before = 30    # sign-in opens this long before the start
     late_after_minutes = 0       # a sign-in later than start + this is 迟到
