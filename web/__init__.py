@@ -71,6 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .accounts import bp as accounts_bp
 
     app.register_blueprint(accounts_bp)  # passwords on the page (issue 13)
+    from .signin import bp as signin_bp
+
+    app.register_blueprint(signin_bp)  # 签到 and 考勤 (篇二 四.1–2, issue 12)
     register_filters(app)
     from .names import register as register_names
 
