@@ -33,6 +33,8 @@ TABLES = {
     "sitting_in",
     "agenda_topic",
     "agenda",
+    "signin_sheet",
+    "attendance_mark",
     "audit",
     "sync_run",
     "sync_collection",

@@ -80,7 +80,7 @@ def to_xlsx(report: MonthReport | OccurrenceReport) -> bytes:
     _sheet(summary, SUMMARY_HEAD, (summary_line(r) for r in _reports(report)), Font)
     total = _total_line(report)
     if total:
-        summary.append(total)
+        _append(summary, total)
     detail = wb.create_sheet("明细")
     _sheet(detail, DETAIL_HEAD,
            (detail_line(r, row) for r in _reports(report) for row in r.rows), Font)
@@ -94,9 +94,18 @@ def _sheet(ws, head: Iterable[str], lines: Iterable[list[str]], font) -> None:
     for cell in ws[1]:
         cell.font = font(bold=True)
     for line in lines:
-        ws.append([int(v) if v.isdigit() else v for v in line])
+        _append(ws, line)
     for col, width in zip("ABCDEFGHI", (24, 22, 10, 8, 8, 8, 8, 10, 14), strict=False):
         ws.column_dimensions[col].width = width
+
+
+def _append(ws, line: list[str]) -> None:
+    """Counts as numbers and the rate as a percentage, so the sheet can sum them."""
+    ws.append([int(v) if v.isdigit() else float(v[:-1]) / 100
+               if v.endswith("%") and v[:-1].isdigit() else v for v in line])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, float):
+            cell.number_format = "0%"
 
 
 def text(report: MonthReport | OccurrenceReport, org_name: str) -> str:
