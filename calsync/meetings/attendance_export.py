@@ -112,7 +112,7 @@ def text(report: MonthReport | OccurrenceReport, org_name: str) -> str:
     """The e-mail body: the counts first, then who was late, on leave or absent."""
     head = (f"{org_name}{report.label}会议考勤情况" if isinstance(report, MonthReport)
             else f"{org_name}会议考勤情况：{report.title}（{when(report)}）")
-    lines = [head, "", "（篇二 四.2：会议考勤情况须及时向局长报告。）", ""]
+    lines = [head, ""]
     for r in _reports(report):
         s = summary_line(r)
         if r.masked:
