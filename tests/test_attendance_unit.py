@@ -178,3 +178,15 @@ def test_exports_read_back_with_openpyxl_and_csv() -> None:
     assert "应到7人，出席0人，迟到1人，请假1人，缺席5人" in body
     assert "迟到：王立新（09:07）" in body and "李红梅（公出，代会：孙磊）" in body
     assert "忙碌" in body and body.count("主任办公会") == 1
+
+
+def test_a_broken_attendance_toml_stops_the_web_start(tmp_path: Path) -> None:
+    from calsync.web import create_app
+
+    root = _copy(tmp_path, '[attendance.meeting_types.ganbu]\nkeeper = "section:dudao"\n')
+    with pytest.raises(PolicyError) as err:
+        create_app({"CALSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                    "CALSYNC_INSTANCE": str(tmp_path / "inst"), "CALSYNC_POLICIES": str(root)})
+    assert str(err.value) == (
+        "jiaoyuju/attendance.toml: attendance.meeting_types.ganbu.keeper: there is no section "
+        "'dudao' (use one of bangongshi, ducha, jiaoyugu, renshigu)")
