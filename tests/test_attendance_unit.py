@@ -190,3 +190,26 @@ def test_a_broken_attendance_toml_stops_the_web_start(tmp_path: Path) -> None:
     assert str(err.value) == (
         "jiaoyuju/attendance.toml: attendance.meeting_types.ganbu.keeper: there is no section "
         "'dudao' (use one of bangongshi, ducha, jiaoyugu, renshigu)")
+
+
+def test_access_rules_for_sign_in_and_reports() -> None:
+    from calsync import access
+
+    secret = _occ(PEOPLE, klass="CONFIDENTIAL")
+    wang = access.Viewer("wang", "guanliban", "leader", "王立新", "wang@x")
+    feng = access.Viewer("feng_k", "guanliban", "staff", "冯涛", "fk@x", "ducha")
+    other = access.Viewer("wang", "jiaoyuju", "leader", "王立新", "")
+    secretary = access.Viewer("chen", "guanliban", "secretary", "陈静", "chen@x", "mishuke")
+    school = access.Viewer("school1", "guanliban", access.EXTERNAL, "校长", "school1@x")
+    assert access.may_sign_in(wang, secret) and not access.may_sign_in(feng, secret)
+    assert not access.may_sign_in(other, secret) and not access.may_sign_in(school, secret)
+    assert not access.may_sign_in(secretary, secret)        # not named: sees, does not sign
+    # a keeper the policy names still keeps nothing they may not see
+    assert not access.may_keep_attendance(feng, secret, {"feng_k"})
+    assert access.may_keep_attendance(feng, _occ(PEOPLE), {"feng_k"})
+    assert not access.may_keep_attendance(other, secret, {"wang"})
+    assert access.may_read_attendance(secretary, secret, ())
+    assert not access.may_read_attendance(feng, secret, {"feng_k"})
+    assert access.may_read_monthly_attendance(feng, "guanliban", {"feng_k"})
+    assert not access.may_read_monthly_attendance(feng, "jiaoyuju", {"feng_k"})
+    assert not access.may_read_monthly_attendance(wang, "guanliban", {"feng_k"})
