@@ -7,13 +7,10 @@ and report_to come from ``<org>/attendance.toml`` (calsync.meetings.attendance_p
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from flask import (
     Blueprint,
-    Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +23,6 @@ from calsync import access
 from calsync.errors import ConcurrentChange
 from calsync.login_limit import Limit, after_failure, locked_until
 from calsync.meetings import attendance as att
-from calsync.meetings import attendance_export as export
 from calsync.meetings import attendance_mail as mail
 from calsync.meetings import attendance_policy as policy
 from calsync.meetings import attendance_report as report
@@ -34,6 +30,9 @@ from calsync.occurrence import TZ, Occurrence
 from calsync.store.attendance import target
 
 from . import occurrences as occ_mod
+from .attendance import download as _download
+from .attendance import flash_sent as _flash_sent
+from .attendance import instance as _instance
 from .core import core, now, user
 
 bp = Blueprint("signin", __name__)
@@ -293,34 +292,6 @@ def send_occurrence(series_uid: str, rid: str):
     return _back(occ)
 
 
-def _flash_sent(sent: list[str]) -> None:
-    if sent:
-        flash(f"考勤情况已发送给：{'、'.join(sent)}。", "ok")
-    else:
-        flash("未发送：未配置邮件（设置 CALSYNC_SMTP_URL 后可发送），请在本页查看或导出。",
-              "warn")
-
-
-def _instance() -> Path:
-    return Path(current_app.config["CALSYNC_INSTANCE"])
-
-
-def _download(rep, fmt: str, name: str) -> Response:
-    from urllib.parse import quote
-
-    if fmt == "csv":
-        body, mime = export.to_csv(rep), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        body = export.to_xlsx(rep)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        abort(404)
-    return Response(body, mimetype=mime, headers={
-        "Content-Disposition": f"attachment; filename=attendance.{fmt}; "
-                               f"filename*=UTF-8''{quote(name)}.{fmt}",
-        "Cache-Control": "no-store"})
-
-
 # -- the QR code's page: no login needed ---------------------------------------------------
 
 def _limited(sheet_id: int, address: str | None, at: dt.datetime) -> bool:
@@ -382,66 +353,3 @@ def _code_sign_in(occ: Occurrence, sheet, at: dt.datetime) -> tuple[tuple[str, s
         return ("warn", f"{why}，请向会务人员说明，由其手工登记。"), 400
     a = found[0]
     return _sign(occ, att.person_key(a), a.name, "code", f"code:{a.name}"), 200
-
-
-# -- the month ------------------------------------------------------------------------------
-
-def _month_readers(org_id: str) -> frozenset[str]:
-    return policy.monthly_report_to(core().policies, org_id)
-
-
-@bp.route("/attendance")
-@login_required
-def month():
-    u = user()
-    org_id = u.org.id
-    if not access.may_read_monthly_attendance(u.viewer, org_id, _month_readers(org_id)):
-        abort(403)
-    year, mon = report.parse_month(request.args.get("month"), now().date())
-    c = core()
-    rep = report.month_report(c.policies, c.store, org_id, year, mon, u.viewer, now())
-    org = c.policies.organizations[org_id]
-    return render_template("attendance.html", rep=rep, month=f"{year:04d}-{mon:02d}",
-                           org=org, mail_on=mail.enabled(), export=export,
-                           report_to=[org.people[p].name for p in
-                                      sorted(_month_readers(org_id)) if p in org.people])
-
-
-@bp.route("/attendance/export.<fmt>")
-@login_required
-def month_export(fmt: str):
-    u = user()
-    org_id = u.org.id
-    if not access.may_read_monthly_attendance(u.viewer, org_id, _month_readers(org_id)):
-        abort(403)
-    year, mon = report.parse_month(request.args.get("month"), now().date())
-    rep = report.month_report(core().policies, core().store, org_id, year, mon, u.viewer,
-                              now())
-    return _download(rep, fmt, f"考勤-{u.org.short_name or u.org.name}-{year}年{mon}月")
-
-
-@bp.route("/attendance/send", methods=["POST"])
-@login_required
-def month_send():
-    u = user()
-    if not u.is_secretary:
-        abort(403)
-    org_id = u.org.id
-    year, mon = report.parse_month(request.form.get("month"), now().date())
-    c = core()
-    sent = mail.send(c.policies, c.store, org_id, f"{year:04d}{mon:02d}",
-                     _month_readers(org_id),
-                     lambda viewer: report.month_report(c.policies, c.store, org_id, year,
-                                                        mon, viewer, now()),
-                     now(), _instance())
-    _flash_sent(sent)
-    return redirect(url_for("signin.month", month=f"{year:04d}-{mon:02d}"))
-
-
-@bp.app_template_global()
-def attendance_reader() -> bool:
-    """The 考勤 nav item: secretaries and the person the monthly report goes to."""
-    if not current_user.is_authenticated:
-        return False
-    u = user()
-    return access.may_read_monthly_attendance(u.viewer, u.org.id, _month_readers(u.org.id))
