@@ -152,7 +152,10 @@ def test_hand_corrections_are_audited_and_shown(app: Flask) -> None:
     assert liu.post(f"{PAGE}/mark", data=mark).status_code == 404       # other organization
     assert liu.get(PAGE).status_code == 404
     assert zhou.post(f"{PAGE}/mark", data={**mark, "person": "qian_keyuan"}).status_code == 400
-    assert _marks(app) == {"zhao_jijian": ("late", "hand")}
+    zhou.post(f"{PAGE}/mark", data={**mark, "person": "wang_fuzhuren", "status": "absent"})
+    wang.post(f"{PAGE}/self")                   # the keeper's mark stands; he is told whom to ask
+    assert "会务人员已将 王立新 登记为缺席" in _flash(wang)
+    assert _marks(app) == {"zhao_jijian": ("late", "hand"), "wang_fuzhuren": ("absent", "hand")}
 
 
 def test_confidential_meeting_only_for_invitees(secret_app: Flask) -> None:

@@ -124,6 +124,8 @@ def _sign(occ: Occurrence, key: str, name: str, method: str, actor: str) -> tupl
     mark, new = core().store.sign_in(occ.organization, occ.uid, occ_mod.rid(occ), key,
                                      name=name, status=status, method=method, actor=actor,
                                      at=at)
+    if not new and mark.status == att.ABSENT:
+        return "warn", f"会务人员已将 {name} 登记为缺席；如已到场，请联系会务人员更正。"
     if not new:
         return "info", f"{name} 已于 {_clock(mark.signed_at or mark.updated_at)} 签到（" \
                        f"{att.STATUS_LABELS.get(mark.status, mark.status)}），无需重复签到。"
