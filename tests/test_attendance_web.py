@@ -207,6 +207,9 @@ def test_month_report_masks_a_confidential_meeting_for_a_reader_not_invited(
     assert len(detail) == weekly_invited                     # no line of the masked one
     feng_row = next(d for d in detail if d[2] == "冯涛")
     assert feng_row[4] == "出席"
+    assert feng.post("/attendance/send", data={"month": "2026-03"}).status_code == 403
+    sent = zhou.post("/attendance/send", data={"month": "2026-03"}, follow_redirects=True)
+    assert "未发送：未配置邮件" in _text(sent)                 # no SMTP: says how to turn it on
     full = load_workbook(io.BytesIO(zhou.get("/attendance/export.xlsx?month=2026-03").data))
     assert "主任办公会" in [r[0].value for r in full["汇总"].iter_rows(min_row=2)]
 

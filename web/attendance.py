@@ -26,7 +26,7 @@ from calsync.meetings import attendance_mail as mail
 from calsync.meetings import attendance_policy as policy
 from calsync.meetings import attendance_report as report
 
-from .core import core, now, user
+from .core import authorize, core, now, user
 
 bp = Blueprint("attendance", __name__)
 
@@ -99,9 +99,10 @@ def month_export(fmt: str):
 @login_required
 def month_send():
     u = user()
+    org_id = u.org.id
+    authorize("attendance", org_id)
     if not u.is_secretary:
         abort(403)
-    org_id = u.org.id
     year, mon = report.parse_month(request.form.get("month"), now().date())
     c = core()
     sent = mail.send(c.policies, c.store, org_id, f"{year:04d}{mon:02d}",

@@ -33,13 +33,16 @@ from . import occurrences as occ_mod
 from .attendance import download as _download
 from .attendance import flash_sent as _flash_sent
 from .attendance import instance as _instance
-from .core import core, now, user
+from .core import authorize, core, now, user
 
 bp = Blueprint("signin", __name__)
 
 # Code guesses: per client address, and per sheet (spread over many addresses).
 CODE_BY_ADDRESS = Limit(10, dt.timedelta(minutes=15), dt.timedelta(minutes=15))
 CODE_BY_SHEET = Limit(60, dt.timedelta(minutes=15), dt.timedelta(minutes=15))
+# calsync.access.may_act's organization gate (logged in, same organization, not external);
+# the occurrence-level rules (may_sign_in, may_keep_attendance) follow it.
+ATTENDANCE = "attendance"
 STATUS_CHOICES = (("present", "出席"), ("late", "迟到"), ("absent", "缺席"))
 
 
@@ -73,7 +76,8 @@ def _may_keep(occ: Occurrence) -> bool:
 
 
 def _authorize_keep(occ: Occurrence) -> None:
-    if not _may_keep(occ):
+    authorize(ATTENDANCE, occ.organization)   # the organization gate every POST passes
+    if not _may_keep(occ):                     # then the policy's keepers of this occurrence
         abort(403)
 
 
@@ -212,6 +216,7 @@ def poster(series_uid: str, rid: str):
 @login_required
 def sign_self(series_uid: str, rid: str):
     occ = _occurrence(series_uid, rid)
+    authorize(ATTENDANCE, occ.organization)
     v = user().viewer
     if not access.may_sign_in(v, occ):
         abort(403)
@@ -282,6 +287,7 @@ def occurrence_export(series_uid: str, rid: str, fmt: str):
 @login_required
 def send_occurrence(series_uid: str, rid: str):
     occ = _occurrence(series_uid, rid)
+    authorize(ATTENDANCE, occ.organization)
     v = user().viewer
     if not (_may_keep(occ) or (v.role == "secretary" and v.organization == occ.organization)):
         abort(403)
