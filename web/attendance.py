@@ -39,6 +39,17 @@ def flash_sent(sent: list[str]) -> None:
               "warn")
 
 
+def smtp_url() -> str | None:
+    """The app's CALSYNC_SMTP_URL (config or environment), as the 会议通知 page reads it."""
+    import os
+
+    return current_app.config.get("CALSYNC_SMTP_URL") or os.environ.get("CALSYNC_SMTP_URL")
+
+
+def mail_on() -> bool:
+    return bool(smtp_url()) or mail.enabled()
+
+
 def instance() -> Path:
     return Path(current_app.config["CALSYNC_INSTANCE"])
 
@@ -77,7 +88,7 @@ def month():
     rep = report.month_report(c.policies, c.store, org_id, year, mon, u.viewer, now())
     org = c.policies.organizations[org_id]
     return render_template("attendance.html", rep=rep, month=f"{year:04d}-{mon:02d}",
-                           org=org, mail_on=mail.enabled(), export=export,
+                           org=org, mail_on=mail_on(), export=export,
                            report_to=[org.people[p].name for p in
                                       sorted(_month_readers(org_id)) if p in org.people])
 
@@ -109,7 +120,7 @@ def month_send():
                      _month_readers(org_id),
                      lambda viewer: report.month_report(c.policies, c.store, org_id, year,
                                                         mon, viewer, now()),
-                     now(), instance())
+                     now(), instance(), smtp_url())
     flash_sent(sent)
     return redirect(url_for("attendance.month", month=f"{year:04d}-{mon:02d}"))
 

@@ -33,6 +33,7 @@ from . import occurrences as occ_mod
 from .attendance import download as _download
 from .attendance import flash_sent as _flash_sent
 from .attendance import instance as _instance
+from .attendance import mail_on, smtp_url
 from .core import authorize, core, now, user
 
 bp = Blueprint("signin", __name__)
@@ -181,7 +182,7 @@ def page(series_uid: str, rid: str):
         labels=att.STATUS_LABELS, methods=att.METHOD_LABELS,
         report_to=[org.people[p].name for p in sorted(policy.report_to(c.policies, occ))
                    if p in org.people],
-        rules=policy.rules(c.policies, occ), mail_on=mail.enabled())
+        rules=policy.rules(c.policies, occ), mail_on=mail_on())
 
 
 def _before_after(entry) -> str:
@@ -295,7 +296,8 @@ def send_occurrence(series_uid: str, rid: str):
     rep = report.occurrence_report(c.policies, c.store, occ)
     to = policy.report_to(c.policies, occ)
     sent = mail.send(c.policies, c.store, occ.organization, f"{occ.uid}-{rep.rid}", to,
-                     lambda viewer: mail.masked_for(viewer, rep), now(), _instance())
+                     lambda viewer: mail.masked_for(viewer, rep), now(), _instance(),
+                     smtp_url())
     _flash_sent(sent)
     return _back(occ)
 

@@ -60,11 +60,12 @@ def message(org_name: str, sender: tuple[str, str], to: tuple[str, str], subject
 
 def send(policies: PolicySet, store: Store, org_id: str, key: str, recipients: Iterable[str],
          make: Callable[[access.Viewer], MonthReport | OccurrenceReport], now: dt.datetime,
-         instance: Path) -> list[str]:
+         instance: Path, smtp_url: str | None = None) -> list[str]:
     """Queue one copy per recipient (person ids) with a mail address and deliver what is
     due; returns the names it went to. Nothing when notices are off (no CALSYNC_SMTP_URL
-    and no CALSYNC_NOTICES=1)."""
-    if not enabled():
+    and no CALSYNC_NOTICES=1). ``smtp_url``: the app's CALSYNC_SMTP_URL setting, if any."""
+    smtp_url = smtp_url or os.environ.get(ENV_SMTP_URL) or None
+    if not (smtp_url or enabled()):
         return []
     org = policies.organizations[org_id]
     sender = organizer(org)
@@ -87,5 +88,5 @@ def send(policies: PolicySet, store: Store, org_id: str, key: str, recipients: I
         names.append(person.name)
     if queued:
         store.queue_notices(queued, at=now)
-        deliver_due(store, os.environ.get(ENV_SMTP_URL) or None, instance / OUTBOX_DIR, now)
+        deliver_due(store, smtp_url, instance / OUTBOX_DIR, now)
     return names
