@@ -249,3 +249,40 @@ def clash_for_viewer(viewer: Viewer, clash: Any,
         return clash
     return replace(clash, items=tuple(items), subject="", subject_name="",
                    suggestion="与一项保密会议时间冲突，请与会议承办科室协调。")
+
+
+# -- sign-in and attendance (篇二 四.1–2; calsync.meetings.attendance) ----------------------
+
+def may_sign_in(viewer: Viewer, occ: Occurrence) -> bool:
+    """Sign in on one's own behalf: a logged-in person the occurrence names (attendee, 列席,
+    substitute). A secretary who is not named does not sign in for the meeting."""
+    return bool(viewer.person_id) and viewer.role != EXTERNAL and names_viewer(viewer, occ)
+
+
+def may_keep_attendance(viewer: Viewer, occ: Occurrence, keepers: Iterable[str]) -> bool:
+    """Show the QR code and the short code, mark people by hand: the people the policy names
+    (calsync.meetings.attendance_policy.keepers), of the occurrence's organization, who may
+    see the meeting in full (a keeper never learns a confidential meeting this way)."""
+    return (bool(viewer.person_id) and viewer.role != EXTERNAL
+            and viewer.organization == occ.organization
+            and viewer.person_id in set(keepers) and shows(viewer, occ))
+
+
+def may_read_attendance(viewer: Viewer, occ: Occurrence, readers: Iterable[str]) -> bool:
+    """The occurrence's attendance report: its keepers and the person it is reported to
+    (``readers``), the chair and the organization's secretaries — each only if they may see
+    the meeting in full."""
+    if not shows(viewer, occ) or viewer.organization != occ.organization:
+        return False
+    chair = occ.chair.person_id if occ.chair else None
+    return (viewer.role == "secretary" or viewer.person_id in set(readers)
+            or (chair is not None and viewer.person_id == chair))
+
+
+def may_read_monthly_attendance(viewer: Viewer, organization: str,
+                                readers: Iterable[str]) -> bool:
+    """The organization's monthly attendance report: its secretaries and the person it is
+    reported to. Each occurrence in it is then shown per :func:`visibility`."""
+    return (bool(viewer.person_id) and viewer.organization == organization
+            and viewer.role != EXTERNAL
+            and (viewer.role == "secretary" or viewer.person_id in set(readers)))

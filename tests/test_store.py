@@ -36,6 +36,8 @@ TABLES = {
     "minutes",  # 纪要与议定事项 (migration 0013)
     "action_item",
     "action_note",
+    "signin_sheet",
+    "attendance_mark",
     "audit",
     "sync_run",
     "sync_collection",

@@ -80,6 +80,12 @@ def create_app(config: dict | None = None) -> Flask:
     from .directory import bp as directory_bp
 
     app.register_blueprint(directory_bp)  # 导入通讯录 (issue 13)
+    from .signin import bp as signin_bp
+
+    app.register_blueprint(signin_bp)  # 签到 and 考勤 (篇二 四.1–2, issue 12)
+    from .attendance import bp as attendance_bp
+
+    app.register_blueprint(attendance_bp)  # 会议考勤 by month (篇二 四.2)
     register_filters(app)
     from .names import register as register_names
 

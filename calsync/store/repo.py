@@ -20,6 +20,7 @@ from calsync.store import db
 from calsync.store.acks import AcksMixin
 from calsync.store.adhoc import AdhocMixin
 from calsync.store.agenda import AgendaMixin
+from calsync.store.attendance import AttendanceMixin
 from calsync.store.base import to_record, utc
 from calsync.store.busy import BusyMixin
 from calsync.store.collection_state import CollectionStateMixin
@@ -82,7 +83,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
     FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin, AdhocMixin, AgendaMixin,
-    LoginThrottleMixin, MinutesMixin,
+    LoginThrottleMixin, MinutesMixin, AttendanceMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 
