@@ -119,7 +119,7 @@ def test_migration_0013_down_and_up(fresh_db_url: str) -> None:
                               rules.DecisionInput("修订办法", "zonghe", dt.date(2026, 3, 20)),
                               meeting="周例会", confidential=False, actor="zhou")
         with store.engine.begin() as conn:
-            command.downgrade(store_db.alembic_config(conn), "0011")
+            command.downgrade(store_db.alembic_config(conn), "0012")
         tables = set(inspect(store.engine).get_table_names())
         assert not tables & {"minutes", "action_item", "action_note"}
     with open_store(fresh_db_url) as again:
