@@ -84,12 +84,16 @@ def stats_range(start: dt.date | None, end: dt.date | None,
     return start, end
 
 
-def stored_attendance(store: Store | None, org_id: str, first: dt.date,
+def stored_attendance(policies: PolicySet, store: Store | None, org_id: str, first: dt.date,
                       last: dt.date) -> Mapping[AttendanceKey, AttendanceLike] | None:
     """Sign-in data of the organization's occurrences in [first, last], keyed by (series
-    UID, recurrence id ISO). None until the sign-in store exists (issue 12 items 1–2): the
-    one place to plug it in."""
-    return None
+    UID, recurrence id ISO); only meetings that took sign-in
+    (calsync.meetings.attendance_report)."""
+    if store is None:
+        return None
+    from calsync.meetings.attendance_report import attendance_by_occurrence
+
+    return attendance_by_occurrence(policies, store, org_id, first, last)
 
 
 def org_held(policies: PolicySet, store: Store | None, org_id: str, start: dt.date,
@@ -107,7 +111,7 @@ def org_held(policies: PolicySet, store: Store | None, org_id: str, start: dt.da
     requests = store.meeting_requests(org_id, status="approved") if store is not None else []
     adhoc = store.adhoc_meetings(org_id) if store is not None else []
     if attendance is None:
-        attendance = stored_attendance(store, org_id, first, last)
+        attendance = stored_attendance(policies, store, org_id, first, last)
     return held_stats(org, gen.occurrences(), now, start=start, end=end, requests=requests,
                       adhoc=adhoc, attendance=attendance)
 

@@ -1,1 +1,2 @@
-"""The meeting's life after the calendar: sign-in, attendance, minutes and decisions, what was held."""
+"""The meeting's life after the calendar: sign-in, attendance, minutes and decisions,
+what was held."""

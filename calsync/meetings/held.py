@@ -31,6 +31,7 @@ from typing import Protocol
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy.model import Organization
 from calsync.stats import months_between, section_series
+from calsync.store.decisions import normalize_instant
 
 AttendanceKey = tuple[str, str]   # (series UID, recurrence id = nominal start ISO)
 
@@ -217,7 +218,8 @@ def holding_section(org: Organization, occ: Occurrence, by_series: Mapping[str, 
 
 
 def attendance_key(occ: Occurrence) -> AttendanceKey:
-    return (occ.uid, occ.nominal_start.isoformat())
+    # the sign-in store's key: the recurrence id in canonical ISO text
+    return (occ.uid, normalize_instant(occ.nominal_start.isoformat(), "recurrence id"))
 
 
 def holder(org: Organization, requests: Iterable[SectionRef] = (),

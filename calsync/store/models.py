@@ -507,5 +507,5 @@ class LoginThrottleRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-from calsync.store import minutes_models as _minutes_models  # noqa: E402,F401  (纪要/议定事项)
 from calsync.store import attendance_models as _attendance_models  # noqa: E402,F401  (签到)
+from calsync.store import minutes_models as _minutes_models  # noqa: E402,F401  (纪要/议定事项)
