@@ -11,6 +11,7 @@ calendars); the home is read-only, so nobody creates calendars or uploads into i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -42,12 +43,29 @@ def grants_of(specs: Iterable[CollectionSpec],
 
 def merge_grants(old: Mapping[str, Any], new: Mapping[str, Any],
                  orgs: Iterable[str]) -> dict[str, Any]:
-    """Replace the grants of ``orgs`` (one publish covers some organizations)."""
+    """Replace the grants of ``orgs`` (one publish covers some organizations); the leavers
+    are replaced when ``new`` names them, else kept."""
     done = set(orgs)
     keep = {slug: g for slug, g in old.get("collections", {}).items()
             if not done.intersection(g.get("orgs", ()))}
     keep.update(new.get("collections", {}))
-    return {"collections": dict(sorted(keep.items()))}
+    left = new.get("left", old.get("left", {}))
+    return {"collections": dict(sorted(keep.items())), "left": dict(sorted(left.items()))}
+
+
+def leavers_of(people: Iterable[Any]) -> dict[str, str]:
+    """Person id → last day in office (``left`` in directory.toml), ISO text."""
+    return {p.id: p.left.isoformat() for p in people if getattr(p, "left", None)}
+
+
+def has_left(grants: Mapping[str, Any], user: str, today: dt.date) -> bool:
+    """A person who left keeps their history but not their access: from the day after their
+    last day the embedded server refuses their login, as the page and the feeds do."""
+    last = grants.get("left", {}).get(user)
+    try:
+        return last is not None and today > dt.date.fromisoformat(last)
+    except (TypeError, ValueError):
+        return True  # an unreadable date denies rather than grants
 
 
 def read_grants(folder: Path) -> dict[str, Any]:

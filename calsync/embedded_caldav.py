@@ -176,12 +176,17 @@ class EmbeddedCalDAV:
         return proc.pid if proc is not None and proc.poll() is None else None
 
     def grant(self, specs: Iterable[CollectionSpec], orgs: Iterable[str],
-              staff: Mapping[str, Iterable[str]]) -> None:
+              staff: Mapping[str, Iterable[str]],
+              left: Mapping[str, str] | None = None) -> None:
         """After a publish of ``orgs``: who reads which collection, and every person's home
-        with links to what they may read (calsync.caldav_grants)."""
+        with links to what they may read (calsync.caldav_grants); ``left``: person → last
+        day in office, whose login the server refuses after that day."""
         with self._grant_lock:
             old = read_grants(self.folder)
-            new = merge_grants(old, grants_of(specs, staff), orgs)
+            fresh = grants_of(specs, staff)
+            if left is not None:
+                fresh["left"] = dict(left)
+            new = merge_grants(old, fresh, orgs)
             people = {p for ids in staff.values() for p in ids}
             apply_grants(self.folder, new, people)
 

@@ -64,7 +64,20 @@ class Auth(auth.BaseAuth):
             return "", set()
         if user is None or not password_ok(user.password_hash, password):
             return "", set()
+        if self._has_left(user.username):
+            log.info("calsync auth: %s has left the organization; login refused", login)
+            return "", set()
         return user.username, {org_group(user.organization)}
+
+    def _has_left(self, username: str) -> bool:
+        """directory.toml's ``left``, as the service last wrote it into grants.json."""
+        import datetime as dt
+
+        from calsync.caldav_grants import has_left, read_grants
+        from calsync.occurrence import TZ
+
+        grants = read_grants(self._instance / "caldav")
+        return has_left(grants, username, dt.datetime.now(TZ).date())
 
     def _login(self, login: str, password: str) -> str:
         return self._check(login, password)[0]

@@ -14,7 +14,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -125,8 +125,9 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         target = caldav_target(conf)
         assert target is not None
         # the SQLite publish lock lives beside the database file (the instance folder)
-        scheduler = Scheduler(core.policies, core.store, target, orgs=orgs,
-                              on_published=_granter(embedded, core.policies))
+        scheduler = Scheduler(core.policies, core.store, target, orgs=orgs)
+        # the scheduler's policies follow a reload (directory import), so do the grants
+        scheduler.on_published = _granter(embedded, lambda: scheduler.policies)
         app.extensions[EXTENSION] = scheduler
         _print_urls(args, core, embedded, external, orgs)
         scheduler.start()
@@ -173,19 +174,28 @@ def instance_lock(instance: Path) -> IO[str]:
     return fh
 
 
-def _granter(embedded: Any, policies: PolicySet) -> Any:
+def _granter(embedded: Any, policies_now: Callable[[], PolicySet]) -> Any:
     """The embedded server's rights follow every publish; every person gets a home with
-    their organization's calendar at once (before the first publish)."""
+    their organization's calendar at once (before the first publish). The directory is read
+    at each publish, so people who left (a reload after a directory import) lose access."""
     if embedded is None:
         return None
+    from calsync.caldav_grants import leavers_of
     from calsync.sync.publish import CollectionSpec
 
-    staff = {o.id: [p.id for p in o.staff] for o in policies.organizations.values()}
+    def people() -> tuple[dict[str, list[str]], dict[str, str]]:
+        orgs = policies_now().organizations.values()
+        return ({o.id: [p.id for p in o.staff] for o in orgs},
+                leavers_of(p for o in orgs for p in o.staff))
+
+    staff, left = people()
+    orgs = policies_now().organizations.values()
     embedded.grant([CollectionSpec(o.id, o.calendar_name or o.name, (o.id,), ())
-                    for o in policies.organizations.values()], list(staff), staff)
+                    for o in orgs], list(staff), staff, left)
 
     def grant(org: str, result: Any) -> None:
-        embedded.grant(result.specs, [org], staff)
+        staff, left = people()
+        embedded.grant(result.specs, [org], staff, left)
     return grant
 
 
