@@ -30,6 +30,7 @@ from calsync.store.login_throttle import LoginThrottleMixin
 from calsync.store.meeting_requests import MeetingRequestsMixin
 from calsync.store.models import AuditRow, SyncConflictRow, SyncResourceRow, SyncRunRow
 from calsync.store.outbox import OutboxMixin
+from calsync.store.resource_batch import ResourceBatchMixin
 from calsync.store.records import (
     CONFLICT_KINDS,
     FINAL_RUN_STATUSES,
@@ -81,7 +82,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
     FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin, AdhocMixin, AgendaMixin,
-    LoginThrottleMixin,
+    LoginThrottleMixin, ResourceBatchMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 
