@@ -56,7 +56,7 @@ def open_store(url: str | None = None, instance_dir: Path | None = None) -> Stor
     try:
         with engine.connect():
             pass
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, UnicodeDecodeError) as exc:
         engine.dispose()
         raise db.connection_error(exc, resolved) from None
     try:
