@@ -45,7 +45,7 @@ def test_emptied_collection_force_restores_and_next_publish_is_a_no_op(
     lost = empty_collection(radicale_server, gl)
     assert lost == first["collections"][0]["counts"]["create"] > 1
 
-    code, stopped, err = publish(capsys, radicale_server, db_url, home)
+    code, _, err = publish(capsys, radicale_server, db_url, home)
     assert code == 3 and "safety valve" in err and "--force" in err  # the valve stops
     assert members(radicale_server, gl) == []
 
@@ -137,7 +137,7 @@ def failing_proxy(radicale_server: ServerHandle) -> Iterator[FailPutsAfter]:
 def test_a_publish_cut_short_reports_what_landed_and_the_next_run_finishes(
         capsys, radicale_server, db_url, home, failing_proxy) -> None:
     url = failing_proxy.proxied(home)
-    code, out, err = publish(capsys, radicale_server, db_url, url, fmt="text")
+    code, out, _ = publish(capsys, radicale_server, db_url, url, fmt="text")
     assert code != 0
     gl = next(line for line in out.splitlines() if "/guanliban/" in line)
     # "published …/guanliban/: created 6 of 9; 3 not written (… requests) — FAILED: …"

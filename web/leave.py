@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.store.health import StoreUnavailable
 from calsync.leave import LATE_LABEL, approvers, due_people, is_late
 from calsync.occurrence import Occurrence
+from calsync.store.health import StoreUnavailable
 
 from . import occurrences as occ_mod
 from .core import authorize, core, now, person_name, user

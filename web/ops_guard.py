@@ -76,4 +76,5 @@ def register(app: Flask) -> None:
         log.error("calsync: %s", exc)
         return render_template(
             "error.html", code=503, title="数据库暂时无法使用",
-            message="数据库暂时无法读写，您的操作没有保存。请稍后重试，或联系管理员查看服务日志。"), 503
+            message="数据库暂时无法读写，您的操作没有保存。"
+                    "请稍后重试，或联系管理员查看服务日志。"), 503

@@ -7,6 +7,7 @@ Called once, from ``load_policies``. Errors are ``PolicyProblem``s like any othe
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -106,7 +107,7 @@ def holiday_overlaps(folder: Path) -> list[PolicyProblem]:
             if isinstance(start, dt.date) and isinstance(end, dt.date) and start <= end:
                 ranges.append((start, end, i, str(h.get("name", ""))))
         ranges.sort()
-        for (s1, e1, i1, n1), (s2, e2, i2, n2) in zip(ranges, ranges[1:], strict=False):
+        for (s1, e1, i1, n1), (s2, e2, i2, n2) in itertools.pairwise(ranges):
             if s2 <= e1:
                 out.append(PolicyProblem(
                     str(path), f"holidays[{i2}]",

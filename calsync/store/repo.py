@@ -30,7 +30,6 @@ from calsync.store.login_throttle import LoginThrottleMixin
 from calsync.store.meeting_requests import MeetingRequestsMixin
 from calsync.store.models import AuditRow, SyncConflictRow, SyncResourceRow, SyncRunRow
 from calsync.store.outbox import OutboxMixin
-from calsync.store.resource_batch import ResourceBatchMixin
 from calsync.store.records import (
     CONFLICT_KINDS,
     FINAL_RUN_STATUSES,
@@ -41,6 +40,7 @@ from calsync.store.records import (
     ResourceState,
     SyncRun,
 )
+from calsync.store.resource_batch import ResourceBatchMixin
 from calsync.store.series_decisions import SeriesDecisionsMixin
 from calsync.store.users import UsersMixin
 
