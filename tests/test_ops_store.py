@@ -171,3 +171,40 @@ def test_forwarded_headers_count_only_behind_a_configured_proxy(
             assert expected in text, _links(text)
         finally:
             app.extensions["calsync"].close()
+
+
+def test_a_database_turned_read_only_under_the_service_is_a_503_not_a_form_error(
+        postgres_databases, tmp_path: Path) -> None:
+    """PostgreSQL switched to read-only while the app runs (a failover to a replica): the
+    leave form answers 503 数据库暂时无法使用, not 此会议已有未完成的请假; nothing is stored; a
+    restart is refused with one line."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from calsync.store.health import ReadOnlyStore
+
+    url = postgres_databases()
+    app = make_app(url, tmp_path / "inst", None, USERS)
+    try:
+        client = login(app, "qian_keyuan")
+        name = make_url(url).database
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                             autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        r = client.post("/leave", data={"occurrence": f"{ZHOULIHUI}|2026-03-02T09:30:00+08:00",
+                                        "category": "事假", "reason": "家中有事",
+                                        "substitute": ""})
+        text = r.data.decode()
+        assert r.status_code == 503, text[:3000]
+        assert "数据库暂时无法使用" in text and "未完成的请假" not in text
+    finally:
+        app.extensions["calsync"].close()
+    with pytest.raises(ReadOnlyStore, match="read-only"):
+        make_app(url, tmp_path / "inst", None, ())
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                         autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
+    with open_store(url) as store:
+        assert store.leave_notes("guanliban") == []  # nothing half-stored
