@@ -23,6 +23,7 @@ from calsync.sync.apply import ProgressEvent
 from calsync.sync.client import Target
 from calsync.sync.layouts import LAYOUTS
 from calsync.sync.publish import PublishResult
+from calsync.sync.recovery import KIND_CHOICES, select_conflicts
 
 
 def add_store_options(p: argparse.ArgumentParser) -> None:
@@ -51,7 +52,8 @@ def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.Ar
     add_target_options(pub)
     pub.add_argument("--dry-run", action="store_true", help="plan only, write nothing")
     pub.add_argument("--force", action="store_true",
-                     help="pass the safety valve (mass deletion, vanished calendar)")
+                     help="pass the safety valve (mass deletion, vanished or emptied calendar) "
+                          "and re-create what the policy says and the server lost")
     pub.add_argument("--layout", choices=LAYOUTS, default="org")
     pub.add_argument("--watch", action="append", default=[], metavar="URL",
                      help="read-only calendar whose events count for clashes (repeatable)")
@@ -62,11 +64,21 @@ def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.Ar
     con.add_argument("--org", metavar="ID")
     con.add_argument("--format", choices=("text", "json"), default="text")
 
-    res = command("resolve", cmd_resolve, "decide a conflict: keep the server's or the policy's")
+    res = command("resolve", cmd_resolve,
+                  "decide conflicts: keep the server's or the policy's (one id, or in bulk)")
     ranged(res, 0)
     add_store_options(res)
-    res.add_argument("id", type=int, help="conflict id (see `calsync conflicts`)")
+    res.add_argument("id", type=int, nargs="?",
+                     help="conflict id (see `calsync conflicts`); or select with --all/--org")
     res.add_argument("--keep", choices=("server", "policy"), required=True)
+    res.add_argument("--all", action="store_true",
+                     help="every open conflict (of the --org organizations, when given)")
+    res.add_argument("--series", action="append", metavar="ID",
+                     help="only conflicts of this series (UID or its part before @; repeatable)")
+    res.add_argument("--kind", action="append", choices=sorted(KIND_CHOICES),
+                     help="only conflicts of this kind (repeatable)")
+    res.add_argument("--dry-run", action="store_true",
+                     help="list what would be resolved, change nothing")
     res.add_argument("--actor", default=os.environ.get("USER", "cli"),
                      help="who decides (for the audit log)")
 
@@ -131,6 +143,8 @@ def _print_summary(result: PublishResult, watched: dict[str, int]) -> None:
     head = "plan (dry run)" if result.dry_run else "published"
     for c in result.collections:
         counts = ", ".join(f"{k} {v}" for k, v in c.counts.items()) or "nothing"
+        if c.error and c.planned:  # cut short: say what landed, not "nothing"
+            counts = c.partial()
         state = f" — FAILED: {c.error}" if c.error else ""
         print(f"{head} {c.url}: {counts} ({c.requests} requests){state}")
     total = ", ".join(f"{k} {v}" for k, v in result.counts().items()) or "nothing"
@@ -160,6 +174,15 @@ def cmd_conflicts(args: argparse.Namespace, policies: PolicySet, orgs: list[str]
 
 def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
     start, end = _horizon(args)
+    bulk = args.all or args.org or args.series or args.kind
+    if args.id is not None and (bulk or args.dry_run):
+        raise UsageError("give a conflict id or a selection (--all, --org, --series, --kind), "
+                         "not both")
+    if args.id is None:
+        if not bulk:
+            raise UsageError("which conflicts? give an id (see `calsync conflicts`) or select "
+                             "them with --all, --org ID, --series ID or --kind KIND")
+        return _resolve_bulk(args, policies, orgs, start, end)
     with store_from(args) as store:
         resolution, recorded = resolve_and_record(policies, store, args.id, args.keep,
                                                   args.actor, start, end)
@@ -167,6 +190,31 @@ def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
             if args.keep == "policy" else
             f"the calendar's version is adopted; {recorded} decision(s) recorded")
     print(f"conflict #{resolution.conflict_id} ({resolution.uid}): {what}")
+    return 0
+
+
+def _resolve_bulk(args: argparse.Namespace, policies: PolicySet, orgs: list[str],
+                  start, end) -> int:
+    with store_from(args) as store:
+        chosen = select_conflicts(store.open_conflicts(), orgs if args.org else None,
+                                  args.series, args.kind)
+        verb = "would keep" if args.dry_run else "keeps"
+        recorded = 0
+        for c in chosen:
+            if not args.dry_run:
+                recorded += resolve_and_record(policies, store, c.id, args.keep, args.actor,
+                                               start, end)[1]
+            print(f"#{c.id} {c.organization} {c.uid}: {c.kind} on the server — "
+                  f"{verb} the {args.keep}'s version")
+    n = len(chosen)
+    if args.dry_run:
+        print(f"{n} conflict(s) would be resolved (dry run: nothing changed; run again "
+              f"without --dry-run)")
+    elif args.keep == "policy":
+        print(f"{n} conflict(s) resolved: the next publish restores the policy's version")
+    else:
+        print(f"{n} conflict(s) resolved: the calendar's version is adopted; "
+              f"{recorded} decision(s) recorded")
     return 0
 
 

@@ -115,10 +115,26 @@ def service_password(folder: Path) -> str:
     return value
 
 
+ENV_MAX_BYTES = "CALSYNC_CALDAV_MAX_BYTES"
+# The largest request body the embedded server reads (Radicale answers 413 above it). Only
+# the service account writes, and a year-long series of a 300-person bureau is far below.
+DEFAULT_MAX_BYTES = 10_000_000
+
+
+def max_bytes(environ: dict[str, str] | None = None) -> int:
+    raw = (os.environ if environ is None else environ).get(ENV_MAX_BYTES, "")
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    return value if value > 0 else DEFAULT_MAX_BYTES
+
+
 def config_text(host: str, port: int, folder: Path) -> str:
     return (
         "[server]\n"
         f"hosts = {host}:{port}\n"
+        f"max_content_length = {max_bytes()}\n"
         "[auth]\n"
         "type = calsync.radicale_auth\n"
         # password hashes are slow on purpose; phones send credentials with every request

@@ -26,6 +26,7 @@ from calsync.policy import PolicySet
 from calsync.publish_lock import publish_lock
 from calsync.store import Store
 from calsync.sync.client import Target
+from calsync.sync.errors import PublishStopped
 
 log = logging.getLogger("calsync.scheduler")
 
@@ -88,12 +89,18 @@ class Scheduler:
         """Publish soon (after a decision); cheap, callable from any thread."""
         self._wake.set()
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Stop after the publish in progress (if any) finishes."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop taking new work: a publish in progress ends after the resource it is writing
+        (what landed is recorded, the rest waits for the next start). ``timeout`` defaults to
+        two request timeouts: a stuck request is the longest a resource can take."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._thread is None:
+            return
+        self._thread.join(timeout if timeout is not None else 2 * self.target.timeout + 5)
+        if self._thread.is_alive():
+            log.warning("calsync: %s: the publish in progress did not stop in time; its "
+                        "write-ahead rows let the next start settle it", self.who)
 
     def _run(self) -> None:
         log.info("calsync: scheduler %s publishes %s every %.0f s", self.who,
@@ -162,7 +169,7 @@ class Scheduler:
                     return "skipped"
                 start, end = default_horizon(self.clock().date())
                 _, result = publish_orgs(self.policies, self.store, self.target, [org],
-                                         start, end, layout="org")
+                                         start, end, layout="org", stop=self._stop.is_set)
         except CalsyncError as exc:
             log.error("calsync: %s could not publish %s: %s", self.who, org,
                       " ".join(exc.lines()))
@@ -177,6 +184,11 @@ class Scheduler:
                 log.exception("calsync: %s could not update the CalDAV rights of %s",
                               self.who, org)
         counts = " ".join(f"{k}={v}" for k, v in result.counts().items()) or "nothing to do"
+        if result.errors and all(isinstance(e, PublishStopped) for e in result.errors):
+            done = "; ".join(c.partial() for c in result.collections if c.planned)
+            log.info("calsync: %s stopped publishing %s for shutdown: %s", self.who, org,
+                     done or counts)
+            return "stopped"
         if result.errors:
             log.error("calsync: %s published %s with errors: %s (%s)", self.who, org,
                       "; ".join(str(e) for e in result.errors), counts)

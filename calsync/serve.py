@@ -136,11 +136,14 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut cleanup
-        print("calsync: stopping", flush=True)
+        print("calsync: stopping (no new publishing; the one in progress ends after the "
+              "resource it is writing)", flush=True)
         if scheduler is not None:
             scheduler.stop()
+            print("calsync: scheduler stopped", flush=True)
         if embedded is not None:
             embedded.stop()
+            print("calsync: CalDAV server stopped", flush=True)
         core.close()
         lock.close()
         signal.signal(signal.SIGTERM, previous)

@@ -85,6 +85,7 @@ def test_a_crash_closes_the_run_as_failed(env: Env, monkeypatch: pytest.MonkeyPa
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(SyncState, "save", broken)
+    monkeypatch.setattr(SyncState, "save_many", broken)  # the batched saves (issue 14)
     with pytest.raises(RuntimeError, match="disk full"):
         env.publish([resource(0)])
     (run,) = runs(env)

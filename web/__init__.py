@@ -94,6 +94,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_nav(app)  # 待我审批 only for approvers
     _error_pages(app)
+    from .ops_guard import register as register_ops_guard
+
+    register_ops_guard(app)  # public URL, ProxyFix, NUL in forms, database unavailable
     from calsync.scheduler import attach
 
     attach(app)  # successful POSTs poke the publishing scheduler

@@ -10,6 +10,7 @@ from flask_login import login_required
 from calsync.errors import ConcurrentChange, StoreError
 from calsync.leave import LATE_LABEL, approvers, due_people, is_late
 from calsync.occurrence import Occurrence
+from calsync.store.health import StoreUnavailable
 
 from . import occurrences as occ_mod
 from .core import authorize, core, now, person_name, user
@@ -103,6 +104,8 @@ def _create(form: LeaveForm, by_value: dict[str, Occurrence]) -> bool:
             category=form.category.data, reason=(form.reason.data or "").strip(),
             substitute_id=substitute, late=late, needs_director=director is not None,
             chair_id=chair, director_id=director, actor=u.username)
+    except StoreUnavailable:
+        raise  # the database, not a duplicate: a 503 page says so
     except StoreError:
         form.occurrence.errors.append("此会议已有未完成的请假，请勿重复提交。")
         return False

@@ -9,7 +9,7 @@ The only difference is how a missing collection is made: MKCALENDAR with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from xml.sax.saxutils import escape
 
 from calsync.meetings.tasks import COMPONENTS, occurrence_key, retired_tasks, task_collections
@@ -65,15 +65,17 @@ def task_specs(policies: PolicySet, store: object, orgs: Iterable[str], occurren
 def publish_tasks(policies: PolicySet, store: object, target: Target, orgs: Iterable[str],
                   occurrences: Iterable, into: PublishResult | None = None,
                   dry_run: bool = False, force: bool = False,
-                  progress: Progress | None = None) -> PublishResult:
+                  progress: Progress | None = None, stop: Callable[[], bool] | None = None,
+                  restore: bool | None = None) -> PublishResult:
     """Publish the decisions of ``orgs``; with ``into`` (the events' result) its collections,
     errors and specs are added there, so one result reports (and grants) everything."""
     specs = task_specs(policies, store, list(orgs), occurrences, target.url)
     result = PublishResult(dry_run, specs=[])
-    if specs:
+    if specs and not (stop is not None and stop()):  # shutting down: events only
         with TasksClient(target) as dav:
             result = publish(specs, store, target, dry_run=dry_run, force=force,
-                             progress=progress, client=dav)
+                             progress=progress, client=dav, stop=stop,
+                             restore=force if restore is None else restore)
     if into is not None:
         into.collections.extend(result.collections)
         into.errors.extend(result.errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from importlib.resources import files
@@ -18,6 +19,8 @@ class PolicySet:
     root: Path
     organizations: dict[str, Organization]
     calendar: WorkCalendar
+    # checks that do not stop loading (calsync.policy.checks), as FILE: KEY: problem (fix)
+    warnings: tuple[PolicyProblem, ...] = ()
 
 
 def shipped_policies() -> Path:
@@ -37,8 +40,15 @@ def load_policies(root: Path | None = None) -> PolicySet:
     problems: list[PolicyProblem] = []
     orgs = load_organizations(root, problems)
     # A policies folder may bring its own holiday years; they replace the shipped ones.
-    calendar = load_holiday_tables([shipped_policies() / "holidays", root / "holidays"],
-                                   problems)
+    holiday_folders = [shipped_policies() / "holidays", root / "holidays"]
+    calendar = load_holiday_tables(holiday_folders, problems)
+    if not problems:
+        from calsync.policy.checks import check_policies
+
+        errors, warnings = check_policies(root, orgs, dict.fromkeys(holiday_folders))
+        problems += errors
     if problems:
         raise PolicyError(problems)
-    return PolicySet(root, orgs, calendar)
+    for w in warnings:
+        logging.getLogger("calsync.policy").warning("calsync: warning: %s", w)
+    return PolicySet(root, orgs, calendar, tuple(warnings))

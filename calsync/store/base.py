@@ -83,7 +83,7 @@ class StoreBase:
         try:
             with self._reader() as session:
                 yield session
-        except DBAPIError as exc:
+        except (DBAPIError, UnicodeDecodeError) as exc:  # decode: a damaged SQLite file
             raise connection_error(exc, self.engine.url, "read from") from None
 
     @contextmanager

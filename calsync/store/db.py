@@ -178,12 +178,18 @@ def connection_error(exc: BaseException, url: URL, doing: str = "connect to") ->
 
     Only the driver's own message is used: SQLAlchemy's text would add SQL and parameters.
     """
+    from calsync.store.health import StoreUnavailable, classify
+
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     message = " ".join(str(orig).split()) or type(orig).__name__
     for secret in (url.password, url.query.get("password")):
         if secret and isinstance(secret, str):
             message = message.replace(secret, "***")
-    return StoreError(f"cannot {doing} {mask_url(url)}: {message} ({_hint(message, url)})")
+    known = classify(message, url, mask_url(url))
+    if known is not None:
+        return known
+    return StoreUnavailable(f"cannot {doing} {mask_url(url)}: {message} "
+                            f"({_hint(message, url)})")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -221,6 +227,11 @@ def upgrade(engine: Engine) -> None:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
             command.upgrade(alembic_config(conn), "head")
+            # a write, rolled back: a read-only file or server fails here, at start, not with
+            # a 500 on the first form someone sends (and nothing is committed)
+            probe = conn.begin_nested()
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            probe.rollback()
     except CommandError as exc:
         if "Can't locate revision" in str(exc):
             raise StoreError(
@@ -230,4 +241,6 @@ def upgrade(engine: Engine) -> None:
             ) from None
         raise StoreError(f"cannot migrate {mask_url(url)}: {exc}") from None
     except SQLAlchemyError as exc:
+        raise connection_error(exc, url, "migrate") from None
+    except UnicodeDecodeError as exc:  # a damaged file can hand back undecodable text
         raise connection_error(exc, url, "migrate") from None

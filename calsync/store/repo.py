@@ -42,6 +42,7 @@ from calsync.store.records import (
     ResourceState,
     SyncRun,
 )
+from calsync.store.resource_batch import ResourceBatchMixin
 from calsync.store.series_decisions import SeriesDecisionsMixin
 from calsync.store.users import UsersMixin
 
@@ -57,7 +58,7 @@ def open_store(url: str | None = None, instance_dir: Path | None = None) -> Stor
     try:
         with engine.connect():
             pass
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, UnicodeDecodeError) as exc:
         engine.dispose()
         raise db.connection_error(exc, resolved) from None
     try:
@@ -83,7 +84,7 @@ def _run_record(row: SyncRunRow) -> SyncRun:
 class Store(
     CollectionStateMixin, DecisionsMixin, UsersMixin, LeaveMixin, MeetingRequestsMixin, AcksMixin,
     FeedsMixin, BusyMixin, SeriesDecisionsMixin, OutboxMixin, AdhocMixin, AgendaMixin,
-    LoginThrottleMixin, MinutesMixin, AttendanceMixin,
+    LoginThrottleMixin, MinutesMixin, AttendanceMixin, ResourceBatchMixin,
 ):
     """calsync's database. Every method runs its own short transaction."""
 

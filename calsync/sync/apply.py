@@ -1,19 +1,30 @@
-"""Carry out a plan: conditional writes, each recorded in the store the moment it lands.
+"""Carry out a plan: conditional writes, each recorded in the store once it has landed.
 
 Every write is bracketed: a write-ahead row (``Stored.pending``) before the request, the final
 row after it. A process killed anywhere in between leaves a row the planner can settle on the
 next run (see ``plan._settle_pending``): nothing is written twice, nothing duplicated.
+
+The store is written in batches (``BATCH`` actions, or ``FLUSH_SECONDS``): one transaction
+marks a batch's writes pending before the first request, and one records the final rows of
+those that landed. A crash therefore never records a write that did not land; at worst the
+next run confirms (or redoes, with the same conditional request) the batch's writes.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from calsync.store.records import HEAD_ONLY
 from calsync.sync.client import CalDAVClient, TransportError
-from calsync.sync.errors import PreconditionFailedTwice, ServerError, ServerRefused
+from calsync.sync.errors import (
+    PreconditionFailedTwice,
+    PublishStopped,
+    ServerError,
+    ServerRefused,
+)
 from calsync.sync.plan import (
     UNLOADED,
     WRITE_KINDS,
@@ -29,6 +40,8 @@ log = logging.getLogger(__name__)
 
 PENDING_PREFIX = "calsync-pending:"
 MAX_REPLANS = 2  # a 412 re-reads the resource and re-plans it at most this often
+BATCH = 32  # actions per write-ahead transaction
+FLUSH_SECONDS = 1.0  # final rows wait at most this long in memory
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,21 @@ class SyncState:
     def forget(self, uid: str) -> None:
         self.store.delete_resource(self.url, uid)  # type: ignore[attr-defined]
 
+    def save_many(self, rows: Mapping[str, Stored | None]) -> None:
+        """Save (or forget, for None) several rows in one transaction."""
+        upserts = []
+        for uid, s in rows.items():
+            if s is None:
+                continue
+            if s.written_ics == UNLOADED:
+                raise AssertionError(f"{s.uid}: saving a row whose body was not loaded")
+            etag = f"{PENDING_PREFIX}{s.pending}:{s.prev_etag or ''}" if s.pending else s.etag
+            upserts.append({"organization": org_of_uid(uid, self.default_org), "uid": uid,
+                            "written_ics": _db_text(s.written_ics), "content_hash": s.key,
+                            "sequence": s.sequence, "href": s.href, "etag": etag})
+        gone = [uid for uid, s in rows.items() if s is None]
+        self.store.save_resources(self.url, upserts, gone)  # type: ignore[attr-defined]
+
     def record_conflict(self, a: Action) -> None:
         self.store.record_conflict(  # type: ignore[attr-defined]
             org_of_uid(a.uid, self.default_org),
@@ -183,6 +211,19 @@ class _Ctx:
     orgs: frozenset[str]
     desired: Mapping[str, Desired]
     stored: dict[str, Stored]
+    marked: set[str] = field(default_factory=set)  # write-ahead rows saved by the batch
+    finals: dict[str, Stored | None] = field(default_factory=dict)  # landed, not yet saved
+    flushed_at: float = field(default_factory=time.monotonic)
+
+    def flush(self) -> None:
+        if self.finals:
+            self.state.save_many(self.finals)
+            self.finals = {}
+        self.flushed_at = time.monotonic()
+
+    def due(self) -> bool:
+        return (len(self.finals) >= BATCH
+                or time.monotonic() - self.flushed_at >= FLUSH_SECONDS)
 
 
 def apply_plan(
@@ -193,31 +234,67 @@ def apply_plan(
     desired: Mapping[str, Desired],
     stored: Mapping[str, Stored],
     progress: Progress | None = None,
+    done: list[Action] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Action]:
     """Do every action of ``the_plan``; returns the actions as finally done (after 412s).
 
-    Stops at the first transport failure with ``ServerError``: what landed is recorded.
+    Stops at the first transport failure with ``ServerError``, and before the next action
+    once ``stop()`` is true with ``PublishStopped``: what landed is recorded, and ``done``
+    (when given) holds it for the caller's report.
     """
     ctx = _Ctx(client, state, the_plan.collection, orgs, desired, dict(stored))
-    done: list[Action] = []
-    total = len(the_plan.actions)
-    for i, action in enumerate(the_plan.actions, 1):
+    done = [] if done is None else done
+    actions = the_plan.actions
+    total = len(actions)
+    for first in range(0, total, BATCH):
+        chunk = actions[first:first + BATCH]
+        marks = {a.uid: pending_before(a, ctx.stored.get(a.uid))
+                 for a in chunk if a.kind in WRITE_KINDS}
+        if marks:
+            state.save_many(marks)
+            ctx.marked = set(marks)
+        current = None
         try:
-            done.append(_do(ctx, action))
-        except TransportError as exc:
-            raise ServerError(state.url, str(exc)) from None
-        if progress is not None:
-            progress(ProgressEvent(state.url, i, total, action.kind, action.uid))
+            for i, action in enumerate(chunk, first + 1):
+                if stop is not None and stop():
+                    raise PublishStopped(state.url)
+                current = action.uid
+                try:
+                    done.append(_do(ctx, action))
+                except TransportError as exc:
+                    raise ServerError(state.url, str(exc)) from None
+                current = None
+                if progress is not None:
+                    progress(ProgressEvent(state.url, i, total, action.kind, action.uid))
+                if ctx.due():
+                    ctx.flush()
+        except BaseException:
+            # The landed writes are recorded; the marks of writes never sent are undone. The
+            # write in flight keeps its mark: it may have landed (the next run settles it).
+            ctx.marked.discard(current or "")
+            for uid in ctx.marked:
+                ctx.finals.setdefault(uid, ctx.stored.get(uid))
+            ctx.marked = set()
+            ctx.flush()
+            raise
+        ctx.flush()
     return done
 
 
 def _do(ctx: _Ctx, a: Action) -> Action:
     for attempt in range(MAX_REPLANS + 1):
         if a.kind not in WRITE_KINDS:
+            if a.uid in ctx.marked:  # a re-planned write that needs no request
+                ctx.marked.discard(a.uid)
+                ctx.finals[a.uid] = ctx.stored.get(a.uid)
             _record(ctx, a)
             return a
         prev = ctx.stored.get(a.uid)
-        ctx.state.save(pending_before(a, prev))
+        if attempt or a.uid not in ctx.marked:
+            ctx.flush()  # keep the order of saves for this row
+            ctx.state.save(pending_before(a, prev))
+        ctx.marked.discard(a.uid)
         status, etag = _write(ctx.client, a)
         if status == 412 or (status == 404 and a.kind == "update"):
             _restore(ctx, a.uid, prev)
@@ -237,6 +314,7 @@ def _do(ctx: _Ctx, a: Action) -> Action:
 
 def _restore(ctx: _Ctx, uid: str, prev: Stored | None) -> None:
     """Undo a write-ahead row for a write the server refused."""
+    ctx.finals.pop(uid, None)
     if prev is not None:
         ctx.state.save(prev)
     else:
@@ -262,11 +340,10 @@ def _record(ctx: _Ctx, a: Action, etag: str | None = None) -> None:
         log.warning("conflict (%s) on %s: %s", a.conflict_kind, a.uid, a.reason)
         return
     after = stored_after(a, etag)
+    ctx.finals[a.uid] = after  # saved with the batch (ctx.flush)
     if after is None:
-        ctx.state.forget(a.uid)
         ctx.stored.pop(a.uid, None)
     else:
-        ctx.state.save(after)
         ctx.stored[a.uid] = after
 
 

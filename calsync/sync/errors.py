@@ -38,7 +38,8 @@ class SafetyValveError(SyncError):
             what = f"the plan would delete {deletes} of the {owned} resources calsync owns there"
         super().__init__(
             f"safety valve for {collection}: {what}; check that this is the right calendar and "
-            f"policy, then run `calsync publish --force` to go ahead"
+            f"policy, then run `calsync publish --force` to go ahead (it re-creates what the "
+            f"policy says and the server lost)"
         )
 
 
@@ -62,6 +63,17 @@ class ServerError(SyncError):
         super().__init__(
             f"publishing to {collection} stopped: {detail}; what was written so far is recorded, "
             f"run `calsync publish` again when the server is back"
+        )
+
+
+class PublishStopped(SyncError):
+    """The service is shutting down: the run stopped between two resources (checkpointed)."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        super().__init__(
+            f"publishing to {collection} stopped for shutdown; what was written is recorded, "
+            f"the next run (or `calsync publish`) finishes the rest"
         )
 
 

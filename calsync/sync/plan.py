@@ -215,8 +215,11 @@ class _Planner:
         desired: Mapping[str, Desired],
         stored: Mapping[str, Stored],
         listing: Mapping[str, ServerItem],
+        restore_missing: bool = False,
     ) -> None:
         self.orgs, self.desired, self.stored, self.listing = orgs, desired, stored, listing
+        # ``publish --force``: what the server lost is created again, not a conflict
+        self.restore_missing = restore_missing
         self.seen: dict[str, _Seen] = {}
         self.stats: Counter[str] = Counter()
         self.warnings: list[str] = []
@@ -298,6 +301,8 @@ class _Planner:
                 return Action("forget", uid, s.href, reason="already gone from the server")
             if keep_policy:
                 return self._create(d, "kept policy over a deletion", s.sequence)
+            if self.restore_missing:
+                return self._create(d, "restored (publish --force)", s.sequence)
             return _conflict(uid, "deleted", None, d, s, "deleted in the app")
         if seen.key is None and not keep_policy:
             why = "server copy is unreadable"
@@ -401,10 +406,15 @@ def plan(
     open_conflicts: Iterable[str] = (),
     resolved_keep_policy: Iterable[str] = (),
     force: bool = False,
+    restore_missing: bool = False,
 ) -> Plan:
-    """Decide what to do in one collection; raises SafetyValveError unless ``force``."""
+    """Decide what to do in one collection; raises SafetyValveError unless ``force``.
+
+    ``restore_missing`` (``publish --force``): a resource calsync wrote that is gone from
+    the server is created again from the policy instead of opening a "deleted" conflict
+    (open conflicts still wait for ``calsync resolve``)."""
     owners = frozenset([orgs] if isinstance(orgs, str) else orgs)
-    p = _Planner(owners, desired, stored, listing)
+    p = _Planner(owners, desired, stored, listing, restore_missing)
     conflicts, keep = set(open_conflicts), set(resolved_keep_policy)
     p.read_listing(frozenset(conflicts - keep))
     uids = sorted(set(desired) | set(stored) | set(p.seen))

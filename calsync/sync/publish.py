@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -90,16 +90,37 @@ class CollectionResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     requests: int = 0
+    # what the plan asked for, when the run stopped before the end (counts: what landed)
+    planned: dict[str, int] = field(default_factory=dict)
+
+    def partial(self) -> str:
+        """"created 59 of 62, updated 3 of 3; 3 not written" for a run cut short; else ""."""
+        if not self.planned:
+            return ""
+        parts, missing = [], 0
+        for kind, want in self.planned.items():
+            if kind in ("unchanged", "conflict"):
+                continue
+            got = self.counts.get(kind, 0)
+            missing += max(want - got, 0)
+            parts.append(f"{_PAST.get(kind, kind)} {got} of {want}")
+        text = ", ".join(parts) or "nothing planned"
+        return f"{text}; {missing} not written" if missing else text
 
     def to_json(self) -> dict[str, object]:
         return {
             "url": self.url,
             "counts": self.counts,
+            "planned": self.planned,
             "actions": self.actions,
             "warnings": self.warnings,
             "error": self.error,
             "requests": self.requests,
         }
+
+
+_PAST = {"create": "created", "update": "updated", "delete": "deleted", "adopt": "adopted",
+         "refresh": "refreshed", "forget": "forgot"}
 
 
 @dataclass
@@ -153,17 +174,24 @@ def publish(
     force: bool = False,
     progress: Progress | None = None,
     client: CalDAVClient | None = None,
+    stop: Callable[[], bool] | None = None,
+    restore: bool = False,
 ) -> PublishResult:
     """Make every collection match its resources; see the module doc for the request budget.
 
     A failing collection (server down, safety valve, refusal) is reported in the result and
     the others still run; ``result.raise_first_error()`` turns it into an exception.
+    ``force`` passes the safety valve; ``restore`` (``publish --force`` sets both) re-creates
+    what calsync wrote and the server lost instead of opening conflicts. ``stop()`` true
+    (a service shutting down) ends the run before the next resource, what landed recorded.
     """
     result = PublishResult(dry_run, specs=_specs(collections))
     own = client is None
     dav = client or CalDAVClient(target)
     try:
         for spec in result.specs:
+            if stop is not None and stop():
+                break
             home = dav.target.url  # credentials stripped: URLs end up in messages and rows
             url = spec.url or urljoin(home.rstrip("/") + "/", spec.slug.strip("/") + "/")
             res = CollectionResult(url)
@@ -171,7 +199,8 @@ def publish(
             before = dav.requests
             runs = _start_runs(store, spec)
             try:
-                _publish_one(dav, store, spec, url, res, dry_run, force, progress)
+                _publish_one(dav, store, spec, url, res, dry_run, force, progress, stop,
+                             restore)
             except (TransportError, SyncError) as exc:
                 err = exc if isinstance(exc, SyncError) else ServerError(url, str(exc))
                 res.error = str(err)
@@ -245,6 +274,8 @@ def _publish_one(
     dry_run: bool,
     force: bool,
     progress: Progress | None,
+    stop: Callable[[], bool] | None = None,
+    restore: bool = False,
 ) -> None:
     orgs = frozenset(spec.organizations)
     path = norm_href(url)
@@ -254,7 +285,7 @@ def _publish_one(
     listing, stored, conflicts = read_state(dav, state, spec, url, path, desired, reader)
     # Plan before creating a missing collection: a vanished calendar trips the safety valve.
     the_plan: Plan = plan(path, orgs, desired, stored, listing or {}, conflicts, (),
-                          force or spec.retire)
+                          force or spec.retire, restore_missing=restore)
     if listing is None and spec.retire:  # already gone: nothing left to empty
         for uid in stored:
             state.forget(uid)
@@ -266,19 +297,33 @@ def _publish_one(
         log.warning("%s: %s", url, w)
     actions = the_plan.actions
     if not dry_run:
-        actions = tuple(apply_plan(dav, state, the_plan, orgs, desired, stored, progress))
+        done: list = []
+        try:
+            apply_plan(dav, state, the_plan, orgs, desired, stored, progress, done, stop)
+        except SyncError:  # report what landed before the failure (the rows are saved)
+            res.planned = _count(the_plan.actions)
+            res.actions = [a.to_json() for a in done]
+            res.counts = {k: v for k, v in _count(done).items() if k != "unchanged"}
+            raise
+        actions = tuple(done)
         if the_plan.writes:  # fold our writes into the listing (their etags are in the store)
             reader.wrote(the_plan.actions, actions, state.load(orgs))
         reader.save()  # only now: a failed run keeps the old token and re-reads its changes
         _keep_foreign(dav, store, url, listing or {}, stored, the_plan)
     res.actions = [a.to_json() for a in actions]
-    counts: dict[str, int] = {}
-    for a in actions:
-        counts[a.kind] = counts.get(a.kind, 0) + 1
+    counts = _count(actions)
     for extra in ("foreign", "unreadable", "orphan"):
         if the_plan.stats.get(extra):
             counts[extra] = the_plan.stats[extra]
     res.counts = dict(sorted(counts.items()))
+
+
+def _count(actions: Iterable[object]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for a in actions:
+        kind = a.kind  # type: ignore[attr-defined]
+        counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _keep_foreign(dav: CalDAVClient, store: object, url: str,

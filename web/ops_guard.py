@@ -1,0 +1,80 @@
+"""Request-level guards of the service (issue 14): the public URL every generated link uses,
+ProxyFix only behind a configured proxy, NUL characters cleaned from forms, and a database
+that cannot be used answered with one clear page (503) instead of a 500 or a form error."""
+
+from __future__ import annotations
+
+import logging
+import os
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, render_template, request
+from werkzeug.datastructures import ImmutableMultiDict
+
+from calsync.errors import UsageError
+from calsync.store.health import StoreUnavailable
+
+log = logging.getLogger("calsync.web")
+
+ENV_PUBLIC_URL = "CALSYNC_PUBLIC_URL"
+ENV_TRUSTED_PROXIES = "CALSYNC_TRUSTED_PROXIES"
+NUL_CLEANED = "提交的内容含有空字符（NUL），已自动删除；请核对后再保存。"
+
+
+def public_url(value: str | None) -> str | None:
+    """``CALSYNC_PUBLIC_URL`` checked: ``https://host[:port][/prefix]``, without a trailing
+    slash; None when unset."""
+    if not value:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise UsageError(f"{ENV_PUBLIC_URL}={value!r} is not an address like "
+                         f"https://calendar.example.org (fix or unset it)")
+    return value.strip().rstrip("/")
+
+
+def trusted_proxies(value: str | None) -> int:
+    if not value:
+        return 0
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise UsageError(f"{ENV_TRUSTED_PROXIES}={value!r} is not a number of proxies "
+                         f"(e.g. 1 behind one nginx; unset without a proxy)")
+    return n
+
+
+def register(app: Flask) -> None:
+    public = public_url(app.config.get(ENV_PUBLIC_URL) or os.environ.get(ENV_PUBLIC_URL))
+    # web/feeds.py builds every feed, webcal and QR link from this key; set, the request's
+    # Host header no longer counts
+    app.config[ENV_PUBLIC_URL] = public
+    proxies = trusted_proxies(str(app.config.get(ENV_TRUSTED_PROXIES) or "")
+                              or os.environ.get(ENV_TRUSTED_PROXIES))
+    if proxies:  # X-Forwarded-* believed only from that many proxies in front
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies, x_port=proxies, x_prefix=proxies)
+
+    @app.before_request
+    def _clean_nul() -> None:
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return
+        form = request.form
+        if not any("\x00" in k or "\x00" in v for k, v in form.items(multi=True)):
+            return
+        # PostgreSQL text cannot hold NUL, SQLite keeps it invisibly: clean, and say so
+        request.form = ImmutableMultiDict(  # type: ignore[misc]
+            [(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in form.items(multi=True)])
+        flash(NUL_CLEANED, "warn")
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(exc: StoreUnavailable):
+        log.error("calsync: %s", exc)
+        return render_template(
+            "error.html", code=503, title="数据库暂时无法使用",
+            message="数据库暂时无法读写，您的操作没有保存。"
+                    "请稍后重试，或联系管理员查看服务日志。"), 503
