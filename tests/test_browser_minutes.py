@@ -18,9 +18,8 @@ import pytest
 
 from calsync.occurrence import TZ
 from tests.support import web_fixtures as wf
-from tests.support.server_fixtures import radicale_server  # noqa: F401
 from tests.support.servers import ServerHandle
-from tests.support.web_fixtures import LiveWeb, browser_pages, chromium  # noqa: F401
+from tests.support.web_fixtures import LiveWeb
 
 PASSWORD = "browser-pw-1"
 USERS = ("zhou_mishukezhang", "wu_kezhang", "qian_keyuan")
@@ -30,7 +29,7 @@ TITLE = "三月底前完成窗口服务考评办法修订"
 
 
 @pytest.fixture
-def live(tmp_path: Path, radicale_server: ServerHandle) -> Iterator[LiveWeb]:  # noqa: F811
+def live(tmp_path: Path, radicale_server: ServerHandle) -> Iterator[LiveWeb]:
     caldav = {"url": wf.empty_home(radicale_server), "username": radicale_server.username or "",
               "password": radicale_server.password or ""}
     with wf.running(wf.shipped_app(tmp_path, USERS, PASSWORD, CALSYNC_CALDAV=caldav)) as web:
@@ -64,8 +63,8 @@ def _task(server: ServerHandle, live: LiveWeb) -> Any:
     return todo
 
 
-def test_minutes_and_a_decision_to_done(live: LiveWeb, browser_pages: Callable[[], Any],  # noqa: F811
-                                        radicale_server: ServerHandle) -> None:  # noqa: F811
+def test_minutes_and_a_decision_to_done(live: LiveWeb, browser_pages: Callable[[], Any],
+                                        radicale_server: ServerHandle) -> None:
     sec = wf.login(live, browser_pages(), "zhou_mishukezhang", PASSWORD)
     sec.goto(f"{live.url}/meetings/{quote(UID)}/{quote(RID)}")
     _press(sec, sec.locator("#minutes-link"))

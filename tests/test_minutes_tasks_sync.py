@@ -25,7 +25,6 @@ from calsync.policy import load_policies
 from calsync.service import generation, resolve_and_record
 from calsync.store import open_store
 from calsync.sync.client import Target
-from tests.support.server_fixtures import caldav_server, radicale_server, xandikos_server  # noqa: F401
 from tests.support.servers import ServerHandle
 from tests.support.web_fixtures import empty_home, hrefs
 from tests.support.webapp import confidential_policies
@@ -39,7 +38,7 @@ AT = dt.datetime(2026, 3, 5, 10, 0, tzinfo=TZ)
 
 
 @pytest.fixture
-def world(tmp_path: Path, caldav_server: ServerHandle) -> dict[str, Any]:  # noqa: F811
+def world(tmp_path: Path, caldav_server: ServerHandle) -> dict[str, Any]:
     policies = load_policies(confidential_policies(tmp_path))
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     occs = generation(policies, store, dt.date(2026, 3, 1), dt.date(2026, 3, 31),
