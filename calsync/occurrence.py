@@ -34,6 +34,22 @@ class Attendee:
 
 
 @dataclass(frozen=True)
+class Audience:
+    """A whole group invited at once (all staff, every member of a section).
+
+    Rendered as one ``CUTYPE=GROUP`` ATTENDEE when every member is among the occurrence's
+    attendees; members whose state differs (chair, leave, substitute, 列席) are written on
+    their own with ``MEMBER=``. The occurrence's ``attendees`` always list everyone: feeds,
+    notices, leave and access read those, never the group.
+    """
+
+    address: str                       # a cal-address URI (urn:calsync:group:…)
+    name: str                          # CN, e.g. 管理办全体人员
+    role: str                          # the members' usual ROLE
+    members: frozenset[str]            # person ids
+
+
+@dataclass(frozen=True)
 class Occurrence:
     """One instance of a meeting or deadline, after holidays and decisions are applied."""
 
@@ -58,6 +74,7 @@ class Occurrence:
     transparent: bool = False
     related_to: str | None = None      # a deadline's meeting UID
     notes: tuple[str, ...] = ()       # lines appended to DESCRIPTION
+    audience: tuple[Audience, ...] = ()   # groups among the attendees (rendering only)
 
     @property
     def published_status(self) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
-from calsync.occurrence import TZ, TZID, Occurrence, Series
+from calsync.occurrence import TZ, TZID, Audience, Occurrence, Series
 from calsync.resources import Resource
 
 PRODID = "-//calsync//calsync//ZH"
@@ -47,12 +47,16 @@ def new_calendar(name: str | None = None) -> Calendar:
     return cal
 
 
-def series_events(series: Series, dtstamp: dt.datetime) -> list[Event]:
-    """The VEVENTs of one series: master first, then overrides by RECURRENCE-ID."""
+def series_events(series: Series, dtstamp: dt.datetime, groups: bool = True) -> list[Event]:
+    """The VEVENTs of one series: master first, then overrides by RECURRENCE-ID.
+
+    ``groups``: write a whole audience as one ``CUTYPE=GROUP`` ATTENDEE (calendars and feeds);
+    False lists every attendee (iMIP invitations, which each invitee answers for themselves).
+    """
     if series.rule is None:
-        return [_event(o, dtstamp) for o in series.occurrences]
+        return [_event(o, dtstamp, groups=groups) for o in series.occurrences]
     template = _template(series)
-    master = _event(template, dtstamp, start=series.nominal[0])
+    master = _event(template, dtstamp, start=series.nominal[0], groups=groups)
     byday = _WEEKDAYS[series.rule.weekday]
     rrule: dict[str, object] = {"FREQ": "WEEKLY"}
     if series.rule.interval > 1:
@@ -66,7 +70,7 @@ def series_events(series: Series, dtstamp: dt.datetime) -> list[Event]:
     signature = _signature(template)
     for occ in series.occurrences:
         if occ.start != occ.nominal_start or _signature(occ) != signature:
-            events.append(_event(occ, dtstamp, recurrence_id=occ.nominal_start))
+            events.append(_event(occ, dtstamp, recurrence_id=occ.nominal_start, groups=groups))
     return events
 
 
@@ -102,11 +106,11 @@ def _template(series: Series) -> Occurrence:
 def _signature(o: Occurrence) -> tuple:
     return (o.summary, o.full_description(), o.location, o.status, o.klass, o.organizer,
             o.attendees, o.alarm_minutes, o.transparent, o.provisional, o.related_to,
-            o.meeting_types, o.clause, o.kind, o.end - o.start)
+            o.meeting_types, o.clause, o.kind, o.end - o.start, o.audience)
 
 
 def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None,
-           recurrence_id: dt.datetime | None = None) -> Event:
+           recurrence_id: dt.datetime | None = None, groups: bool = True) -> Event:
     ev = Event()
     ev.add("UID", o.uid)
     ev.add("DTSTAMP", dtstamp.astimezone(dt.UTC))
@@ -129,7 +133,10 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
         org = vCalAddress(f"mailto:{o.organizer[1]}")
         org.params["CN"] = vText(o.organizer[0])
         ev.add("ORGANIZER", org)
+    written, member_of = _grouped(o) if groups else ((), {})
     for a in o.attendees:
+        if a.person_id in member_of and member_of[a.person_id] is None:
+            continue   # said by the group line
         addr = vCalAddress(f"mailto:{a.email}")
         addr.params["CN"] = vText(a.name)
         addr.params["CUTYPE"] = "INDIVIDUAL"
@@ -140,6 +147,14 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
             addr.params["DELEGATED-TO"] = [f"mailto:{e}" for e in a.delegated_to]
         if a.delegated_from:
             addr.params["DELEGATED-FROM"] = [f"mailto:{e}" for e in a.delegated_from]
+        if member_of.get(a.person_id):
+            addr.params["MEMBER"] = list(member_of[a.person_id])
+        ev.add("ATTENDEE", addr)
+    for g in written:
+        addr = vCalAddress(g.address)
+        addr.params["CN"] = vText(g.name)
+        addr.params["CUTYPE"] = "GROUP"
+        addr.params["ROLE"] = g.role
         ev.add("ATTENDEE", addr)
     if o.related_to:
         ev.add("RELATED-TO", o.related_to)
@@ -155,6 +170,29 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
     if o.alarm_minutes and o.status != "CANCELLED":
         ev.add_component(_alarm(o))
     return ev
+
+
+def _grouped(o: Occurrence) -> tuple[tuple[Audience, ...], dict[str, tuple[str, ...] | None]]:
+    """The groups written as one ATTENDEE each, and for each of their members either None (the
+    group line says it all) or the group addresses for ``MEMBER=`` (their state differs: chair,
+    leave, substitute, 列席 …). A group is written only when every member is an attendee, so
+    the group line never invites somebody the occurrence does not name."""
+    if not o.audience:
+        return (), {}
+    present = {a.person_id: a for a in o.attendees if a.person_id}
+    written = tuple(g for g in o.audience if g.members and g.members <= present.keys())
+    member_of: dict[str, tuple[str, ...] | None] = {}
+    differs: dict[str, list[str]] = {}
+    for g in written:
+        for pid in g.members:
+            a = present[pid]
+            if (a.role == g.role and a.partstat == "NEEDS-ACTION" and not a.delegated_to
+                    and not a.delegated_from):
+                member_of.setdefault(pid, None)
+            else:
+                differs.setdefault(pid, []).append(g.address)
+    member_of.update({pid: tuple(addrs) for pid, addrs in differs.items()})
+    return written, member_of
 
 
 def _alarm(o: Occurrence) -> Alarm:
