@@ -135,6 +135,7 @@ class _OrgBuilder:
         self.warnings: list[str] = []
         self.by_type: dict[str, list[Series]] = {}
         self.windows: dict[tuple[str, dt.datetime], holiday_moves.Window] = {}
+        self.descriptions: dict[tuple, tuple[tuple, str]] = {}
 
     def uid(self, series_id: str) -> str:
         return f"{series_id}@{self.org.uid_domain or self.org.id + '.calsync'}"
@@ -303,12 +304,20 @@ class _OrgBuilder:
             status="TENTATIVE" if pending else "CONFIRMED",
             meeting_types=tuple(t.id for t in types), summary=summary,
             start=start, end=start + dt.timedelta(minutes=minutes), nominal_start=nominal,
-            description=meeting_description(self.org, types, people),
+            description=self._description(types, people),
             location=room.name if room else "",
             klass="CONFIDENTIAL" if any(t.confidential for t in types) else "PUBLIC",
             organizer=organizer(self.org), attendees=people, clause=mt.clause,
             provisional=provisional, alarm_minutes=alarm or None, notes=tuple(notes),
             audience=audience)
+
+    def _description(self, types: list[MeetingType], people: tuple) -> str:
+        # The attendee tuples are shared (calsync.people memoizes them): one text per pair.
+        key = (tuple(t.id for t in types), id(people))
+        hit = self.descriptions.get(key)
+        if hit is None or hit[0] is not people:
+            hit = self.descriptions[key] = (people, meeting_description(self.org, types, people))
+        return hit[1]
 
     def _finish(self, sid: str, uid: str, rule: Recurrence | None,
                 nominal: list[dt.datetime], occs: list[Occurrence]) -> Series:

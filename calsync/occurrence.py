@@ -21,6 +21,16 @@ class Attendee:
     delegated_to: tuple[str, ...] = ()     # mail addresses
     delegated_from: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Hashed once: an all-staff tuple of 300 is hashed for every override test and cache
+        # lookup (calsync.render), and a generated __hash__ rebuilds the field tuple each time.
+        object.__setattr__(self, "_hash", hash((
+            self.name, self.email, self.role, self.partstat, self.person_id, self.note,
+            self.delegated_to, self.delegated_from)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {"name": self.name, "email": self.email, "role": self.role,
                                   "partstat": self.partstat}

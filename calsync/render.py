@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
-from calsync.occurrence import TZ, TZID, Audience, Occurrence, Series
+from calsync import render_text
+from calsync.occurrence import TZ, TZID, Attendee, Audience, Occurrence, Series
 from calsync.resources import Resource
 
 PRODID = "-//calsync//calsync//ZH"
@@ -57,12 +59,7 @@ def series_events(series: Series, dtstamp: dt.datetime, groups: bool = True) -> 
         return [_event(o, dtstamp, groups=groups) for o in series.occurrences]
     template = _template(series)
     master = _event(template, dtstamp, start=series.nominal[0], groups=groups)
-    byday = _WEEKDAYS[series.rule.weekday]
-    rrule: dict[str, object] = {"FREQ": "WEEKLY"}
-    if series.rule.interval > 1:
-        rrule["INTERVAL"] = series.rule.interval
-    rrule["UNTIL"] = series.nominal[-1].astimezone(dt.UTC)
-    rrule["BYDAY"] = byday
+    rrule = _rrule(series)
     master.add("RRULE", rrule)
     for day in series.dropped:
         master.add("EXDATE", day.astimezone(TZ))
@@ -74,21 +71,72 @@ def series_events(series: Series, dtstamp: dt.datetime, groups: bool = True) -> 
     return events
 
 
+def series_text(series: Series, dtstamp: dt.datetime, groups: bool = True) -> str:
+    """The VEVENTs of :func:`series_events` as text, byte for byte, without icalendar's
+    object model (calsync.render_text): what files, CalDAV and feeds carry.
+
+    Remembered by its inputs (the series compares by value, so an unchanged series of a
+    new generation hits): a no-op publish, a dry run or a feed's second reader renders
+    nothing again. Same inputs, same text."""
+    return _series_text(series, dtstamp, groups)
+
+
+@lru_cache(maxsize=2048)
+def _series_text(series: Series, dtstamp: dt.datetime, groups: bool) -> str:
+    def grouped(o: Occurrence) -> tuple | None:
+        return _grouped(o) if groups else None
+
+    if series.rule is None:
+        return "".join(render_text.event(o, dtstamp, grouped=grouped(o))
+                       for o in series.occurrences)
+    template = _template(series)
+    out = [render_text.event(template, dtstamp, start=series.nominal[0],
+                             rrule=render_text.rrule_text(_rrule(series)),
+                             exdates=tuple(series.dropped), grouped=grouped(template))]
+    signature = _signature(template)
+    for occ in series.occurrences:
+        if occ.start != occ.nominal_start or _signature(occ) != signature:
+            out.append(render_text.event(occ, dtstamp, recurrence_id=occ.nominal_start,
+                                         grouped=grouped(occ)))
+    return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def calendar_head(name: str | None = None) -> str:
+    """A VCALENDAR's text up to its first VEVENT (properties and VTIMEZONE)."""
+    return new_calendar(name).to_ical().decode("utf-8").removesuffix(_END)
+
+
+_END = "END:VCALENDAR\r\n"
+
+
+def wrap(events: Iterable[str], name: str | None = None) -> bytes:
+    return (calendar_head(name) + "".join(events) + _END).encode("utf-8")
+
+
 def render_series(series: Series, dtstamp: dt.datetime) -> Resource:
-    cal = new_calendar()
-    for event in series_events(series, dtstamp):
-        cal.add_component(event)
+    return resource(series, series_text(series, dtstamp))
+
+
+def resource(series: Series, events: str) -> Resource:
+    """The resource of ``series`` from its VEVENT text (rendered once, reused by callers)."""
     emails = sorted({a.email for o in series.occurrences for a in o.attendees})
-    return Resource(series.organization, series.id, series.uid, cal.to_ical(), tuple(emails))
+    return Resource(series.organization, series.id, series.uid, wrap((events,)), tuple(emails))
 
 
 def render_calendar(series: Iterable[Series], dtstamp: dt.datetime, name: str) -> bytes:
     """One VCALENDAR holding every series (the ``<org>.ics`` file)."""
-    cal = new_calendar(name)
-    for s in series:
-        for event in series_events(s, dtstamp):
-            cal.add_component(event)
-    return cal.to_ical()
+    return wrap((series_text(s, dtstamp) for s in series), name)
+
+
+def _rrule(series: Series) -> dict[str, object]:
+    assert series.rule is not None
+    rrule: dict[str, object] = {"FREQ": "WEEKLY"}
+    if series.rule.interval > 1:
+        rrule["INTERVAL"] = series.rule.interval
+    rrule["UNTIL"] = series.nominal[-1].astimezone(dt.UTC)
+    rrule["BYDAY"] = _WEEKDAYS[series.rule.weekday]
+    return rrule
 
 
 def _template(series: Series) -> Occurrence:
@@ -179,8 +227,14 @@ def _grouped(o: Occurrence) -> tuple[tuple[Audience, ...], dict[str, tuple[str, 
     the group line never invites somebody the occurrence does not name."""
     if not o.audience:
         return (), {}
-    present = {a.person_id: a for a in o.attendees if a.person_id}
-    written = tuple(g for g in o.audience if g.members and g.members <= present.keys())
+    return _grouped_of(o.attendees, o.audience)
+
+
+@lru_cache(maxsize=256)
+def _grouped_of(attendees: tuple[Attendee, ...], audience: tuple[Audience, ...]
+                ) -> tuple[tuple[Audience, ...], dict[str, tuple[str, ...] | None]]:
+    present = {a.person_id: a for a in attendees if a.person_id}
+    written = tuple(g for g in audience if g.members and g.members <= present.keys())
     member_of: dict[str, tuple[str, ...] | None] = {}
     differs: dict[str, list[str]] = {}
     for g in written:

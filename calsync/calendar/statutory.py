@@ -55,6 +55,7 @@ def statutory_days(year: int) -> dict[dt.date, str]:
     return dict(sorted(days.items()))
 
 
+@cache
 def distance_to_statutory(day: dt.date) -> int:
     """Days between ``day`` and the nearest statutory day (this, the previous or next year)."""
     near = [d for y in (day.year - 1, day.year, day.year + 1) for d in statutory_days(y)]
