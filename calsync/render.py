@@ -81,7 +81,7 @@ def series_text(series: Series, dtstamp: dt.datetime, groups: bool = True) -> st
     return _series_text(series, dtstamp, groups)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)   # two generations of a bureau's ~216 resources
 def _series_text(series: Series, dtstamp: dt.datetime, groups: bool) -> str:
     def grouped(o: Occurrence) -> tuple | None:
         return _grouped(o) if groups else None

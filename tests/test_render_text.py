@@ -19,7 +19,13 @@ from icalendar import Event
 from calsync.access import OPERATOR, for_viewer
 from calsync.generate import Generation, generate
 from calsync.occurrence import Occurrence, Series
-from calsync.render import new_calendar, render_calendar, render_series, series_events
+from calsync.render import (
+    new_calendar,
+    render_calendar,
+    render_series,
+    series_events,
+    series_text,
+)
 from calsync.render_text import fold
 from tests.gen_helpers import shipped
 
@@ -104,3 +110,12 @@ def test_fold_matches_icalendar(line: str) -> None:
 def test_fold_keeps_escapes_whole_at_every_width(width: int) -> None:
     line = "x" * (width - 6) + "\\n" + "长\\," * 20
     assert fold("X-T:" + line) == icalendar_fold(line)
+
+
+def test_an_unchanged_series_is_not_rendered_again() -> None:
+    """A dry run or a no-op publish generates again: equal series reuse the text."""
+    first = generate(shipped(), dt.date(2026, 1, 1), dt.date(2026, 12, 31), ["guanliban"])
+    again = generate(shipped(), dt.date(2026, 1, 1), dt.date(2026, 12, 31), ["guanliban"])
+    for a, b in zip(first.series, again.series, strict=True):
+        assert a == b and a is not b
+        assert series_text(a, STAMP) is series_text(b, STAMP)
