@@ -3,6 +3,12 @@
 One resource per series: a master VEVENT with RRULE and EXDATE for dropped occurrences, and a
 RECURRENCE-ID override for every occurrence that differs from the master (moved, another
 chair, cancelled, provisional …), all in the same VCALENDAR with one compact VTIMEZONE.
+
+A whole audience (all staff, a section's members; ``Occurrence.audience``) is one
+``CUTYPE=GROUP`` ATTENDEE, and only its members whose state differs are written one by one,
+with ``MEMBER=``: bytes no longer grow with the staff. Files, CalDAV and feeds are written by
+:func:`series_text` (calsync.render_text: icalendar's bytes without its object model);
+:func:`series_events` is the icalendar form, for iMIP and as the reference in the tests.
 """
 
 from __future__ import annotations
