@@ -96,7 +96,7 @@ def busy_block(occ: Occurrence) -> Occurrence:
     return replace(occ, series=uid.partition("@")[0], uid=uid, nominal_start=occ.start,
                    meeting_types=(), summary=BUSY, description="", location="",
                    organizer=("", ""), attendees=(), clause="", provisional=False,
-                   alarm_minutes=None, related_to=None, notes=())
+                   alarm_minutes=None, related_to=None, notes=(), audience=())
 
 
 def busy_series(occs: Iterable[Occurrence]) -> list[Series]:

@@ -19,8 +19,7 @@ from typing import Protocol
 
 from calsync.describe import meeting_description
 from calsync.occurrence import TZ, Attendee, Occurrence, Series
-from calsync.people import attendees as resolve_attendees
-from calsync.people import organizer
+from calsync.people import attendees_and_audience, organizer
 from calsync.policy.model import Organization
 
 MAX_TITLE = 120
@@ -100,7 +99,9 @@ def adhoc_series(org: Organization, row: StoredAdhoc) -> Series:
     section = org.sections.get(row.section_id or "")
     start = dt.datetime.fromisoformat(row.start).astimezone(TZ)
     end = dt.datetime.fromisoformat(row.end).astimezone(TZ)
-    people = list(resolve_attendees(org, mt.chairs, mt.attendees, section, start.date()))
+    standard, audience = attendees_and_audience(org, mt.chairs, mt.attendees, section,
+                                                start.date())
+    people = list(standard)
     seen = {a.person_id for a in people}
     for pid in row.extra:
         p = org.people.get(pid)
@@ -124,7 +125,8 @@ def adhoc_series(org: Organization, row: StoredAdhoc) -> Series:
         location=room.name if room else "",
         klass="CONFIDENTIAL" if mt.confidential else "PUBLIC",
         organizer=organizer(org), attendees=tuple(people), clause=mt.clause,
-        alarm_minutes=alarm or None, notes=tuple(notes))
+        alarm_minutes=alarm or None, notes=tuple(notes),
+        audience=audience)
     return Series(sid, occ.uid, org.id, None, (start,), (occ,))
 
 

@@ -10,7 +10,7 @@ from calsync.errors import OutputError
 from calsync.generate import Generation
 from calsync.occurrence import Occurrence, Series
 from calsync.policy import PolicySet
-from calsync.render import render_calendar, render_series
+from calsync.render import series_text, wrap
 
 _WEEKDAY_ZH = "一二三四五六日"
 
@@ -87,16 +87,19 @@ def write_ics(policies: PolicySet, gen: Generation, out: Path, orgs: list[str],
             folder = out / org_id
             folder.mkdir(exist_ok=True)
             keep = set()
-            for s in series:
+            texts = []
+            for s in series:   # each series rendered once: its file and the combined one
+                text = series_text(s, stamp)
+                texts.append(text)
                 path = folder / f"{s.id}.ics"
-                _write(path, render_series(s, stamp).ics)
+                _write(path, wrap((text,)))
                 keep.add(path.name)
                 written.append(path)
             for old in folder.glob("*.ics"):
                 if old.name not in keep:
                     old.unlink()
             path = out / f"{org_id}.ics"
-            _write(path, render_calendar(series, stamp, org.calendar_name or org.name))
+            _write(path, wrap(texts, org.calendar_name or org.name))
             written.append(path)
     except OSError as exc:
         raise OutputError(f"cannot write to {out}: {exc.strerror} "

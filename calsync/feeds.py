@@ -24,7 +24,7 @@ from calsync.clashes import due_attendees
 from calsync.generate import Generation
 from calsync.occurrence import Occurrence, Series
 from calsync.policy import PolicySet
-from calsync.render import new_calendar, series_events
+from calsync.render import new_calendar, series_text
 from calsync.stats import section_of, section_series
 
 __all__ = ["BUSY", "Viewer", "feed_series", "invited", "may_see", "names_viewer",
@@ -123,12 +123,15 @@ def render_feed(policies: PolicySet, generation: Generation, viewer: Viewer, sco
     CalDAV copy's: the policy's revision or the series' newest stored input, never the clock)."""
     name = feed_name(policies, viewer, scope)
     org = policies.organizations[viewer.organization]
-    cal = _calendar(name, dt.timedelta(minutes=org.feed_refresh_minutes))
+    head = _calendar(name, dt.timedelta(minutes=org.feed_refresh_minutes)).to_ical()
+    events = []
     for series in feed_series(policies, generation, viewer, scope, section_of_uid):
         stamp = dtstamps.get(series.uid, generation_stamp(dtstamps))
-        for event in series_events(series, stamp):
-            cal.add_component(event)
-    return cal.to_ical()
+        events.append(series_text(series, stamp))
+    # The events as render_series writes them (calsync.render_text), inside the feed's
+    # VCALENDAR: the same bytes icalendar would write, at a fraction of its time.
+    return head.removesuffix(b"END:VCALENDAR\r\n") + "".join(events).encode() \
+        + b"END:VCALENDAR\r\n"
 
 
 def _calendar(name: str, refresh: dt.timedelta) -> Calendar:

@@ -23,7 +23,7 @@ from calsync.describe import (
 from calsync.leave import Leave
 from calsync.meeting_requests import StoredRequest, request_series
 from calsync.occurrence import Occurrence, Recurrence, Series, at
-from calsync.people import attendees, organizer
+from calsync.people import attendees_and_audience, organizer
 from calsync.policy import PolicySet
 from calsync.policy.model import (
     AttendeeSpec,
@@ -135,6 +135,7 @@ class _OrgBuilder:
         self.warnings: list[str] = []
         self.by_type: dict[str, list[Series]] = {}
         self.windows: dict[tuple[str, dt.datetime], holiday_moves.Window] = {}
+        self.descriptions: dict[tuple, tuple[tuple, str]] = {}
 
     def uid(self, series_id: str) -> str:
         return f"{series_id}@{self.org.uid_domain or self.org.id + '.calsync'}"
@@ -279,8 +280,8 @@ class _OrgBuilder:
         # Held as one event, every type's chair chairs (the 主任 stays CHAIR at year end).
         chair_specs = tuple(AttendeeSpec(sel, "CHAIR", "主持") for t in types[1:]
                             for sel in t.chairs[:1])
-        people = attendees(self.org, mt.chairs, chair_specs + _merged_specs(types), section,
-                           start.date())
+        people, audience = attendees_and_audience(
+            self.org, mt.chairs, chair_specs + _merged_specs(types), section, start.date())
         summary = "暨".join(t.name for t in types)
         if section is not None:
             summary = f"{summary}（{section.name}）"
@@ -303,11 +304,20 @@ class _OrgBuilder:
             status="TENTATIVE" if pending else "CONFIRMED",
             meeting_types=tuple(t.id for t in types), summary=summary,
             start=start, end=start + dt.timedelta(minutes=minutes), nominal_start=nominal,
-            description=meeting_description(self.org, types, people),
+            description=self._description(types, people),
             location=room.name if room else "",
             klass="CONFIDENTIAL" if any(t.confidential for t in types) else "PUBLIC",
             organizer=organizer(self.org), attendees=people, clause=mt.clause,
-            provisional=provisional, alarm_minutes=alarm or None, notes=tuple(notes))
+            provisional=provisional, alarm_minutes=alarm or None, notes=tuple(notes),
+            audience=audience)
+
+    def _description(self, types: list[MeetingType], people: tuple) -> str:
+        # The attendee tuples are shared (calsync.people memoizes them): one text per pair.
+        key = (tuple(t.id for t in types), id(people))
+        hit = self.descriptions.get(key)
+        if hit is None or hit[0] is not people:
+            hit = self.descriptions[key] = (people, meeting_description(self.org, types, people))
+        return hit[1]
 
     def _finish(self, sid: str, uid: str, rule: Recurrence | None,
                 nominal: list[dt.datetime], occs: list[Occurrence]) -> Series:
@@ -371,7 +381,8 @@ class _OrgBuilder:
 
     def _deadline(self, dl: Deadline, uid: str, sid: str, nominal: dt.datetime,
                   due: dt.datetime, meeting: Occurrence | None) -> Occurrence:
-        people = attendees(self.org, None, dl.attendees, None, due.date())
+        people, audience = attendees_and_audience(self.org, None, dl.attendees, None,
+                                                  due.date())
         # A deadline moves with its meeting.
         provisional = self.cal.is_provisional(due.date()) or bool(meeting and meeting.provisional)
         notes = [PROVISIONAL_NOTE] if provisional else []
@@ -384,7 +395,8 @@ class _OrgBuilder:
             description=deadline_description(self.org, dl, due, meeting_text),
             organizer=organizer(self.org), attendees=people, clause=dl.clause,
             provisional=provisional, alarm_minutes=dl.alarm_minutes, transparent=True,
-            related_to=meeting.uid if meeting else None, notes=tuple(notes))
+            related_to=meeting.uid if meeting else None, notes=tuple(notes),
+            audience=audience)
 
 
 def _merged_specs(types: list[MeetingType]) -> tuple:

@@ -61,6 +61,9 @@ def _blocking(o: Occurrence, start: dt.datetime, end: dt.datetime,
     return [x for x in others if x.start < end and start < x.end and mine & _people(x)]
 
 
+_MARGIN = dt.timedelta(days=2)
+
+
 def avoid_clashes(series: list[Series], windows: dict[Key, Window], decided: set[Key],
                   first: dt.date, last: dt.date,
                   fixed_types: set[str] | frozenset[str] = frozenset()) -> list[Series]:
@@ -75,13 +78,23 @@ def avoid_clashes(series: list[Series], windows: dict[Key, Window], decided: set
                      and not set(o.meeting_types) & fixed_types),
                     key=lambda k: (windows[k].interval, current[k].start, k[0]))
     waiting = set(movers)
+    # Only occurrences near the candidate days can block: index them by day (two days'
+    # margin for meetings running past midnight), in ``current``'s order.
+    pos = {k: i for i, k in enumerate(current)}
+    by_day: dict[dt.date, set[Key]] = {}
+    for k, o in current.items():
+        by_day.setdefault(o.start.date(), set()).add(k)
     for key in movers:
         waiting.discard(key)
         occ = current[key]
+        days = [occ.start.date(), *windows[key].days]
+        lo, hi = min(days) - _MARGIN, max(days) + _MARGIN
+        near = sorted((k for n in range((hi - lo).days + 1)
+                       for k in by_day.get(lo + dt.timedelta(days=n), ())), key=pos.__getitem__)
         # Same-type occurrences moved by the same holiday (the other sections' 科务会) go
         # together: their clash is the series' own.
-        others = [o for k, o in current.items()
-                  if k != key and k not in waiting and o.kind == "meeting"
+        others = [o for k in near if k != key and k not in waiting
+                  for o in (current[k],) if o.kind == "meeting"
                   and o.status != "CANCELLED"
                   and not (k in windows and set(o.meeting_types) & set(occ.meeting_types))]
         length = occ.end - occ.start
@@ -93,7 +106,9 @@ def avoid_clashes(series: list[Series], windows: dict[Key, Window], decided: set
                 continue
             start = dt.datetime.combine(day, occ.start.timetz())
             if not _blocking(occ, start, start + length, others):
+                by_day[occ.start.date()].discard(key)
                 current[key] = _moved(occ, start, length, blocked)
+                by_day.setdefault(day, set()).add(key)
                 break
     return [replace(s, occurrences=tuple(current[(o.uid, o.nominal_start)]
                                          for o in s.occurrences)) for s in series]

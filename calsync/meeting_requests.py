@@ -14,8 +14,7 @@ from typing import Protocol
 
 from calsync.describe import meeting_description
 from calsync.occurrence import TZ, Attendee, Occurrence, Series
-from calsync.people import attendees as resolve_attendees
-from calsync.people import organizer
+from calsync.people import attendees_and_audience, organizer
 from calsync.policy.model import MeetingType, Organization, Person
 from calsync.request_rights import approver, may_request
 
@@ -140,7 +139,9 @@ def request_series(org: Organization, req: StoredRequest) -> Series:
     end = dt.datetime.fromisoformat(req.end).astimezone(TZ)
     # The category's own chair and standard attendees (e.g. 局党委会: the 党委委员), then
     # the audience the section asked for.
-    people = list(resolve_attendees(org, mt.chairs, mt.attendees, section, start.date()))
+    standard, audience = attendees_and_audience(org, mt.chairs, mt.attendees, section,
+                                                start.date())
+    people = list(standard)
     seen = {a.person_id for a in people}
     asked = getattr(req, "requested_by", None)  # the requester attends what they asked for
     for pid, note in [*((pid, "") for pid in req.audience), (asked, "申请人")]:
@@ -162,5 +163,6 @@ def request_series(org: Organization, req: StoredRequest) -> Series:
         location=room.name if room else "",
         klass="CONFIDENTIAL" if mt.confidential else "PUBLIC",
         organizer=organizer(org), attendees=tuple(people), clause=org.words.request_clause,
-        alarm_minutes=alarm or None, notes=tuple(lines))
+        alarm_minutes=alarm or None, notes=tuple(lines),
+        audience=audience)
     return Series(sid, occ.uid, org.id, None, (start,), (occ,))

@@ -21,6 +21,16 @@ class Attendee:
     delegated_to: tuple[str, ...] = ()     # mail addresses
     delegated_from: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Hashed once: an all-staff tuple of 300 is hashed for every override test and cache
+        # lookup (calsync.render), and a generated __hash__ rebuilds the field tuple each time.
+        object.__setattr__(self, "_hash", hash((
+            self.name, self.email, self.role, self.partstat, self.person_id, self.note,
+            self.delegated_to, self.delegated_from)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {"name": self.name, "email": self.email, "role": self.role,
                                   "partstat": self.partstat}
@@ -31,6 +41,22 @@ class Attendee:
         if self.delegated_from:
             out["delegated_from"] = list(self.delegated_from)
         return out
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A whole group invited at once (all staff, every member of a section).
+
+    Rendered as one ``CUTYPE=GROUP`` ATTENDEE when every member is among the occurrence's
+    attendees; members whose state differs (chair, leave, substitute, 列席) are written on
+    their own with ``MEMBER=``. The occurrence's ``attendees`` always list everyone: feeds,
+    notices, leave and access read those, never the group.
+    """
+
+    address: str                       # a cal-address URI (urn:calsync:group:…)
+    name: str                          # CN, e.g. 管理办全体人员
+    role: str                          # the members' usual ROLE
+    members: frozenset[str]            # person ids
 
 
 @dataclass(frozen=True)
@@ -58,6 +84,7 @@ class Occurrence:
     transparent: bool = False
     related_to: str | None = None      # a deadline's meeting UID
     notes: tuple[str, ...] = ()       # lines appended to DESCRIPTION
+    audience: tuple[Audience, ...] = ()   # groups among the attendees (rendering only)
 
     @property
     def published_status(self) -> str:

@@ -3,6 +3,12 @@
 One resource per series: a master VEVENT with RRULE and EXDATE for dropped occurrences, and a
 RECURRENCE-ID override for every occurrence that differs from the master (moved, another
 chair, cancelled, provisional …), all in the same VCALENDAR with one compact VTIMEZONE.
+
+A whole audience (all staff, a section's members; ``Occurrence.audience``) is one
+``CUTYPE=GROUP`` ATTENDEE, and only its members whose state differs are written one by one,
+with ``MEMBER=``: bytes no longer grow with the staff. Files, CalDAV and feeds are written by
+:func:`series_text` (calsync.render_text: icalendar's bytes without its object model);
+:func:`series_events` is the icalendar form, for iMIP and as the reference in the tests.
 """
 
 from __future__ import annotations
@@ -10,10 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
-from calsync.occurrence import TZ, TZID, Occurrence, Series
+from calsync import render_text
+from calsync.occurrence import TZ, TZID, Attendee, Audience, Occurrence, Series
 from calsync.resources import Resource
 
 PRODID = "-//calsync//calsync//ZH"
@@ -47,18 +55,17 @@ def new_calendar(name: str | None = None) -> Calendar:
     return cal
 
 
-def series_events(series: Series, dtstamp: dt.datetime) -> list[Event]:
-    """The VEVENTs of one series: master first, then overrides by RECURRENCE-ID."""
+def series_events(series: Series, dtstamp: dt.datetime, groups: bool = True) -> list[Event]:
+    """The VEVENTs of one series: master first, then overrides by RECURRENCE-ID.
+
+    ``groups``: write a whole audience as one ``CUTYPE=GROUP`` ATTENDEE (calendars and feeds);
+    False lists every attendee (iMIP invitations, which each invitee answers for themselves).
+    """
     if series.rule is None:
-        return [_event(o, dtstamp) for o in series.occurrences]
+        return [_event(o, dtstamp, groups=groups) for o in series.occurrences]
     template = _template(series)
-    master = _event(template, dtstamp, start=series.nominal[0])
-    byday = _WEEKDAYS[series.rule.weekday]
-    rrule: dict[str, object] = {"FREQ": "WEEKLY"}
-    if series.rule.interval > 1:
-        rrule["INTERVAL"] = series.rule.interval
-    rrule["UNTIL"] = series.nominal[-1].astimezone(dt.UTC)
-    rrule["BYDAY"] = byday
+    master = _event(template, dtstamp, start=series.nominal[0], groups=groups)
+    rrule = _rrule(series)
     master.add("RRULE", rrule)
     for day in series.dropped:
         master.add("EXDATE", day.astimezone(TZ))
@@ -66,25 +73,76 @@ def series_events(series: Series, dtstamp: dt.datetime) -> list[Event]:
     signature = _signature(template)
     for occ in series.occurrences:
         if occ.start != occ.nominal_start or _signature(occ) != signature:
-            events.append(_event(occ, dtstamp, recurrence_id=occ.nominal_start))
+            events.append(_event(occ, dtstamp, recurrence_id=occ.nominal_start, groups=groups))
     return events
 
 
+def series_text(series: Series, dtstamp: dt.datetime, groups: bool = True) -> str:
+    """The VEVENTs of :func:`series_events` as text, byte for byte, without icalendar's
+    object model (calsync.render_text): what files, CalDAV and feeds carry.
+
+    Remembered by its inputs (the series compares by value, so an unchanged series of a
+    new generation hits): a no-op publish, a dry run or a feed's second reader renders
+    nothing again. Same inputs, same text."""
+    return _series_text(series, dtstamp, groups)
+
+
+@lru_cache(maxsize=512)   # two generations of a bureau's ~216 resources
+def _series_text(series: Series, dtstamp: dt.datetime, groups: bool) -> str:
+    def grouped(o: Occurrence) -> tuple | None:
+        return _grouped(o) if groups else None
+
+    if series.rule is None:
+        return "".join(render_text.event(o, dtstamp, grouped=grouped(o))
+                       for o in series.occurrences)
+    template = _template(series)
+    out = [render_text.event(template, dtstamp, start=series.nominal[0],
+                             rrule=render_text.rrule_text(_rrule(series)),
+                             exdates=tuple(series.dropped), grouped=grouped(template))]
+    signature = _signature(template)
+    for occ in series.occurrences:
+        if occ.start != occ.nominal_start or _signature(occ) != signature:
+            out.append(render_text.event(occ, dtstamp, recurrence_id=occ.nominal_start,
+                                         grouped=grouped(occ)))
+    return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def calendar_head(name: str | None = None) -> str:
+    """A VCALENDAR's text up to its first VEVENT (properties and VTIMEZONE)."""
+    return new_calendar(name).to_ical().decode("utf-8").removesuffix(_END)
+
+
+_END = "END:VCALENDAR\r\n"
+
+
+def wrap(events: Iterable[str], name: str | None = None) -> bytes:
+    return (calendar_head(name) + "".join(events) + _END).encode("utf-8")
+
+
 def render_series(series: Series, dtstamp: dt.datetime) -> Resource:
-    cal = new_calendar()
-    for event in series_events(series, dtstamp):
-        cal.add_component(event)
+    return resource(series, series_text(series, dtstamp))
+
+
+def resource(series: Series, events: str) -> Resource:
+    """The resource of ``series`` from its VEVENT text (rendered once, reused by callers)."""
     emails = sorted({a.email for o in series.occurrences for a in o.attendees})
-    return Resource(series.organization, series.id, series.uid, cal.to_ical(), tuple(emails))
+    return Resource(series.organization, series.id, series.uid, wrap((events,)), tuple(emails))
 
 
 def render_calendar(series: Iterable[Series], dtstamp: dt.datetime, name: str) -> bytes:
     """One VCALENDAR holding every series (the ``<org>.ics`` file)."""
-    cal = new_calendar(name)
-    for s in series:
-        for event in series_events(s, dtstamp):
-            cal.add_component(event)
-    return cal.to_ical()
+    return wrap((series_text(s, dtstamp) for s in series), name)
+
+
+def _rrule(series: Series) -> dict[str, object]:
+    assert series.rule is not None
+    rrule: dict[str, object] = {"FREQ": "WEEKLY"}
+    if series.rule.interval > 1:
+        rrule["INTERVAL"] = series.rule.interval
+    rrule["UNTIL"] = series.nominal[-1].astimezone(dt.UTC)
+    rrule["BYDAY"] = _WEEKDAYS[series.rule.weekday]
+    return rrule
 
 
 def _template(series: Series) -> Occurrence:
@@ -102,11 +160,11 @@ def _template(series: Series) -> Occurrence:
 def _signature(o: Occurrence) -> tuple:
     return (o.summary, o.full_description(), o.location, o.status, o.klass, o.organizer,
             o.attendees, o.alarm_minutes, o.transparent, o.provisional, o.related_to,
-            o.meeting_types, o.clause, o.kind, o.end - o.start)
+            o.meeting_types, o.clause, o.kind, o.end - o.start, o.audience)
 
 
 def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None,
-           recurrence_id: dt.datetime | None = None) -> Event:
+           recurrence_id: dt.datetime | None = None, groups: bool = True) -> Event:
     ev = Event()
     ev.add("UID", o.uid)
     ev.add("DTSTAMP", dtstamp.astimezone(dt.UTC))
@@ -129,7 +187,10 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
         org = vCalAddress(f"mailto:{o.organizer[1]}")
         org.params["CN"] = vText(o.organizer[0])
         ev.add("ORGANIZER", org)
+    written, member_of = _grouped(o) if groups else ((), {})
     for a in o.attendees:
+        if a.person_id in member_of and member_of[a.person_id] is None:
+            continue   # said by the group line
         addr = vCalAddress(f"mailto:{a.email}")
         addr.params["CN"] = vText(a.name)
         addr.params["CUTYPE"] = "INDIVIDUAL"
@@ -140,6 +201,14 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
             addr.params["DELEGATED-TO"] = [f"mailto:{e}" for e in a.delegated_to]
         if a.delegated_from:
             addr.params["DELEGATED-FROM"] = [f"mailto:{e}" for e in a.delegated_from]
+        if member_of.get(a.person_id):
+            addr.params["MEMBER"] = list(member_of[a.person_id])
+        ev.add("ATTENDEE", addr)
+    for g in written:
+        addr = vCalAddress(g.address)
+        addr.params["CN"] = vText(g.name)
+        addr.params["CUTYPE"] = "GROUP"
+        addr.params["ROLE"] = g.role
         ev.add("ATTENDEE", addr)
     if o.related_to:
         ev.add("RELATED-TO", o.related_to)
@@ -155,6 +224,35 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
     if o.alarm_minutes and o.status != "CANCELLED":
         ev.add_component(_alarm(o))
     return ev
+
+
+def _grouped(o: Occurrence) -> tuple[tuple[Audience, ...], dict[str, tuple[str, ...] | None]]:
+    """The groups written as one ATTENDEE each, and for each of their members either None (the
+    group line says it all) or the group addresses for ``MEMBER=`` (their state differs: chair,
+    leave, substitute, 列席 …). A group is written only when every member is an attendee, so
+    the group line never invites somebody the occurrence does not name."""
+    if not o.audience:
+        return (), {}
+    return _grouped_of(o.attendees, o.audience)
+
+
+@lru_cache(maxsize=256)
+def _grouped_of(attendees: tuple[Attendee, ...], audience: tuple[Audience, ...]
+                ) -> tuple[tuple[Audience, ...], dict[str, tuple[str, ...] | None]]:
+    present = {a.person_id: a for a in attendees if a.person_id}
+    written = tuple(g for g in audience if g.members and g.members <= present.keys())
+    member_of: dict[str, tuple[str, ...] | None] = {}
+    differs: dict[str, list[str]] = {}
+    for g in written:
+        for pid in g.members:
+            a = present[pid]
+            if (a.role == g.role and a.partstat == "NEEDS-ACTION" and not a.delegated_to
+                    and not a.delegated_from):
+                member_of.setdefault(pid, None)
+            else:
+                differs.setdefault(pid, []).append(g.address)
+    member_of.update({pid: tuple(addrs) for pid, addrs in differs.items()})
+    return written, member_of
 
 
 def _alarm(o: Occurrence) -> Alarm:
