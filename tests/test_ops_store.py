@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from calsync.store import db as store_db
 from calsync.store import open_store
 from tests.support.servers import free_port
 from tests.support.webapp import login, make_app
@@ -54,9 +55,10 @@ def _malformed(data: bytes) -> bytes:
 
 
 def _undecodable(data: bytes) -> bytes:
-    i = data.find(b"0011")  # alembic_version's text
+    head = store_db.head_revision().encode()   # alembic_version's text
+    i = data.find(head)
     assert i > 0
-    return data[:i] + b"\xff\xfe11" + data[i + 4:]
+    return data[:i] + b"\xff\xfe" + data[i + 2:]
 
 
 @pytest.mark.parametrize("damage", [_garbage, _malformed, _undecodable])

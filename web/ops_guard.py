@@ -8,7 +8,7 @@ import logging
 import os
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, render_template, request
+from flask import Flask, Request, flash, render_template
 from werkzeug.datastructures import ImmutableMultiDict
 
 from calsync.errors import UsageError
@@ -46,6 +46,23 @@ def trusted_proxies(value: str | None) -> int:
     return n
 
 
+class NulCleaningRequest(Request):
+    """PostgreSQL text cannot hold NUL and SQLite keeps it invisibly: every form field is
+    cleaned of it when the form is parsed, and the person is told."""
+
+    def _load_form_data(self) -> None:
+        parsed = "form" in self.__dict__
+        super()._load_form_data()
+        if parsed:
+            return
+        form = self.__dict__["form"]
+        if not any("\x00" in k or "\x00" in v for k, v in form.items(multi=True)):
+            return
+        self.__dict__["form"] = ImmutableMultiDict(
+            [(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in form.items(multi=True)])
+        flash(NUL_CLEANED, "warn")
+
+
 def register(app: Flask) -> None:
     public = public_url(app.config.get(ENV_PUBLIC_URL) or os.environ.get(ENV_PUBLIC_URL))
     # web/feeds.py builds every feed, webcal and QR link from this key; set, the request's
@@ -59,17 +76,9 @@ def register(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)
 
-    @app.before_request
-    def _clean_nul() -> None:
-        if request.method not in ("POST", "PUT", "PATCH"):
-            return
-        form = request.form
-        if not any("\x00" in k or "\x00" in v for k, v in form.items(multi=True)):
-            return
-        # PostgreSQL text cannot hold NUL, SQLite keeps it invisibly: clean, and say so
-        request.form = ImmutableMultiDict(  # type: ignore[misc]
-            [(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in form.items(multi=True)])
-        flash(NUL_CLEANED, "warn")
+    # forms are cleaned when a view first reads them, so a view may still set its own upload
+    # limit (request.max_content_length) before the body is parsed
+    app.request_class = NulCleaningRequest
 
     @app.errorhandler(StoreUnavailable)
     def _store_unavailable(exc: StoreUnavailable):
