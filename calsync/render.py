@@ -216,7 +216,8 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
     ev.add("X-CALSYNC-SERIES", o.series)
     ev.add("X-CALSYNC-KIND", o.kind)
     if o.meeting_types:
-        ev.add("X-CALSYNC-MEETING-TYPES", ",".join(o.meeting_types))
+        # space-separated: to vobject (Radicale) a comma makes a list and it keeps the first
+        ev.add("X-CALSYNC-MEETING-TYPES", " ".join(o.meeting_types))
     if o.clause:
         ev.add("X-CALSYNC-CLAUSE", o.clause)
     if o.provisional:

@@ -139,7 +139,7 @@ def event(o: Occurrence, dtstamp: dt.datetime, *, start: dt.datetime | None = No
         out.append(fold(f"X-CALSYNC-CLAUSE:{o.clause}"))
     out.append(fold(f"X-CALSYNC-KIND:{o.kind}"))
     if o.meeting_types:
-        out.append(fold(f"X-CALSYNC-MEETING-TYPES:{','.join(o.meeting_types)}"))
+        out.append(fold(f"X-CALSYNC-MEETING-TYPES:{' '.join(o.meeting_types)}"))
     out.append(fold(f"X-CALSYNC-ORG:{o.organization}"))
     if o.provisional:
         out.append("X-CALSYNC-PROVISIONAL:TRUE")

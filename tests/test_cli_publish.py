@@ -244,3 +244,17 @@ def test_wrong_password_is_reported_without_it(capsys, radicale_server, db_url) 
     assert code != 0
     assert secret not in out + err
     assert "401" in err or "password" in err.lower()
+
+
+def test_a_fresh_store_adopts_everything_it_would_write(capsys, caldav_server, tmp_path,
+                                                        home) -> None:
+    """A second instance (or a lost store) finds the collection already as the policy says:
+    every resource is adopted, none is a conflict. The year-end meeting merges two types
+    (X-CALSYNC-MEETING-TYPES); written with a comma, Radicale kept only the first."""
+    ref = publish(capsys, caldav_server, f"sqlite:///{tmp_path}/a.sqlite3", home,
+                  "--start", "2026-01-01", "--end", "2027-12-31")
+    assert ref["code"] == 0 and ref["counts"]["create"] > 14
+    fresh = publish(capsys, caldav_server, f"sqlite:///{tmp_path}/b.sqlite3", home,
+                    "--start", "2026-01-01", "--end", "2027-12-31")
+    assert fresh["code"] == 0, fresh["stderr"]
+    assert fresh["counts"] == {"adopt": ref["counts"]["create"]}, fresh["stderr"]
