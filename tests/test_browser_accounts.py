@@ -6,7 +6,7 @@ subscription page fits the phone. Screenshots: test-artifacts/screenshots/accoun
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,20 +35,8 @@ def screen(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def pages(chromium: Any, screen: str) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def new_page() -> Any:
-        context = chromium.new_context(viewport=SCREENS[screen], locale="zh-CN",
-                                       timezone_id="Asia/Shanghai")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
+def pages(viewport_pages: Callable[[dict[str, int]], Any], screen: str) -> Callable[[], Any]:
+    return lambda: viewport_pages(SCREENS[screen])
 
 
 def _login(web: LiveWeb, page: Any, name: str, password: str) -> None:

@@ -6,7 +6,7 @@ keeper's hand correction shows in the record. Screenshots: signin-*.png."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,20 +33,8 @@ def live(tmp_path: Path) -> Iterator[LiveWeb]:
 
 
 @pytest.fixture
-def pages(chromium: Any) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def new_page(viewport: dict[str, int]) -> Any:
-        context = chromium.new_context(viewport=viewport, locale="zh-CN",
-                                       timezone_id="Asia/Shanghai")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
+def pages(viewport_pages: Callable[[dict[str, int]], Any]) -> Callable[[dict[str, int]], Any]:
+    return viewport_pages
 
 
 def _press(page: Any, button: Any) -> None:

@@ -62,20 +62,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWeb]:
 
 
 @pytest.fixture
-def pages(chromium: Any) -> Iterator[Callable[..., Any]]:
-    contexts: list[Any] = []
-
-    def new_page(viewport: dict[str, int] = DESKTOP) -> Any:
-        context = chromium.new_context(viewport=viewport, locale="zh-CN",
-                                       timezone_id="Asia/Shanghai")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
+def pages(viewport_pages: Callable[[dict[str, int]], Any]) -> Callable[..., Any]:
+    return lambda viewport=DESKTOP: viewport_pages(viewport)
 
 
 def login(web: LiveWeb, pages: Callable[..., Any], name: str,

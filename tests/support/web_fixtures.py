@@ -123,13 +123,17 @@ def browser_page(chromium: Any) -> Iterator[Any]:
         context.close()
 
 
+PHONE_VIEWPORT = {"width": 412, "height": 915}
+
+
 @pytest.fixture
-def browser_pages(chromium: Any) -> Iterator[Callable[[], Any]]:
-    """A factory of phone-sized pages, each in a fresh context: one per logged-in user."""
+def viewport_pages(chromium: Any) -> Iterator[Callable[[dict[str, int]], Any]]:
+    """A factory of pages of a given viewport, each in a fresh context (one per logged-in
+    user), zh-CN in Asia/Shanghai; closed after the test."""
     contexts: list[Any] = []
 
-    def new_page() -> Any:
-        context = chromium.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN",
+    def new_page(viewport: dict[str, int]) -> Any:
+        context = chromium.new_context(viewport=viewport, locale="zh-CN",
                                        timezone_id="Asia/Shanghai")
         contexts.append(context)
         page = context.new_page()
@@ -139,6 +143,12 @@ def browser_pages(chromium: Any) -> Iterator[Callable[[], Any]]:
     yield new_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def browser_pages(viewport_pages: Callable[[dict[str, int]], Any]) -> Callable[[], Any]:
+    """A factory of phone-sized pages, each in a fresh context: one per logged-in user."""
+    return lambda: viewport_pages(PHONE_VIEWPORT)
 
 
 # --- page helpers (the templates' markup: flash messages, fields, meeting facts) ----------
