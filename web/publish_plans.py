@@ -36,7 +36,8 @@ class PlanBoard:
     """``plan(org)`` → the last Plan (or None) and whether a refresh is running."""
 
     def __init__(self, make: Callable[[str], tuple[dt.date, dt.date, Any]],
-                 stamp: Callable[[], int], clock: Callable[[], dt.datetime], fresh_seconds: float = FRESH_SECONDS) -> None:
+                 stamp: Callable[[], int], clock: Callable[[], dt.datetime],
+                 fresh_seconds: float = FRESH_SECONDS) -> None:
         self._make, self._stamp, self._clock = make, stamp, clock
         self.fresh_seconds = fresh_seconds
         self._lock = threading.Lock()
