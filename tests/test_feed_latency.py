@@ -278,3 +278,43 @@ def test_person_index_gives_the_same_feed(policies_dir: Path) -> None:
         assert 0 < len(mine) < len(gen.series)
         assert (render_feed(policies, gen, viewer, "me", stamps, index=index)
                 == render_feed(policies, gen, viewer, "me", stamps))
+
+
+# -- the 发布 page: the last plan, refreshed in the background -------------------------------
+
+def test_publish_page_shows_the_last_plan(db_url: str, tmp_path: Path, policies_dir: Path,
+                                          radicale_server) -> None:
+    from tests.support.webapp import login
+
+    server = radicale_server
+    app = make_app(db_url, tmp_path / "inst", policies_dir, (SECRETARY,),
+                   CALSYNC_CALDAV={"url": server.calendar_home_url,
+                                   "username": server.username, "password": server.password})
+    try:
+        sec = login(app, SECRETARY)
+        first = sec.get("/publish").data.decode()
+        assert "正在生成发布计划" in first and 'http-equiv="refresh"' in first
+        board = app.extensions["calsync_plans"]
+        board.fresh_seconds = 3600.0           # age never triggers a refresh in this test
+        plan = board.wait("guanliban")
+        assert plan is not None and plan.failure is None and plan.result.dry_run
+        shown = f"计划生成于 {plan.at:%Y-%m-%d %H:%M:%S}"
+        page = sec.get("/publish").data.decode()
+        assert "发布计划（尚未写入）" in page and shown in page
+        assert 'http-equiv="refresh"' not in page
+        runs = board.runs
+        for _ in range(3):                     # views show it; none runs a dry run
+            assert shown in sec.get("/publish").data.decode()
+        assert board.runs == runs == 1
+        # A change: the page shows the last plan at once and makes the next in the background.
+        app.extensions["calsync"].store.add_decision(
+            "guanliban", ZHOULIHUI, "2026-03-09T09:30:00+08:00", "cancel", actor=SECRETARY,
+            source="web", note="停会一次")
+        page = sec.get("/publish").data.decode()
+        assert shown in page and "正在后台更新" in page and 'http-equiv="refresh"' in page
+        newer = board.wait("guanliban")
+        assert newer is not None and newer is not plan and board.runs == 2
+        page = sec.get("/publish").data.decode()
+        assert f"计划生成于 {newer.at:%Y-%m-%d %H:%M:%S}" in page
+    finally:
+        app.extensions["calsync"].close()
