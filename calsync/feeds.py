@@ -27,8 +27,8 @@ from calsync.policy import PolicySet
 from calsync.render import new_calendar, series_events
 from calsync.stats import section_of, section_series
 
-__all__ = ["BUSY", "PersonIndex", "Viewer", "Window", "feed_series", "invited", "may_see",
-           "names_viewer", "parse_scope", "render_feed", "viewer_for", "window_months"]
+__all__ = ["BUSY", "EventBytes", "PersonIndex", "Viewer", "Window", "feed_series", "invited",
+           "may_see", "names_viewer", "parse_scope", "render_feed", "viewer_for", "window_months"]
 
 Scope = str | tuple[str, str]
 
@@ -171,19 +171,61 @@ def _selector(policies: PolicySet, viewer: Viewer, scope: Scope,
 def render_feed(policies: PolicySet, generation: Generation, viewer: Viewer, scope: Scope,
                 dtstamps: Mapping[str, dt.datetime],
                 section_of_uid: Mapping[str, str] | None = None, *,
-                index: PersonIndex | None = None, window: Window | None = None) -> bytes:
+                index: PersonIndex | None = None, window: Window | None = None,
+                events: EventBytes | None = None) -> bytes:
     """The feed's bytes: same inputs, same bytes. ``dtstamps``: series UID → DTSTAMP (the
     CalDAV copy's: the policy's revision or the series' newest stored input, never the clock).
-    ``index`` and ``window``: see feed_series."""
+    ``index`` and ``window``: see feed_series; ``events``: rendered series to reuse (the same
+    bytes as without it)."""
     name = feed_name(policies, viewer, scope)
     org = policies.organizations[viewer.organization]
     cal = _calendar(name, dt.timedelta(minutes=org.feed_refresh_minutes))
+    chunks: list[bytes] = []
     for series in feed_series(policies, generation, viewer, scope, section_of_uid,
                               index=index, window=window):
         stamp = dtstamps.get(series.uid, generation_stamp(dtstamps))
-        for event in series_events(series, stamp):
-            cal.add_component(event)
-    return cal.to_ical()
+        if events is None:
+            for event in series_events(series, stamp):
+                cal.add_component(event)
+        else:
+            chunks.append(events.bytes_of(series, stamp))
+    if events is None:
+        return cal.to_ical()
+    head = cal.to_ical()
+    assert head.endswith(_END)
+    return head[:-len(_END)] + b"".join(chunks) + _END
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+class EventBytes:
+    """Rendered VEVENTs of a series with the occurrences a feed keeps, shared by every feed of
+    one generation: the 周例会 that 300 people all attend is rendered once, not 300 times.
+
+    Keyed by the identity of the kept occurrence objects (and the series' UID and DTSTAMP);
+    the entry holds those objects, so an id cannot be reused while its entry exists. Feeds
+    keep the generation's own Occurrence objects (calsync.access.for_viewer splits, never
+    copies), so equal keys mean equal inputs and equal bytes."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._entries: dict[tuple, tuple[tuple[Occurrence, ...], bytes]] = {}
+        self.max_entries = max_entries
+        self.hits = self.misses = 0
+
+    def bytes_of(self, series: Series, stamp: dt.datetime) -> bytes:
+        if series.uid.startswith("busy-"):      # a masked block: new objects, tiny to render
+            return b"".join(e.to_ical() for e in series_events(series, stamp))
+        key = (series.uid, stamp, tuple(map(id, series.occurrences)))
+        found = self._entries.get(key)
+        if found is not None:
+            self.hits += 1
+            return found[1]
+        self.misses += 1
+        blob = b"".join(e.to_ical() for e in series_events(series, stamp))
+        if len(self._entries) < self.max_entries:
+            self._entries[key] = (series.occurrences, blob)
+        return blob
 
 
 def _calendar(name: str, refresh: dt.timedelta) -> Calendar:

@@ -19,7 +19,7 @@ import recurring_ical_events
 import requests
 from flask import Flask
 
-from calsync.feeds import PersonIndex, render_feed, viewer_for, window_months
+from calsync.feeds import EventBytes, PersonIndex, render_feed, viewer_for, window_months
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
 from calsync.service import build
@@ -263,21 +263,24 @@ def test_change_watch_reads_only_after_a_change(store: Store, db_url: str) -> No
 
 # -- a person's feed looks at their own series only ------------------------------------------
 
-def test_person_index_gives_the_same_feed(policies_dir: Path) -> None:
+def test_person_index_and_shared_events_give_the_same_bytes(policies_dir: Path) -> None:
     policies = load_policies(policies_dir)
     built = build(policies, None, *HORIZON, sorted(policies.organizations))
     gen = built.generation
     stamps = {s.uid: dt.datetime(2026, 1, 1, tzinfo=dt.UTC) for s in gen.series}
-    index = PersonIndex(gen)
+    index, events = PersonIndex(gen), EventBytes()
     org = policies.organizations["guanliban"]
-    for person in ("qian_keyuan", "wang_fuzhuren", SECRETARY, "zhang_zhuren"):
-        viewer = viewer_for(policies, person, "guanliban",
-                            "secretary" if person == SECRETARY else "staff")
+    for person in ("qian_keyuan", "wang_fuzhuren", SECRETARY, "zhang_zhuren", "he_keyuan"):
+        role = "secretary" if person == SECRETARY else "staff"
+        viewer = viewer_for(policies, person, "guanliban", role)
         assert viewer is not None and org.people[person]
         mine = index.series_of(viewer)
         assert 0 < len(mine) < len(gen.series)
-        assert (render_feed(policies, gen, viewer, "me", stamps, index=index)
-                == render_feed(policies, gen, viewer, "me", stamps))
+        for scope in ("me", ("org", "guanliban"), ("section", "zonghe")):
+            plain = render_feed(policies, gen, viewer, scope, stamps)
+            assert render_feed(policies, gen, viewer, scope, stamps, index=index,
+                               events=events) == plain, (person, scope)
+    assert events.hits > events.misses > 0      # series shared between feeds render once
 
 
 # -- the 发布 page: the last plan, refreshed in the background -------------------------------

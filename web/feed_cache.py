@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from calsync.feeds import PersonIndex, Scope, Viewer, Window, feed_key, render_feed
+from calsync.feeds import EventBytes, PersonIndex, Scope, Viewer, Window, feed_key, render_feed
 from calsync.generate import Generation, generate
 from calsync.inputs import dtstamps, read_inputs
 from calsync.meeting_requests import series_uid
@@ -59,6 +59,7 @@ class _Inputs:
     dtstamps: dict[str, dt.datetime]
     section_of_uid: dict[str, str]
     index: PersonIndex
+    events: EventBytes
 
 
 FeedKey = tuple[Viewer, Scope, Window | None]
@@ -195,7 +196,7 @@ class FeedCache:
         stamps = dtstamps(policies, stored.newest, gen.series)
         sections = {series_uid(policies.organizations[r.organization], r.id): r.section_id
                     for r in stored.requests}
-        return _Inputs(digest, gen, stamps, sections, PersonIndex(gen))
+        return _Inputs(digest, gen, stamps, sections, PersonIndex(gen), EventBytes())
 
     def _render(self, key: FeedKey, inputs: _Inputs) -> Rendered:
         if self.before_render is not None:
@@ -203,7 +204,8 @@ class FeedCache:
         viewer, scope, window = key
         policies = self.policies
         body = render_feed(policies, inputs.generation, viewer, scope, inputs.dtstamps,
-                           inputs.section_of_uid, index=inputs.index, window=window)
+                           inputs.section_of_uid, index=inputs.index, window=window,
+                           events=inputs.events)
         with self._lock:
             self.renders += 1
         etag = hashlib.sha256(body).hexdigest()
