@@ -35,7 +35,8 @@ from calsync.service import default_horizon
 from calsync.store import Store
 from calsync.store.changes import ChangeWatch
 
-MAX_FEEDS = 512          # rendered feeds kept (a person's is tens of KB; an org's window ~1 MB)
+MAX_FEEDS = 2048         # rendered feeds kept, at most ...
+MAX_FEED_BYTES = 256 * 2**20   # ... and this many bytes of them (identity + gzip), oldest out
 RENDERERS = 2            # renders at once (waitress serve has 4 threads by default)
 
 Stamp = tuple[int, int]  # (newest audit id, id of the policies)
@@ -81,6 +82,7 @@ class FeedCache:
         self._inputs: _Inputs | None = None
         self._inputs_stamp: Stamp | None = None
         self._feeds: OrderedDict[FeedKey, Rendered] = OrderedDict()
+        self._bytes = 0                          # held by self._feeds
         self.renders = 0                         # feeds rendered (tests read it)
         self.stale_served = 0
         self.before_render: Callable[[FeedKey], None] | None = None   # a test's gate
@@ -140,10 +142,15 @@ class FeedCache:
                     return hit
                 rendered = self._render(key, inputs)
                 with self._lock:
+                    previous = self._feeds.pop(key, None)
+                    if previous is not None:
+                        self._bytes -= _size(previous)
                     self._feeds[key] = rendered
-                    self._feeds.move_to_end(key)
-                    while len(self._feeds) > MAX_FEEDS:
-                        old, _ = self._feeds.popitem(last=False)
+                    self._bytes += _size(rendered)
+                    while len(self._feeds) > 1 and (len(self._feeds) > MAX_FEEDS
+                                                    or self._bytes > MAX_FEED_BYTES):
+                        old, dropped = self._feeds.popitem(last=False)
+                        self._bytes -= _size(dropped)
                         self._key_locks.pop(old, None)
                 return rendered
             finally:
@@ -215,6 +222,10 @@ class FeedCache:
         org = policies.organizations[viewer.organization]
         return Rendered(body, gzipped, etag, last_modified, org.feed_refresh_minutes * 60,
                         inputs.digest)
+
+
+def _size(r: Rendered) -> int:
+    return len(r.body) + len(r.gzipped)
 
 
 def _state_key(key: FeedKey) -> str:
