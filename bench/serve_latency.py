@@ -329,7 +329,11 @@ def main() -> int:
     sampler.start()
     try:
         t_start = time.monotonic()
-        wait_http(base, "/login", time.monotonic() + 120)
+        try:
+            wait_http(base, "/login", time.monotonic() + 900)
+        except SystemExit:
+            print(log_path.read_text(encoding="utf-8", errors="replace")[-3000:])
+            raise
         print(f"service answers after {time.monotonic() - t_start:.1f} s")
         cookie = {"Cookie": login_cookie(base)}
         pages = [("page", "/meetings", cookie), ("page", "/login", {}),
