@@ -8,12 +8,15 @@ feeds come from memory. When it moves, the inputs that generation reads (decisio
 leave and requests, their newest stamps) are read again and hashed; only a different hash
 regenerates, so e.g. someone creating a feed token does not re-render every feed.
 
-Renders run under a per-feed lock and at most ``renderers`` at a time (fewer than waitress'
-threads, so pages always find a thread). Stale-while-revalidate: a request whose feed is being
-re-rendered by another thread, or that finds every render slot busy, gets the last good bytes
-at once (marked ``stale``) instead of queueing; a feed never rendered gets ``None`` then (the
-view answers 503 with Retry-After). A single client sees every change at once: its own request
-renders the new bytes.
+After a change the inputs are made again by one background thread; the request that saw
+the change first waits for them (up to ``wait_seconds``), so a client sees its own change at
+once. Renders run under a per-feed lock and at most ``renderers`` at a time (fewer than
+waitress' threads, so pages always find a thread). Stale-while-revalidate: a request whose
+feed is being made again by another thread, or that finds every render slot busy, gets the
+last good bytes at once (marked ``stale``) instead of queueing; a feed never rendered gets
+``None`` then (the view answers 503 with Retry-After). A person's feed looks at that person's
+series only (calsync.feeds.PersonIndex), and a series' events are rendered once per
+generation and shared by every feed that shows them whole (calsync.feeds.EventBytes).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -35,9 +39,12 @@ from calsync.service import default_horizon
 from calsync.store import Store
 from calsync.store.changes import ChangeWatch
 
+log = logging.getLogger("calsync.web.feeds")
+
 MAX_FEEDS = 2048         # rendered feeds kept, at most ...
 MAX_FEED_BYTES = 256 * 2**20   # ... and this many bytes of them (identity + gzip), oldest out
 RENDERERS = 2            # renders at once (waitress serve has 4 threads by default)
+WAIT_SECONDS = 10.0      # longest wait for the inputs after a change (then: last good bytes)
 
 Stamp = tuple[int, int]  # (newest audit id, id of the policies)
 
@@ -68,14 +75,19 @@ FeedKey = tuple[Viewer, Scope, Window | None]
 
 class FeedCache:
     def __init__(self, policies: PolicySet | Callable[[], PolicySet], store: Store,
-                 now: Callable[[], dt.datetime], renderers: int = RENDERERS) -> None:
+                 now: Callable[[], dt.datetime], renderers: int = RENDERERS,
+                 wait_seconds: float = WAIT_SECONDS) -> None:
         self._policies_of = policies if callable(policies) else (lambda: policies)
         self.policies = self._policies_of()
         self.store, self.now = store, now
         self.watch = ChangeWatch(store.engine)
-        self._lock = threading.Lock()            # guards the dicts below
-        self._inputs_lock = threading.Lock()     # one generation at a time
-        self._slots = threading.BoundedSemaphore(max(1, renderers))
+        self._lock = threading.Lock()            # guards the fields below
+        self._made = threading.Condition(self._lock)   # the inputs thread finished
+        self._making = False                     # the inputs thread runs
+        self._waiting = 0                        # requests waiting for it
+        self.renderers = max(1, renderers)
+        self.wait_seconds = wait_seconds
+        self._slots = threading.BoundedSemaphore(self.renderers)
         self._key_locks: dict[FeedKey, threading.Lock] = {}
         self._stamp: Stamp = (-1, 0)
         self._tokens: dict[str, tuple[str, str]] = {}
@@ -115,8 +127,8 @@ class FeedCache:
 
     def feed(self, viewer: Viewer, scope: Scope, stamp: Stamp,
              window: Window | None = None) -> Rendered | None:
-        """The feed's bytes for ``stamp``; the last good ones (``stale``) while another thread
-        renders them; None when it was never rendered and no render slot is free."""
+        """The feed's bytes for ``stamp``; the last good ones (``stale``) while they are being
+        made again; None when there are none and nothing can be made now (the view says 503)."""
         key: FeedKey = (viewer, scope, window)
         with self._lock:
             hit = self._feeds.get(key)
@@ -125,12 +137,13 @@ class FeedCache:
                 self._feeds.move_to_end(key)
                 if inputs is not None and hit.digest == inputs.digest:
                     return hit                       # the dictionary lookup: no I/O
+        if inputs is None:
+            inputs = self._inputs_for(stamp, stale_ok=hit is not None)
+            if inputs is None:
+                return self._stale(hit)
         if not self._slots.acquire(blocking=False):
             return self._stale(hit)
         try:
-            inputs = self._current_inputs(stamp, wait=hit is None)
-            if inputs is None:
-                return self._stale(hit)
             with self._lock:
                 lock = self._key_locks.setdefault(key, threading.Lock())
             if not lock.acquire(blocking=hit is None):
@@ -141,22 +154,25 @@ class FeedCache:
                 if hit is not None and hit.digest == inputs.digest:
                     return hit
                 rendered = self._render(key, inputs)
-                with self._lock:
-                    previous = self._feeds.pop(key, None)
-                    if previous is not None:
-                        self._bytes -= _size(previous)
-                    self._feeds[key] = rendered
-                    self._bytes += _size(rendered)
-                    while len(self._feeds) > 1 and (len(self._feeds) > MAX_FEEDS
-                                                    or self._bytes > MAX_FEED_BYTES):
-                        old, dropped = self._feeds.popitem(last=False)
-                        self._bytes -= _size(dropped)
-                        self._key_locks.pop(old, None)
+                self._keep(key, rendered)
                 return rendered
             finally:
                 lock.release()
         finally:
             self._slots.release()
+
+    def _keep(self, key: FeedKey, rendered: Rendered) -> None:
+        with self._lock:
+            previous = self._feeds.pop(key, None)
+            if previous is not None:
+                self._bytes -= _size(previous)
+            self._feeds[key] = rendered
+            self._bytes += _size(rendered)
+            while len(self._feeds) > 1 and (len(self._feeds) > MAX_FEEDS
+                                            or self._bytes > MAX_FEED_BYTES):
+                old, dropped = self._feeds.popitem(last=False)
+                self._bytes -= _size(dropped)
+                self._key_locks.pop(old, None)
 
     def _stale(self, hit: Rendered | None) -> Rendered | None:
         if hit is None:
@@ -165,26 +181,46 @@ class FeedCache:
             self.stale_served += 1
         return replace(hit, stale=True)
 
-    # -- misses ------------------------------------------------------------------------------
-    def _current_inputs(self, stamp: Stamp, *, wait: bool) -> _Inputs | None:
+    # -- the inputs: read and generated outside the requests -------------------------------
+    def _inputs_for(self, stamp: Stamp, *, stale_ok: bool) -> _Inputs | None:
+        """The inputs for ``stamp`` (or newer), made by one background thread. The request
+        that starts it waits up to ``wait_seconds`` (so a client sees its own change at once);
+        others wait only when they have nothing to serve, at most ``renderers`` of them at a
+        time; everyone else gets None (serve the last good bytes, or 503)."""
         with self._lock:
             if self._inputs is not None and self._inputs_stamp == stamp:
                 return self._inputs
-        if not self._inputs_lock.acquire(blocking=wait):
-            return None                              # another thread is reading them
+            started = not self._making
+            if started:
+                self._making = True
+                threading.Thread(target=self._make_inputs, daemon=True,
+                                 name="calsync-feed-inputs").start()
+            elif stale_ok or self._waiting >= self.renderers:
+                return None
+            self._waiting += 1
+            try:
+                self._made.wait_for(lambda: not self._making, timeout=self.wait_seconds)
+            finally:
+                self._waiting -= 1
+            return None if self._making else self._inputs
+
+    def _make_inputs(self) -> None:
+        """Until the inputs match the newest stamp seen (a change during a run runs again)."""
         try:
-            with self._lock:
-                if self._inputs is not None and self._inputs_stamp == stamp:
-                    return self._inputs
-                previous = self._inputs
-                policies = self.policies
-            inputs = self._read_inputs(policies, previous)
-            with self._lock:
-                if self._stamp == stamp:             # else a newer stamp is being served
+            while True:
+                with self._lock:
+                    stamp, policies, previous = self._stamp, self.policies, self._inputs
+                inputs = self._read_inputs(policies, previous)
+                with self._lock:
                     self._inputs, self._inputs_stamp = inputs, stamp
-            return inputs
+                    if self._stamp == stamp:
+                        break
+        except Exception:   # a broken store: say so; requests serve what they have
+            log.exception("calsync: could not read the feeds' inputs")
         finally:
-            self._inputs_lock.release()
+            with self._lock:
+                self._making = False
+                self._made.notify_all()
 
     def _read_inputs(self, policies: PolicySet, previous: _Inputs | None) -> _Inputs:
         orgs = sorted(policies.organizations)

@@ -44,7 +44,7 @@ from calsync.feeds import Scope, Viewer, Window, may_see, parse_scope, viewer_fo
 from calsync.service import default_horizon
 
 from .core import core, user
-from .feed_cache import RENDERERS, FeedCache, Rendered
+from .feed_cache import RENDERERS, WAIT_SECONDS, FeedCache, Rendered
 
 bp = Blueprint("feeds", __name__)
 
@@ -65,9 +65,13 @@ def cache() -> FeedCache:
             found = app.extensions.get("calsync_feeds")
             if found is None:
                 c = core()
+                # Tests (TESTING) wait long for the inputs: a loaded CI machine must not
+                # turn "this client sees its own change" into a stale answer.
+                wait = app.config.get("CALSYNC_FEED_WAIT_SECONDS") or (
+                    120.0 if app.testing else WAIT_SECONDS)
                 found = FeedCache(lambda: c.policies, c.store, c.now,
                                   renderers=app.config.get("CALSYNC_FEED_RENDERERS")
-                                  or RENDERERS)
+                                  or RENDERERS, wait_seconds=float(wait))
                 app.extensions["calsync_feeds"] = found
     return found
 
