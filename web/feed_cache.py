@@ -42,7 +42,7 @@ from calsync.store.changes import ChangeWatch
 log = logging.getLogger("calsync.web.feeds")
 
 MAX_FEEDS = 2048         # rendered feeds kept, at most ...
-MAX_FEED_BYTES = 256 * 2**20   # ... and this many bytes of them (identity + gzip), oldest out
+MAX_FEED_BYTES = 128 * 2**20   # ... and this many (gzipped) bytes of them, oldest out
 RENDERERS = 2            # renders at once (waitress serve has 4 threads by default)
 WAIT_SECONDS = 10.0      # longest wait for the inputs after a change (then: last good bytes)
 
@@ -51,13 +51,18 @@ Stamp = tuple[int, int]  # (newest audit id, id of the policies)
 
 @dataclass(frozen=True)
 class Rendered:
-    body: bytes
+    """A rendered feed, kept gzipped only (a twentieth of the bytes: calendar apps ask for
+    gzip; the identity bytes are unpacked for the others)."""
     gzipped: bytes
-    etag: str                  # sha256 hex of ``body`` (the identity bytes)
+    etag: str                  # sha256 hex of the identity bytes
     last_modified: dt.datetime
     max_age: int               # seconds: the policy's feed refresh
     digest: str = ""           # the inputs it was rendered from
     stale: bool = False        # served while a newer version is being rendered
+
+    @property
+    def body(self) -> bytes:
+        return gzip.decompress(self.gzipped)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class FeedCache:
         self._key_locks: dict[FeedKey, threading.Lock] = {}
         self._stamp: Stamp = (-1, 0)
         self._tokens: dict[str, tuple[str, str]] = {}
+        self._viewers: dict[str, Viewer | None] = {}
         self._inputs: _Inputs | None = None
         self._inputs_stamp: Stamp | None = None
         self._feeds: OrderedDict[FeedKey, Rendered] = OrderedDict()
@@ -110,7 +116,7 @@ class FeedCache:
         with self._lock:
             if stamp != self._stamp:
                 self._stamp, self.policies = stamp, policies
-                self._tokens = {}
+                self._tokens, self._viewers = {}, {}
         return stamp
 
     def person(self, token: str, stamp: Stamp) -> tuple[str, str] | None:
@@ -123,6 +129,21 @@ class FeedCache:
             with self._lock:
                 if stamp == self._stamp:
                     self._tokens[token] = found
+        return found
+
+    def viewer(self, token: str, stamp: Stamp,
+               make: Callable[[str, str], Viewer | None]) -> Viewer | None:
+        """The reader of ``token`` (``make(person_id, organization)``), remembered until the
+        stamp moves (a rotated token, a changed directory)."""
+        with self._lock:
+            if stamp == self._stamp and token in self._viewers:
+                return self._viewers[token]
+        who = self.person(token, stamp)
+        found = make(*who) if who is not None else None
+        if found is not None:
+            with self._lock:
+                if stamp == self._stamp:
+                    self._viewers[token] = found
         return found
 
     def feed(self, viewer: Viewer, scope: Scope, stamp: Stamp,
@@ -256,12 +277,12 @@ class FeedCache:
         # mtime=0: the gzip bytes depend on the body only.
         gzipped = gzip.compress(body, compresslevel=6, mtime=0)
         org = policies.organizations[viewer.organization]
-        return Rendered(body, gzipped, etag, last_modified, org.feed_refresh_minutes * 60,
+        return Rendered(gzipped, etag, last_modified, org.feed_refresh_minutes * 60,
                         inputs.digest)
 
 
 def _size(r: Rendered) -> int:
-    return len(r.body) + len(r.gzipped)
+    return len(r.gzipped)
 
 
 def _state_key(key: FeedKey) -> str:

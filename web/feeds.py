@@ -99,8 +99,7 @@ def feed_org(token: str, org_id: str) -> Response:
 def _serve(token: str, scope: Scope | None) -> Response:
     feeds = cache()
     stamp = feeds.stamp()
-    who = feeds.person(token, stamp)
-    viewer = _viewer(*who) if who is not None else None
+    viewer = feeds.viewer(token, stamp, _viewer)
     if viewer is None or scope is None or not may_see(feeds.policies, viewer, scope):
         return _not_found()
     try:
@@ -121,8 +120,8 @@ def _serve(token: str, scope: Scope | None) -> Response:
     sent = dt.datetime.now(dt.UTC).replace(microsecond=0)
     headers = {
         "ETag": etag,
-        "Date": format_datetime(sent, usegmt=True),
-        "Last-Modified": format_datetime(min(rendered.last_modified, sent), usegmt=True),
+        "Date": _http_date(sent),
+        "Last-Modified": _http_date(min(rendered.last_modified, sent)),
         "Cache-Control": "private, max-age="
                          f"{STALE_MAX_AGE if rendered.stale else rendered.max_age}",
         "Vary": "Accept-Encoding",
@@ -156,6 +155,11 @@ def _window(scope: Scope) -> Window | None:
     if scope != "me" and scope[0] == "org":
         return window_months(core().now().date(), ORG_MONTHS_BACK, ORG_MONTHS_AHEAD)
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(when: dt.datetime) -> str:
+    return format_datetime(when, usegmt=True)
 
 
 def _viewer(person_id: str, organization: str) -> Viewer | None:
