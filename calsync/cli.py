@@ -4,26 +4,61 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from calsync import cli_clashes, cli_holidays, cli_notices, cli_series, cli_stats, cli_sync, cli_web
-from calsync.access import for_viewer, viewer_of
 from calsync.cli_errors import run_guarded
 from calsync.errors import UsageError
-from calsync.generate import Generation, generate
-from calsync.occurrence import TZ
-from calsync.policy import PolicySet, load_policies
+
+if TYPE_CHECKING:
+    from calsync.generate import Generation
+    from calsync.policy import PolicySet
 
 Command = Callable[[argparse.Namespace], int]
 
+# The commands each cli_* module registers, in the order of `calsync --help`, with their help
+# lines. `calsync --help` shows them without importing the modules (which pull in SQLAlchemy,
+# the CalDAV client and Flask: most of a second); `calsync COMMAND` imports only the module
+# of COMMAND. tests/test_cli_lazy.py checks this table against the modules' own registration.
+LAZY: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("cli_sync", (
+        ("publish", "publish the calendars to a CalDAV server"),
+        ("conflicts", "list calendar-app edits waiting for a decision"),
+        ("resolve", "decide a conflict: keep the server's or the policy's"))),
+    ("cli_clashes", (
+        ("clashes", "list clashes: people or rooms booked twice, same-audience meetings in "
+                    "one half-day, moves onto non-working days"),)),
+    ("cli_web", (
+        ("serve", "run the service: web page, feeds, CalDAV server and publishing scheduler"),
+        ("user", "manage web users (users come from the directory)"))),
+    ("cli_stats", (
+        ("stats", "count the meetings each section held and had scheduled, per month and per "
+                  "semester (half-year without semesters); cancelled and merged-away ones are "
+                  "never held"),
+        ("week", "the weekly schedule sheet (一周会议安排) of one organization: text, JSON or "
+                 "a Word document"))),
+    ("cli_series", (
+        ("series", "decide a whole series from a date on: stagger it (offset) or record that "
+                   "a person sends a substitute (delegate); list or withdraw such "
+                   "decisions"),)),
+    ("cli_holidays", (("holidays", "State Council holiday notices and the working days"),)),
+    ("cli_directory", (("directory", "the directory from the office's 通讯录"),)),
+    ("cli_notices", (
+        ("notices", "meeting notices by e-mail (iMIP): plan, send, list the outbox, record "
+                    "replies"),)),
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(only=wanted or "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -31,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_guarded(lambda: args.func(args))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, the modules of other commands are not imported (their
+    commands appear with their help line only; ``""``: no module at all, for `--help`)."""
     parser = argparse.ArgumentParser(
         prog="calsync", description="Meeting regulations → calendars (iCalendar, CalDAV).")
     sub = parser.add_subparsers(metavar="COMMAND")
@@ -74,18 +111,30 @@ def build_parser() -> argparse.ArgumentParser:
             return func(args, policies, _orgs(args, policies))
         return run
 
-    cli_sync.register(sub, lambda name, func, text: command(name, with_policies(func), text),
-                      ranged)
-    cli_clashes.register(sub, lambda name, func, text: command(name, with_policies(func), text),
-                         ranged)
-    cli_web.register(sub, lambda name, func, text: command(name, with_policies(func), text))
-    cli_stats.register(sub, lambda name, func, text: command(name, with_policies(func), text))
-    cli_series.register(sub, lambda name, func, text: command(name, with_policies(func), text))
-    cli_holidays.register(sub, command)
-    from calsync import cli_directory  # directory import (issue 13)
+    def policed(name: str, func: Callable[..., int], text: str) -> argparse.ArgumentParser:
+        return command(name, with_policies(func), text)
 
-    cli_directory.register(sub, command)
-    cli_notices.register(sub, lambda name, func, text: command(name, with_policies(func), text))
+    known = {name for _, names in LAZY for name, _ in names}
+    own = {"validate", "generate", "occurrences", ""}
+
+    def needed(names: dict[str, str]) -> bool:
+        if only is None or only not in known | own:   # all, or an unknown word: all
+            return True
+        return only in names
+
+    for module, names in LAZY:
+        if not needed(dict(names)):
+            for name, text in names:       # the help line only; nothing imported
+                sub.add_parser(name, help=text, description=text)
+            continue
+        importlib.import_module("calsync.policy")   # first: calsync.calendar needs it loaded
+        mod = importlib.import_module(f"calsync.{module}")
+        if module in ("cli_sync", "cli_clashes"):
+            mod.register(sub, policed, ranged)
+        elif module in ("cli_holidays", "cli_directory"):
+            mod.register(sub, command)
+        else:
+            mod.register(sub, policed)
     return parser
 
 
@@ -114,10 +163,14 @@ def _datetime(text: str) -> dt.datetime:
 
 
 def _load(args: argparse.Namespace) -> PolicySet:
+    from calsync.policy import load_policies
+
     return load_policies(Path(args.policies) if args.policies else None)
 
 
 def _range(args: argparse.Namespace, policies: PolicySet) -> tuple[dt.date, dt.date, list[str]]:
+    from calsync.occurrence import TZ
+
     start = args.start or dt.datetime.now(TZ).date()
     end = args.end or start + dt.timedelta(days=args.default_days)
     if end < start:
@@ -158,7 +211,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from calsync.access import for_viewer, viewer_of
     from calsync.export import write_ics
+    from calsync.generate import generate
 
     policies = _load(args)
     start, end, orgs = _range(args, policies)
@@ -177,7 +232,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_occurrences(args: argparse.Namespace) -> int:
+    from calsync.access import for_viewer, viewer_of
     from calsync.export import occurrence_json, occurrence_rows, occurrence_table
+    from calsync.generate import generate
 
     policies = _load(args)
     start, end, orgs = _range(args, policies)

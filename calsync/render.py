@@ -87,6 +87,11 @@ def series_text(series: Series, dtstamp: dt.datetime, groups: bool = True) -> st
     return _series_text(series, dtstamp, groups)
 
 
+def fresh_series_text(series: Series, dtstamp: dt.datetime, groups: bool = True) -> str:
+    """:func:`series_text` without its cache (for callers that key by identity)."""
+    return _series_text.__wrapped__(series, dtstamp, groups)
+
+
 @lru_cache(maxsize=512)   # two generations of a bureau's ~216 resources
 def _series_text(series: Series, dtstamp: dt.datetime, groups: bool) -> str:
     def grouped(o: Occurrence) -> tuple | None:

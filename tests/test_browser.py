@@ -346,13 +346,20 @@ def test_4_confidential_meeting_is_busy_for_staff(live: LiveWeb, browser_pages: 
 
 # --- 5. publish, then read the calendar back from Radicale --------------------------------
 
+def _plan_text(page) -> str:
+    """The 发布 page's plan, once the background dry run has made it (the page reloads itself
+    every 3 s meanwhile)."""
+    page.locator("p.plan-time").wait_for(timeout=60_000)
+    return page.locator("section.card").inner_text()
+
+
 def test_5_publish_and_read_back(live: LiveWeb, browser_pages: Pages,
                                  radicale_server: ServerHandle) -> None:
     web = live
     assert len(store(web).active_decisions("guanliban")) == 4, "run the whole module in order"
     sec = login(web, browser_pages, "zhou_mishukezhang")
     sec.goto(f"{web.url}/publish")
-    plan = sec.locator("section.card").inner_text()
+    plan = _plan_text(sec)
     created = re.search(r"新建：(\d+)", plan)
     assert "发布计划（尚未写入）" in plan and created and int(created.group(1)) > 0
     web.shot(sec, "19-publish")
@@ -362,7 +369,7 @@ def test_5_publish_and_read_back(live: LiveWeb, browser_pages: Pages,
     assert "已发布" in done and f"新建：{created.group(1)}" in done and "删除" not in done
     web.shot(sec, "20-published")
     sec.goto(f"{web.url}/publish")                     # the next plan has nothing to write
-    again = sec.locator("section.card").inner_text()
+    again = _plan_text(sec)
     assert f"无变化：{created.group(1)}" in again and "新建" not in again
 
     home = web.app.extensions["calsync"].caldav["url"]

@@ -37,6 +37,8 @@ class PasswordForm(Form):
 
 @bp.before_app_request
 def temporary_password_first():
+    if request.blueprint == "feeds":    # token-authenticated: no session to load (latency)
+        return None
     if (current_user.is_authenticated and user().record.must_change_password
             and request.endpoint not in OPEN_WHILE_TEMPORARY):
         flash("您正在使用秘书科设置的临时密码，请先设置自己的密码。", "warn")

@@ -5,6 +5,13 @@
     GET /feeds/<token>/section/<section_id>.ics
     GET /feeds/<token>/org/<org_id>.ics
 
+The organization feed covers a window of months (ORG_MONTHS_BACK before this month to
+ORG_MONTHS_AHEAD after it), not the whole publishing horizon: ``?all=1`` gives the horizon,
+``?from=YYYY-MM-DD&to=YYYY-MM-DD`` any days in it (every feed takes these two).
+While a feed is being re-rendered after a change, other readers get the last good bytes with a
+short max-age (stale-while-revalidate); a feed never rendered yet answers 503 + Retry-After
+when every render slot is busy (web/feed_cache.py).
+
 An unknown or rotated token, an unknown scope or one the person may not see all get the same
 bare 404. ETags are strong: the sha256 of the identity bytes, with "-gzip" appended for the
 gzip representation (RFC 9110 8.8.3: each representation has its own strong validator);
@@ -14,6 +21,8 @@ If-None-Match compares weakly (RFC 9110 13.1.2), so either spelling gives a 304.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
 from email.utils import format_datetime, parsedate_to_datetime
 
 import segno
@@ -31,22 +40,39 @@ from flask_login import login_required
 
 from calsync.access import external_viewer
 from calsync.accounts import role_for
-from calsync.feeds import Scope, Viewer, may_see, parse_scope, viewer_for
+from calsync.feeds import Scope, Viewer, Window, may_see, parse_scope, viewer_for, window_months
+from calsync.service import default_horizon
 
 from .core import core, user
-from .feed_cache import FeedCache, Rendered
+from .feed_cache import RENDERERS, WAIT_SECONDS, FeedCache, Rendered
 
 bp = Blueprint("feeds", __name__)
 
 GZIP_SUFFIX = "-gzip"
+ORG_MONTHS_BACK = 3
+ORG_MONTHS_AHEAD = 15
+STALE_MAX_AGE = 60        # seconds: come back soon for the bytes being rendered
+RETRY_AFTER = 10          # seconds, on 503 (a first render while every slot is busy)
+
+_cache_lock = threading.Lock()
 
 
 def cache() -> FeedCache:
     app = current_app
     found = app.extensions.get("calsync_feeds")
     if found is None:
-        c = core()
-        found = app.extensions.setdefault("calsync_feeds", FeedCache(c.policies, c.store, c.now))
+        with _cache_lock:
+            found = app.extensions.get("calsync_feeds")
+            if found is None:
+                c = core()
+                # Tests (TESTING) wait long for the inputs: a loaded CI machine must not
+                # turn "this client sees its own change" into a stale answer.
+                wait = app.config.get("CALSYNC_FEED_WAIT_SECONDS") or (
+                    120.0 if app.testing else WAIT_SECONDS)
+                found = FeedCache(lambda: c.policies, c.store, c.now,
+                                  renderers=app.config.get("CALSYNC_FEED_RENDERERS")
+                                  or RENDERERS, wait_seconds=float(wait))
+                app.extensions["calsync_feeds"] = found
     return found
 
 
@@ -72,12 +98,20 @@ def feed_org(token: str, org_id: str) -> Response:
 
 def _serve(token: str, scope: Scope | None) -> Response:
     feeds = cache()
-    audit = feeds.stamp()
-    who = feeds.person(token, audit)
-    viewer = _viewer(*who) if who is not None else None
+    stamp = feeds.stamp()
+    viewer = feeds.viewer(token, stamp, _viewer)
     if viewer is None or scope is None or not may_see(feeds.policies, viewer, scope):
         return _not_found()
-    rendered = feeds.feed(viewer, scope, audit)
+    try:
+        window = _window(scope)
+    except ValueError as exc:
+        return Response(f"{exc}\n", 400, {"Content-Type": "text/plain; charset=utf-8",
+                                          "Cache-Control": "no-store"})
+    rendered = feeds.feed(viewer, scope, stamp, window)
+    if rendered is None:
+        return Response("busy rendering feeds, try again shortly\n", 503,
+                        {"Content-Type": "text/plain; charset=utf-8",
+                         "Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"})
     gz = request.accept_encodings.quality("gzip") > 0
     etag = f'"{rendered.etag}{GZIP_SUFFIX if gz else ""}"'
     # RFC 9110 8.8.2.1: Last-Modified is never later than Date. The stored stamp can be
@@ -86,9 +120,10 @@ def _serve(token: str, scope: Scope | None) -> Response:
     sent = dt.datetime.now(dt.UTC).replace(microsecond=0)
     headers = {
         "ETag": etag,
-        "Date": format_datetime(sent, usegmt=True),
-        "Last-Modified": format_datetime(min(rendered.last_modified, sent), usegmt=True),
-        "Cache-Control": f"private, max-age={rendered.max_age}",
+        "Date": _http_date(sent),
+        "Last-Modified": _http_date(min(rendered.last_modified, sent)),
+        "Cache-Control": "private, max-age="
+                         f"{STALE_MAX_AGE if rendered.stale else rendered.max_age}",
         "Vary": "Accept-Encoding",
     }
     if _not_modified(rendered):
@@ -98,6 +133,33 @@ def _serve(token: str, scope: Scope | None) -> Response:
     if gz:
         headers["Content-Encoding"] = "gzip"
     return Response(body, 200, headers)
+
+
+def _window(scope: Scope) -> Window | None:
+    """The days the feed covers: ``?all=1`` the horizon, ``?from=&to=`` those days; the
+    organization feed defaults to a window of months around today, the others to the horizon."""
+    args = request.args
+    if args.get("all") in ("1", "true", "yes"):
+        return None
+    if "from" in args or "to" in args:
+        try:
+            first = dt.date.fromisoformat(args.get("from") or "0001-01-01")
+            last = dt.date.fromisoformat(args.get("to") or "9999-12-31")
+        except ValueError:
+            raise ValueError("from and to are days: ?from=YYYY-MM-DD&to=YYYY-MM-DD") from None
+        if last < first:
+            raise ValueError(f"to={last} is before from={first} (swap them)")
+        start, end = default_horizon(core().now().date())
+        first, last = max(first, start), min(last, end)   # one key per distinct feed
+        return None if (first, last) == (start, end) else (first, last)
+    if scope != "me" and scope[0] == "org":
+        return window_months(core().now().date(), ORG_MONTHS_BACK, ORG_MONTHS_AHEAD)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(when: dt.datetime) -> str:
+    return format_datetime(when, usegmt=True)
 
 
 def _viewer(person_id: str, organization: str) -> Viewer | None:
@@ -179,5 +241,7 @@ def _public_url(path: str) -> str:
     return base + path
 
 
+@functools.lru_cache(maxsize=2048)
 def _qr(text: str) -> str:
+    """The QR code of a link (cached: 6 codes per view of 我的日历订阅, same links each time)."""
     return segno.make(text, error="m").svg_data_uri(scale=3, border=2)
