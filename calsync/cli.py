@@ -30,7 +30,8 @@ LAZY: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("cli_sync", (
         ("publish", "publish the calendars to a CalDAV server"),
         ("conflicts", "list calendar-app edits waiting for a decision"),
-        ("resolve", "decide a conflict: keep the server's or the policy's"))),
+        ("resolve", "decide conflicts: keep the server's or the policy's (one id, or in "
+                    "bulk)"))),
     ("cli_clashes", (
         ("clashes", "list clashes: people or rooms booked twice, same-audience meetings in "
                     "one half-day, moves onto non-working days"),)),
