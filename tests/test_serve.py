@@ -153,6 +153,20 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         assert len(events) == 16 and _cancelled(events[WEEKLY], nominal)
     finally:
         assert serve.stop(signal.SIGTERM) == 0, serve.log()
+
+    # restart on another CalDAV port: a new address for the same collections, which the
+    # first publish adopts as they are (no conflict, nothing re-created)
+    moved = free_port()
+    serve = start_serve(["--caldav-port", str(moved)], env, tmp_path / "serve3.log", port)
+    try:
+        serve.wait_page()
+        first = serve.wait_line(r"published guanliban:")[0]
+        assert "conflict" not in first and "create=" not in first, first
+        assert "update=" not in first and "delete=" not in first, first
+        events = _read(f"http://127.0.0.1:{moved}/calsync/guanliban/", STAFF, STAFF_PASSWORD)
+        assert len(events) == 16 and _cancelled(events[WEEKLY], nominal)
+    finally:
+        assert serve.stop(signal.SIGTERM) == 0, serve.log()
     with open_store(None, instance) as store:
         decision = store.active_decision(WEEKLY, rid)
         assert decision is not None and decision.action == "cancel"
