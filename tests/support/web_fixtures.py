@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import re
 import shutil
@@ -105,7 +106,15 @@ def serve_app(app: Any) -> tuple[str, Any, threading.Thread]:
 
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError as exc:   # server.close() from the test's thread while in select()
+            if exc.errno != errno.EBADF:
+                raise
+
+    thread = threading.Thread(target=run, name="waitress", daemon=True)
     thread.start()
     return f"http://127.0.0.1:{port}", server, thread
 
