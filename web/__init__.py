@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     instance = Path(config.get("CALSYNC_INSTANCE") or os.environ.get("CALSYNC_INSTANCE")
                     or "instance").resolve()
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    from .sessions import FeedlessSessions
+
+    app.session_interface = FeedlessSessions()   # feeds are token-authenticated: no cookie
     app.config.update(DEFAULTS)
     app.config.update(config)
     app.config["CALSYNC_INSTANCE"] = str(instance)

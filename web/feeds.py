@@ -138,6 +138,10 @@ def _serve(token: str, scope: Scope | None) -> Response:
 def _window(scope: Scope) -> Window | None:
     """The days the feed covers: ``?all=1`` the horizon, ``?from=&to=`` those days; the
     organization feed defaults to a window of months around today, the others to the horizon."""
+    if not request.query_string:   # what calendar apps poll: no parsing on the 304 path
+        if scope != "me" and scope[0] == "org":
+            return window_months(core().now().date(), ORG_MONTHS_BACK, ORG_MONTHS_AHEAD)
+        return None
     args = request.args
     if args.get("all") in ("1", "true", "yes"):
         return None
