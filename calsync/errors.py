@@ -1,7 +1,7 @@
 """One exception hierarchy for calsync.
 
 Every error a user can cause or meet derives from :class:`CalsyncError` and knows how to say
-what went wrong and how to fix it; :func:`calsync.cli_errors.user_message` is the one place that
+what went wrong and how to fix it; :func:`calsync.cli.errors.user_message` is the one place that
 turns them into the lines a person reads.
 """
 

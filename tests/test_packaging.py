@@ -121,7 +121,9 @@ def test_wheel_ships_policies_web_and_console_script(wheel: Path) -> None:
     for year in (2024, 2025, 2026):
         assert f"calsync/policies/holidays/{year}.toml" in names
     assert "calsync/web/__init__.py" in names
-    assert "calsync/cli.py" in names
+    assert {"calsync/cli/__init__.py", "calsync/cli/__main__.py", "calsync/cli/sync.py"} <= names
+    for package in ("meetings", "directory", "calendar", "notices", "policy", "store", "sync"):
+        assert f"calsync/{package}/__init__.py" in names, package
     assert "[console_scripts]" in entry_points
     assert "calsync = calsync.cli:main" in entry_points.splitlines()
     top = {name.split("/")[0] for name in names}

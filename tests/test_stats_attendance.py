@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from calsync.cli_stats import org_held
+from calsync.cli.stats import org_held
 from calsync.meetings.attendance_report import attendance_by_occurrence
 from calsync.occurrence import TZ
 from calsync.policy import load_policies

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 
 from calsync import accounts
-from calsync.cli_sync import add_store_options, store_from
+from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.policy import PolicySet
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from calsync.cli_errors import run_guarded
+from calsync.cli.errors import run_guarded
 from calsync.errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,35 +22,35 @@ if TYPE_CHECKING:
 
 Command = Callable[[argparse.Namespace], int]
 
-# The commands each cli_* module registers, in the order of `calsync --help`, with their help
-# lines. `calsync --help` shows them without importing the modules (which pull in SQLAlchemy,
+# The commands each calsync.cli.* module registers, in the order of `calsync --help`, with their
+# help lines. `calsync --help` shows them without importing the modules (which pull in SQLAlchemy,
 # the CalDAV client and Flask: most of a second); `calsync COMMAND` imports only the module
 # of COMMAND. tests/test_cli_lazy.py checks this table against the modules' own registration.
 LAZY: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("cli_sync", (
+    ("sync", (
         ("publish", "publish the calendars to a CalDAV server"),
         ("conflicts", "list calendar-app edits waiting for a decision"),
         ("resolve", "decide conflicts: keep the server's or the policy's (one id, or in "
                     "bulk)"))),
-    ("cli_clashes", (
+    ("clashes", (
         ("clashes", "list clashes: people or rooms booked twice, same-audience meetings in "
                     "one half-day, moves onto non-working days"),)),
-    ("cli_web", (
+    ("web", (
         ("serve", "run the service: web page, feeds, CalDAV server and publishing scheduler"),
         ("user", "manage web users (users come from the directory)"))),
-    ("cli_stats", (
+    ("stats", (
         ("stats", "count the meetings each section held and had scheduled, per month and per "
                   "semester (half-year without semesters); cancelled and merged-away ones are "
                   "never held"),
         ("week", "the weekly schedule sheet (一周会议安排) of one organization: text, JSON or "
                  "a Word document"))),
-    ("cli_series", (
+    ("series", (
         ("series", "decide a whole series from a date on: stagger it (offset) or record that "
                    "a person sends a substitute (delegate); list or withdraw such "
                    "decisions"),)),
-    ("cli_holidays", (("holidays", "State Council holiday notices and the working days"),)),
-    ("cli_directory", (("directory", "the directory from the office's 通讯录"),)),
-    ("cli_notices", (
+    ("holidays", (("holidays", "State Council holiday notices and the working days"),)),
+    ("directory", (("directory", "the directory from the office's 通讯录"),)),
+    ("notices", (
         ("notices", "meeting notices by e-mail (iMIP): plan, send, list the outbox, record "
                     "replies"),)),
 )
@@ -129,10 +129,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                 sub.add_parser(name, help=text, description=text)
             continue
         importlib.import_module("calsync.policy")   # first: calsync.calendar needs it loaded
-        mod = importlib.import_module(f"calsync.{module}")
-        if module in ("cli_sync", "cli_clashes"):
+        mod = importlib.import_module(f"calsync.cli.{module}")
+        if module in ("sync", "clashes"):
             mod.register(sub, policed, ranged)
-        elif module in ("cli_holidays", "cli_directory"):
+        elif module in ("holidays", "directory"):
             mod.register(sub, command)
         else:
             mod.register(sub, policed)
@@ -251,6 +251,3 @@ def cmd_occurrences(args: argparse.Namespace) -> int:
         print(occurrence_table(gen))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from calsync.cli_sync import add_store_options, store_from
+from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.notices.answers import record_answers
 from calsync.notices.deliver import OUTBOX_DIR, deliver_due

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from collections.abc import Callable
 
-from calsync.cli_sync import add_store_options, store_from
+from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.generate import generate
 from calsync.policy import PolicySet

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from calsync.access import clash_for_viewer, viewer_of
 from calsync.clashes import Clash, clash_json, recurrence_id
-from calsync.cli_sync import add_store_options, store_from
+from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet

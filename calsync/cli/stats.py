@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from calsync.access import OPERATOR, Viewer, viewer_of
-from calsync.cli_sync import add_store_options, store_from
+from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.meetings import held_report, weekly
 from calsync.meetings.held import AttendanceKey, AttendanceLike, HeldStats, held_stats, window
