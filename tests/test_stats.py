@@ -15,9 +15,10 @@ import pytest
 from flask import Flask
 
 from calsync.cli import main
-from calsync.cli.stats import org_held, stats_range
+from calsync.cli.stats import stats_range
 from calsync.errors import UsageError
 from calsync.meetings.held import Cell, held_stats, holder, periods_for, window
+from calsync.meetings.held_inputs import org_held
 from calsync.meetings.held_report import text_tables
 from calsync.merge import merged
 from calsync.occurrence import TZ, Occurrence

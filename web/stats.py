@@ -56,7 +56,7 @@ def _org_id() -> str:
 
 
 def _stats(org_id: str, start: dt.date, end: dt.date) -> HeldStats:
-    from calsync.cli.stats import org_held
+    from calsync.meetings.held_inputs import org_held
 
     c = core()
     return org_held(c.policies, c.store, org_id, start, end, c.now())

@@ -38,7 +38,7 @@ def _monday() -> dt.date:
 
 
 def _sheet() -> tuple[weekly.Sheet, bool]:
-    from calsync.cli.stats import org_sheet
+    from calsync.meetings.held_inputs import org_sheet
 
     org_id = org_choice(request.args.get("org"))
     board = request.args.get("board") == "1"

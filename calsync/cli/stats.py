@@ -7,18 +7,16 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
-from calsync.access import OPERATOR, Viewer, viewer_of
+from calsync.access import OPERATOR, viewer_of
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.meetings import held_report, weekly
-from calsync.meetings.held import AttendanceKey, AttendanceLike, HeldStats, held_stats, window
+from calsync.meetings.held_inputs import org_held, org_sheet
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
-from calsync.service import generation
-from calsync.store import Store
 
 AS_HELP = ("show the meetings as this person may see them (a person id); default: "
            "confidential meetings as 忙碌 with the time only")
@@ -82,49 +80,6 @@ def stats_range(start: dt.date | None, end: dt.date | None,
     if (end - start).days > 366 * 20:
         raise UsageError("the range is longer than 20 years (choose a shorter --end)")
     return start, end
-
-
-def stored_attendance(policies: PolicySet, store: Store | None, org_id: str, first: dt.date,
-                      last: dt.date) -> Mapping[AttendanceKey, AttendanceLike] | None:
-    """Sign-in data of the organization's occurrences in [first, last], keyed by (series
-    UID, recurrence id ISO); only meetings that took sign-in
-    (calsync.meetings.attendance_report)."""
-    if store is None:
-        return None
-    from calsync.meetings.attendance_report import attendance_by_occurrence
-
-    return attendance_by_occurrence(policies, store, org_id, first, last)
-
-
-def org_held(policies: PolicySet, store: Store | None, org_id: str, start: dt.date,
-             end: dt.date, now: dt.datetime,
-             attendance: Mapping[AttendanceKey, AttendanceLike] | None = None,
-             warn: Callable[[str], None] | None = None) -> HeldStats:
-    """Generate the organization's occurrences (store inputs applied) over the range widened
-    to whole periods, and count what was held by ``now``."""
-    org = policies.organizations[org_id]
-    first, last = window(org, start, end)
-    gen = generation(policies, store, first, last, [org_id])
-    for line in gen.warnings:
-        if warn is not None:
-            warn(line)
-    requests = store.meeting_requests(org_id, status="approved") if store is not None else []
-    adhoc = store.adhoc_meetings(org_id) if store is not None else []
-    if attendance is None:
-        attendance = stored_attendance(policies, store, org_id, first, last)
-    return held_stats(org, gen.occurrences(), now, start=start, end=end, requests=requests,
-                      adhoc=adhoc, attendance=attendance)
-
-
-def org_sheet(policies: PolicySet, store: Store | None, org_id: str, monday: dt.date,
-              viewer: Viewer, *, public: bool = False) -> weekly.Sheet:
-    """The weekly sheet of ``org_id`` for the week of ``monday``, as ``viewer`` may see it."""
-    org = policies.organizations[org_id]
-    gen = generation(policies, store, monday, monday + dt.timedelta(days=6), [org_id])
-    requests = store.meeting_requests(org_id, status="approved") if store is not None else []
-    adhoc = store.adhoc_meetings(org_id) if store is not None else []
-    return weekly.sheet(org, gen.occurrences(), viewer, monday, requests=requests,
-                        adhoc=adhoc, public=public)
 
 
 def _write(data: bytes, output: Path | None, what: str) -> None:
