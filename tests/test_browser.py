@@ -109,7 +109,9 @@ def secretary_decisions(web: LiveWeb, pages: Pages) -> None:
     friday = clash_card(sec, "2026-03-06 周五 09:00")
     friday.locator("li").filter(has_text="科务会（综合业务科）").get_by_role(
         "link", name="调整").click()
+    sec.wait_for_url(re.compile(r"/clashes/move\?"))   # count() does not wait for the page
     slots = sec.locator("button.slot")
+    slots.first.wait_for()
     assert slots.count() >= 1
     slot = dt.datetime.fromisoformat(slots.first.get_attribute("value") or "")
     assert slot >= dt.datetime.fromisoformat(NOW)
