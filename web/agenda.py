@@ -4,8 +4,6 @@ through authorize() with the one person the step belongs to."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from flask import (
@@ -16,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import login_required
@@ -27,6 +24,7 @@ from calsync.errors import ConcurrentChange
 from calsync.occurrence import Occurrence
 
 from . import occurrences as occ_mod
+from . import uploads
 from .core import authorize, core, person_name, user
 
 bp = Blueprint("agenda", __name__, url_prefix="/agenda")
@@ -219,12 +217,7 @@ def download(topic_id: int):
     path = _files() / t.file_name
     if not path.is_file():
         abort(404)
-    # Always a download, never rendered: an uploaded file cannot script this site.
-    response = send_file(path, as_attachment=True, download_name=t.file_label or t.file_name,
-                         mimetype="application/octet-stream")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    return response
+    return uploads.download(path, t.file_label or t.file_name)
 
 
 # -- uploaded materials ----------------------------------------------------------------------
@@ -238,30 +231,13 @@ def _files() -> Path:
 
 
 def _store_file(upload) -> tuple[str, str] | None:
-    """Save an upload under a random name in the instance folder (private, size-limited);
-    returns (stored name, the name it was sent as) or None when no file was sent."""
+    """(stored name, the name it was sent as), or None when no file was sent."""
     if upload is None or not upload.filename:
         return None
-    # the sender's name is only a label (a path or control characters in it mean nothing)
-    label = "".join(c for c in os.path.basename(upload.filename.replace("\\", "/"))
-                    if c.isprintable())[:200]
-    ext = rules.file_type(label)
-    folder = _files()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"{secrets.token_hex(16)}.{ext}"
-    path = folder / name
-    limit, size = _max_bytes(), 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        while chunk := upload.stream.read(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                break
-            fh.write(chunk)
-    if size > limit:
-        path.unlink()
-        raise rules.AgendaError(f"材料文件超过{limit // (1024 * 1024)}MB，请压缩或改用链接")
-    if size == 0:
-        path.unlink()
-        raise rules.AgendaError("材料文件是空的")
-    return name, label
+    name = uploads.label(upload.filename)
+    try:
+        return uploads.save(upload.stream, _files(), rules.file_type(name), _max_bytes()), name
+    except uploads.UploadTooLarge as exc:
+        raise rules.AgendaError(f"材料文件超过{exc.megabytes}MB，请压缩或改用链接") from None
+    except uploads.UploadEmpty:
+        raise rules.AgendaError("材料文件是空的") from None

@@ -6,8 +6,6 @@ organization's meeting or decision is a 404 (not even its existence)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from flask import (
@@ -18,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import login_required
@@ -29,6 +26,7 @@ from calsync.meetings import minutes as rules
 from calsync.occurrence import TZ, Occurrence
 
 from . import occurrences as occ_mod
+from . import uploads
 from .core import authorize, core, person_name, user
 
 bp = Blueprint("minutes", __name__, url_prefix="/minutes")
@@ -231,14 +229,7 @@ def download(series_uid: str, rid: str):
     path = _files() / record.file_name
     if not path.is_file():
         abort(404)
-    # Always a download, never rendered: an uploaded file cannot script this site.
-    response = send_file(path, as_attachment=True,
-                         download_name=record.file_label or record.file_name,
-                         mimetype="application/octet-stream")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.download(path, record.file_label or record.file_name)
 
 
 # -- the uploaded file ----------------------------------------------------------------------
@@ -252,28 +243,13 @@ def _files() -> Path:
 
 
 def _store_file(upload) -> tuple[str, str] | None:
-    """Save an upload under a random name in the instance folder (private, size-limited);
-    (stored name, the name it was sent as), or None when no file was sent."""
+    """(stored name, the name it was sent as), or None when no file was sent."""
     if upload is None or not upload.filename:
         return None
-    label = rules.file_label(upload.filename)
-    ext = rules.file_type(label)
-    folder = _files()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"{secrets.token_hex(16)}.{ext}"
-    path = folder / name
-    limit, size = _max_bytes(), 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        while chunk := upload.stream.read(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                break
-            fh.write(chunk)
-    if size > limit:
-        path.unlink()
-        raise rules.MinutesError(f"纪要文件超过{limit // (1024 * 1024)}MB，请压缩后再上传")
-    if size == 0:
-        path.unlink()
-        raise rules.MinutesError("纪要文件是空的")
-    return name, label
+    name = uploads.label(upload.filename)
+    try:
+        return uploads.save(upload.stream, _files(), rules.file_type(name), _max_bytes()), name
+    except uploads.UploadTooLarge as exc:
+        raise rules.MinutesError(f"纪要文件超过{exc.megabytes}MB，请压缩后再上传") from None
+    except uploads.UploadEmpty:
+        raise rules.MinutesError("纪要文件是空的") from None

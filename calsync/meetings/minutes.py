@@ -104,12 +104,6 @@ def file_type(name: str) -> str:
     return ext
 
 
-def file_label(name: str) -> str:
-    """The sender's file name as a label only (no path, no control characters)."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(c for c in base if c.isprintable())[:200]
-
-
 # -- decisions -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
