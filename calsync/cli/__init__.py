@@ -85,9 +85,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     def ranged(p: argparse.ArgumentParser, days: int) -> None:
         """``days`` = 0: the publishing horizon, this year and the next."""
-        p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: "
+        p.add_argument("--start", type=parse_date, help="first day, YYYY-MM-DD (default: "
                        + ("today)" if days else "1 January of this year)"))
-        p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD (default: "
+        p.add_argument("--end", type=parse_date, help="last day, YYYY-MM-DD (default: "
                        + (f"start + {days} days)" if days else "31 December of next year)"))
         p.add_argument("--org", action="append", metavar="ID",
                        help="only this organization (repeatable; default: all)")
@@ -145,7 +145,7 @@ def add_viewer_option(p: argparse.ArgumentParser) -> None:
                         "meetings as 忙碌 with the time only")
 
 
-def _date(text: str) -> dt.date:
+def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from calsync.cli import parse_date
 from calsync.errors import UsageError
 from calsync.occurrence import TZ
 from calsync.policy import policies_path, shipped_policies
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction,
     imp.add_argument("--apply", action="store_true",
                      help="write directory.toml (the old one is kept as "
                      "directory.toml.bak-<time>)")
-    imp.add_argument("--left-on", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+    imp.add_argument("--left-on", type=parse_date, metavar="YYYY-MM-DD",
                      help="last day in office of the people missing from the sheet "
                      "(default: today)")
     imp.add_argument("--policies", metavar="DIR",

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 from collections.abc import Callable
 
+from calsync.cli import parse_date
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.generate import generate
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction,
     p.add_argument("--minutes", type=int, help="offset: minutes later (negative: earlier)")
     p.add_argument("--person", help="delegate: the person id who does not attend")
     p.add_argument("--substitute", help="delegate: who goes instead (default: nobody)")
-    p.add_argument("--since", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+    p.add_argument("--since", type=parse_date, metavar="YYYY-MM-DD",
                    help="first day it applies (default: today)")
     p.add_argument("--note", default="")
     p.add_argument("--actor", default="cli", help="who decides (for the audit log)")

@@ -11,15 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from calsync.access import OPERATOR, viewer_of
+from calsync.cli import add_viewer_option, parse_date
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.meetings import held_report, weekly
 from calsync.meetings.held_inputs import org_held, org_sheet
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
-
-AS_HELP = ("show the meetings as this person may see them (a person id); default: "
-           "confidential meetings as 忙碌 with the time only")
 
 
 def register(sub: argparse._SubParsersAction,
@@ -28,9 +26,9 @@ def register(sub: argparse._SubParsersAction,
                 "count the meetings each section held and had scheduled, per month and per "
                 "semester (half-year without semesters); cancelled and merged-away ones are "
                 "never held")
-    p.add_argument("--start", type=_date, help="first day, YYYY-MM-DD "
+    p.add_argument("--start", type=parse_date, help="first day, YYYY-MM-DD "
                    "(default: 1 January of --end's year, or of this year)")
-    p.add_argument("--end", type=_date, help="last day, YYYY-MM-DD "
+    p.add_argument("--end", type=parse_date, help="last day, YYYY-MM-DD "
                    "(default: 31 December of --start's year)")
     p.add_argument("--now", type=_instant, help="count as held what ended before this "
                    "(YYYY-MM-DDTHH:MM, Asia/Shanghai; default: now)")
@@ -40,24 +38,17 @@ def register(sub: argparse._SubParsersAction,
     p.add_argument("--format", choices=("text", "json", "csv", "xlsx"), default="text")
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="write to FILE (needed for --format xlsx; one organization)")
-    p.add_argument("--as", dest="as_person", metavar="PERSON", help=AS_HELP)
+    add_viewer_option(p)
 
     w = command("week", cmd_week, "the weekly schedule sheet (一周会议安排) of one "
                 "organization: text, JSON or a Word document")
-    w.add_argument("--date", type=_date, help="any day of the week (default: the coming week: "
+    w.add_argument("--date", type=parse_date, help="any day of the week (default: the coming week: "
                    "this week until Thursday, next week from Friday)")
     add_store_options(w)
     w.add_argument("--org", action="append", metavar="ID", help="the organization")
     w.add_argument("--format", choices=("text", "json", "docx"), default="text")
     w.add_argument("--output", type=Path, metavar="FILE", help="write to FILE (docx)")
-    w.add_argument("--as", dest="as_person", metavar="PERSON", help=AS_HELP)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+    add_viewer_option(w)
 
 
 def _instant(text: str) -> dt.datetime:
