@@ -64,6 +64,12 @@ def _occurrence(series_uid: str, rid: str) -> Occurrence:
     return occ
 
 
+def _sheet(occ: Occurrence):
+    """The occurrence's sign-in sheet (made the first time a keeper opens it)."""
+    return core().store.signin_sheet(occ.organization, occ.uid, occ_mod.rid(occ),
+                                     actor=user().username, at=now())
+
+
 def _keepers(occ: Occurrence) -> frozenset[str]:
     return policy.keepers(core().policies, occ)
 
@@ -166,8 +172,7 @@ def page(series_uid: str, rid: str):
     rep = report.occurrence_report(c.policies, c.store, occ)
     me = _person_key(occ, v) if access.may_sign_in(v, occ) else None
     marks = {m.person_key: m for m in c.store.attendance_marks(occ.uid, rep.rid)}
-    sheet = c.store.signin_sheet(occ.organization, occ.uid, rep.rid, actor=v.person_id,
-                                 at=at) if keep else None
+    sheet = _sheet(occ) if keep else None
     audit = [e for e in c.store.audit_log(target=target(occ.uid, rep.rid))
              if e.action == "attendance.hand"] if (keep or read) else []
     org = c.policies.organizations[occ.organization]
@@ -205,8 +210,7 @@ def poster(series_uid: str, rid: str):
     occ = _occurrence(series_uid, rid)
     _authorize_keep(occ)
     c = core()
-    sheet = c.store.signin_sheet(occ.organization, occ.uid, occ_mod.rid(occ),
-                                 actor=user().username, at=now())
+    sheet = _sheet(occ)
     w = report.window(c.policies, occ)
     return render_template("signin_poster.html", occ=occ, sheet=sheet,
                            qr=_qr(_public_url(sheet.token)), url=_public_url(sheet.token),
@@ -260,8 +264,7 @@ def renew_code(series_uid: str, rid: str):
     occ = _occurrence(series_uid, rid)
     _authorize_keep(occ)
     c = core()
-    sheet = c.store.signin_sheet(occ.organization, occ.uid, occ_mod.rid(occ),
-                                 actor=user().username, at=now())
+    sheet = _sheet(occ)
     try:
         c.store.renew_signin_code(sheet.id, actor=user().username,
                                   expected_version=int(request.form.get("version", "0")),
