@@ -15,7 +15,7 @@ from flask_login import login_required
 from calsync.meetings import charts, held_report
 from calsync.meetings.held import Cell, HeldStats
 
-from .core import core, now, user
+from .core import core, now, org_choice, user
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -49,10 +49,7 @@ def _org_id() -> str:
     if u.role not in ROLES:
         abort(403)
     # Counts are reported to the unit's own director: other organizations' are not shown.
-    org_id = request.args.get("org") or u.org.id
-    if org_id != u.org.id:
-        abort(403)
-    return org_id
+    return org_choice(request.args.get("org"))
 
 
 def _stats(org_id: str, start: dt.date, end: dt.date) -> HeldStats:
