@@ -38,12 +38,18 @@ def child(tree: Path, policies: Path, synth: Path, task: str, years: int) -> dic
     from calsync.policy import load_policies
 
     def rendered(policy_dir: Path, start: dt.date, end: dt.date) -> dict:
-        from calsync.render import render_series
+        from calsync import render
         pol = load_policies(policy_dir)
         gen = generate(pol, start, end)
         out: dict[str, object] = {"series": 0, "bytes": 0, "overrides": 0, "per_series": []}
         for s in gen.series:
-            ics = render_series(s, dt.datetime(2026, 11, 1, tzinfo=dt.UTC)).ics
+            stamp = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+            # a series is one resource, or (since the duty-leader parts) one per part: its
+            # bytes are all of them, each with its own VCALENDAR head
+            if hasattr(render, "render_resources"):
+                ics = b"".join(r.ics for r in render.render_resources(s, stamp))
+            else:
+                ics = render.render_series(s, stamp).ics
             out["bytes"] += len(ics)
             out["series"] += 1
             out["overrides"] += ics.count(b"RECURRENCE-ID")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from calsync.errors import OutputError
 from calsync.generate import Generation
-from calsync.occurrence import Occurrence, Series
+from calsync.occurrence import Occurrence, Series, part_id
 from calsync.policy import PolicySet
 from calsync.render import series_text, wrap
 
@@ -26,6 +26,9 @@ def occurrence_json(series: Series, o: Occurrence) -> dict[str, object]:
         "uid": o.uid,
         "recurrence_id": o.nominal_start.isoformat() if series.rule is not None else None,
         "series": o.series,
+        # the calendar object it is in: the series', or its duty leader's part
+        "resource": part_id(o.series, o.part),
+        "resource_uid": o.published_uid,
         "organization": o.organization,
         "meeting_types": list(o.meeting_types),
         "summary": o.summary,
@@ -88,13 +91,14 @@ def write_ics(policies: PolicySet, gen: Generation, out: Path, orgs: list[str],
             folder.mkdir(exist_ok=True)
             keep = set()
             texts = []
-            for s in series:   # each series rendered once: its file and the combined one
-                text = series_text(s, stamp)
-                texts.append(text)
-                path = folder / f"{s.id}.ics"
-                _write(path, wrap((text,)))
-                keep.add(path.name)
-                written.append(path)
+            for s in series:   # each resource rendered once: its file and the combined one
+                for part in s.parts():
+                    text = series_text(part, stamp)
+                    texts.append(text)
+                    path = folder / f"{part.id}.ics"
+                    _write(path, wrap((text,)))
+                    keep.add(path.name)
+                    written.append(path)
             for old in folder.glob("*.ics"):
                 if old.name not in keep:
                     old.unlink()

@@ -297,6 +297,10 @@ class _OrgBuilder:
         room = (self.org.rooms.get(mt.location or "") or
                 (self.org.rooms.get(section.room or "") if section else None))
         alarm = mt.alarm_minutes if mt.alarm_minutes is not None else self.org.alarm_minutes
+        # 当月值班领导 chairs (篇一 三.1): one resource per leader, by the nominal day's month
+        part = ""
+        if self.org.roster is not None and any(c.kind == "duty_leader" for c in mt.chairs):
+            part = self.org.roster.leader_for(nominal.date()) or ""
         pending = [t.needs_confirmation for t in types if t.needs_confirmation]
         notes.extend(tentative_note(what) for what in pending)
         return Occurrence(
@@ -309,7 +313,7 @@ class _OrgBuilder:
             klass="CONFIDENTIAL" if any(t.confidential for t in types) else "PUBLIC",
             organizer=organizer(self.org), attendees=people, clause=mt.clause,
             provisional=provisional, alarm_minutes=alarm or None, notes=tuple(notes),
-            audience=audience)
+            audience=audience, part=part)
 
     def _description(self, types: list[MeetingType], people: tuple) -> str:
         # The attendee tuples are shared (calsync.people memoizes them): one text per pair.

@@ -85,11 +85,21 @@ class Occurrence:
     related_to: str | None = None      # a deadline's meeting UID
     notes: tuple[str, ...] = ()       # lines appended to DESCRIPTION
     audience: tuple[Audience, ...] = ()   # groups among the attendees (rendering only)
+    # The resource it is published in within its series: "" for the series' own; the month's
+    # duty leader for a series that leader chairs, so a rotating chair is one resource per
+    # leader and costs no overrides (Series.parts). Decisions, leave, notices and pages key
+    # by ``uid`` all the same.
+    part: str = ""
 
     @property
     def published_status(self) -> str:
         """STATUS as published: a provisional date is TENTATIVE until the notice is out."""
         return "TENTATIVE" if self.provisional and self.status == "CONFIRMED" else self.status
+
+    @property
+    def published_uid(self) -> str:
+        """The UID calendars see: the series' own, or its part's."""
+        return part_uid(self.uid, self.part)
 
     @property
     def moved(self) -> bool:
@@ -126,6 +136,43 @@ class Series:
     def dropped(self) -> list[dt.datetime]:
         kept = {o.nominal_start for o in self.occurrences}
         return [n for n in self.nominal if n not in kept]
+
+    def parts(self) -> tuple[Series, ...]:
+        """The resources it is published as: itself, or one per ``Occurrence.part``.
+
+        A part keeps the series' rule from its first to its last nominal start; the starts in
+        between that belong to other parts (or were dropped) are its EXDATEs. Each part's
+        RECURRENCE-IDs are therefore instances of its own rule, and the parts together give
+        exactly the series' occurrences."""
+        if self.rule is None or not any(o.part for o in self.occurrences):
+            return (self,)
+        by_part: dict[str, list[Occurrence]] = {}
+        for o in self.occurrences:
+            by_part.setdefault(o.part, []).append(o)
+        out = []
+        for key in sorted(by_part):
+            occs = by_part[key]
+            first = min(o.nominal_start for o in occs)
+            last = max(o.nominal_start for o in occs)
+            out.append(Series(part_id(self.id, key), occs[0].published_uid, self.organization,
+                              self.rule, tuple(n for n in self.nominal if first <= n <= last),
+                              tuple(occs)))
+        return tuple(out)
+
+
+PART_SEPARATOR = "--"
+
+
+def part_id(series_id: str, part: str) -> str:
+    """A part's resource name: ``zhoulihui--zhang_zhuren`` (``zhoulihui.ics`` when whole)."""
+    return f"{series_id}{PART_SEPARATOR}{part}" if part else series_id
+
+
+def part_uid(uid: str, part: str) -> str:
+    if not part:
+        return uid
+    local, at_sign, domain = uid.partition("@")
+    return f"{part_id(local, part)}{at_sign}{domain}"
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:

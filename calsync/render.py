@@ -2,7 +2,9 @@
 
 One resource per series: a master VEVENT with RRULE and EXDATE for dropped occurrences, and a
 RECURRENCE-ID override for every occurrence that differs from the master (moved, another
-chair, cancelled, provisional …), all in the same VCALENDAR with one compact VTIMEZONE.
+chair, cancelled, provisional …), all in the same VCALENDAR with one compact VTIMEZONE. A series
+chaired by the month's duty leader is one resource per leader (``Series.parts``): the rotating
+chair would otherwise make nearly every week an override.
 
 A whole audience (all staff, a section's members; ``Occurrence.audience``) is one
 ``CUTYPE=GROUP`` ATTENDEE, and only its members whose state differs are written one by one,
@@ -16,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
@@ -55,16 +57,27 @@ def new_calendar(name: str | None = None) -> Calendar:
     return cal
 
 
-def series_events(series: Series, dtstamp: dt.datetime, groups: bool = True) -> list[Event]:
-    """The VEVENTs of one series: master first, then overrides by RECURRENCE-ID.
+def series_events(series: Series, dtstamp: dt.datetime, groups: bool = True,
+                  whole: bool = False) -> list[Event]:
+    """The VEVENTs of one series: per part, master first, then overrides by RECURRENCE-ID.
 
     ``groups``: write a whole audience as one ``CUTYPE=GROUP`` ATTENDEE (calendars and feeds);
     False lists every attendee (iMIP invitations, which each invitee answers for themselves).
+    ``whole``: one object under the series' own UID, parts ignored (an iTIP message carries
+    one UID, and the outbox knows the series by it).
     """
+    if whole:
+        return _events(series, dtstamp, groups, published=False)
+    return [ev for part in series.parts() for ev in _events(part, dtstamp, groups, True)]
+
+
+def _events(series: Series, dtstamp: dt.datetime, groups: bool, published: bool
+            ) -> list[Event]:
+    event = partial(_event, dtstamp=dtstamp, groups=groups, published=published)
     if series.rule is None:
-        return [_event(o, dtstamp, groups=groups) for o in series.occurrences]
+        return [event(o) for o in series.occurrences]
     template = _template(series)
-    master = _event(template, dtstamp, start=series.nominal[0], groups=groups)
+    master = event(template, start=series.nominal[0])
     rrule = _rrule(series)
     master.add("RRULE", rrule)
     for day in series.dropped:
@@ -73,7 +86,7 @@ def series_events(series: Series, dtstamp: dt.datetime, groups: bool = True) -> 
     signature = _signature(template)
     for occ in series.occurrences:
         if occ.start != occ.nominal_start or _signature(occ) != signature:
-            events.append(_event(occ, dtstamp, recurrence_id=occ.nominal_start, groups=groups))
+            events.append(event(occ, recurrence_id=occ.nominal_start))
     return events
 
 
@@ -94,6 +107,10 @@ def fresh_series_text(series: Series, dtstamp: dt.datetime, groups: bool = True)
 
 @lru_cache(maxsize=512)   # two generations of a bureau's ~216 resources
 def _series_text(series: Series, dtstamp: dt.datetime, groups: bool) -> str:
+    parts = series.parts()
+    if len(parts) > 1:
+        return "".join(_series_text(p, dtstamp, groups) for p in parts)
+
     def grouped(o: Occurrence) -> tuple | None:
         return _grouped(o) if groups else None
 
@@ -125,12 +142,21 @@ def wrap(events: Iterable[str], name: str | None = None) -> bytes:
     return (calendar_head(name) + "".join(events) + _END).encode("utf-8")
 
 
+def render_resources(series: Series, dtstamp: dt.datetime) -> tuple[Resource, ...]:
+    """The calendar object resources of a series: one, or one per part (``Series.parts``).
+    What CalDAV stores and ``calsync generate`` writes as files."""
+    return tuple(resource(p, series_text(p, dtstamp)) for p in series.parts())
+
+
 def render_series(series: Series, dtstamp: dt.datetime) -> Resource:
+    """The whole series in one VCALENDAR, every part in it (one UID per part): to read a
+    series at once. Not a CalDAV object when it has parts; publish render_resources."""
     return resource(series, series_text(series, dtstamp))
 
 
 def resource(series: Series, events: str) -> Resource:
-    """The resource of ``series`` from its VEVENT text (rendered once, reused by callers)."""
+    """The resource of ``series`` (whole, or one of its parts) from its VEVENT text (rendered
+    once, reused by callers)."""
     emails = sorted({a.email for o in series.occurrences for a in o.attendees})
     return Resource(series.organization, series.id, series.uid, wrap((events,)), tuple(emails))
 
@@ -169,9 +195,10 @@ def _signature(o: Occurrence) -> tuple:
 
 
 def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None,
-           recurrence_id: dt.datetime | None = None, groups: bool = True) -> Event:
+           recurrence_id: dt.datetime | None = None, groups: bool = True,
+           published: bool = True) -> Event:
     ev = Event()
-    ev.add("UID", o.uid)
+    ev.add("UID", o.published_uid if published else o.uid)
     ev.add("DTSTAMP", dtstamp.astimezone(dt.UTC))
     # Every date-time is written in Asia/Shanghai: one TZID, matching the VTIMEZONE.
     if recurrence_id is not None:

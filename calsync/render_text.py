@@ -109,7 +109,7 @@ def event(o: Occurrence, dtstamp: dt.datetime, *, start: dt.datetime | None = No
     begin = (start or o.start).astimezone(TZ)
     out = ["BEGIN:VEVENT", fold(f"SUMMARY:{text(o.summary)}"),
            f"DTSTART;{_local(begin)}", f"DTEND;{_local(begin + (o.end - o.start))}",
-           f"DTSTAMP:{_utc(dtstamp)}", fold(f"UID:{text(o.uid)}")]
+           f"DTSTAMP:{_utc(dtstamp)}", fold(f"UID:{text(o.published_uid)}")]
     if recurrence_id is not None:
         out.append(f"RECURRENCE-ID;{_local(recurrence_id)}")
     out.append("SEQUENCE:0")

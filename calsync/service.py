@@ -15,7 +15,7 @@ from calsync.generate import Generation, generate
 from calsync.inputs import StoredInputs, dtstamps, read_inputs
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet
-from calsync.render import render_series
+from calsync.render import render_resources
 from calsync.resources import Resource
 from calsync.store import Store
 from calsync.sync.apply import Progress
@@ -38,11 +38,11 @@ class Built:
 def build(policies: PolicySet, store: Store | None, start: dt.date, end: dt.date,
           orgs: list[str]) -> Built:
     """Generate with the stored inputs applied (decisions, approved leave and meeting
-    requests), and render one resource per series."""
+    requests), and render one resource per series (or per part of one)."""
     inputs = read_inputs(store, policies, orgs)
     gen = _generate(policies, inputs, start, end, orgs)
     stamps = dtstamps(policies, inputs.newest, gen.series)
-    resources = tuple(render_series(s, stamps[s.uid]) for s in gen.series)
+    resources = tuple(r for s in gen.series for r in render_resources(s, stamps[s.uid]))
     return Built(gen, resources, stamps)
 
 
@@ -167,28 +167,34 @@ def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep
         return resolution, 0
     org = conflict.organization
     recorded = 0
+    from calsync.meetings.tasks_publish import adopt_client_status  # a decision's VTODO
+
+    if conflict.server_ics and adopt_client_status(store, conflict.uid, conflict.server_ics,
+                                                   actor):
+        return resolution, 1
+    # The conflict names the resource's UID: the series', or one of its parts' (a duty
+    # leader's weeks); decisions are keyed by the series.
+    occs = [o for o in generation(policies, store, start, end, [org]).occurrences()
+            if o.published_uid == conflict.uid]
+    series_uid = occs[0].uid if occs else conflict.uid
     if conflict.kind == "deleted" or not conflict.server_ics:
-        for occ in generation(policies, store, start, end, [org]).occurrences():
-            if occ.uid == conflict.uid and occ.status != "CANCELLED":
+        for occ in occs:
+            if occ.status != "CANCELLED":
                 store.add_decision(org, occ.uid, _iso(occ.nominal_start), "cancel",
                                    actor=actor, source="calendar-app",
                                    note="日历应用中已删除")
                 recorded += 1
         return resolution, recorded
-    from calsync.meetings.tasks_publish import adopt_client_status  # a decision's VTODO
-
-    if adopt_client_status(store, conflict.uid, conflict.server_ics, actor):
-        return resolution, 1
     for change in resolution.changes:
         rid = dt.datetime.fromisoformat(change.recurrence_id)
         if change.kind == "moved" and change.new_start is not None:
-            store.add_decision(org, conflict.uid, _iso(rid), "move", actor=actor,
+            store.add_decision(org, series_uid, _iso(rid), "move", actor=actor,
                                source="calendar-app",
                                new_start=_iso(dt.datetime.fromisoformat(change.new_start)),
                                note="在日历应用中调整")
             recorded += 1
         elif change.kind == "cancelled":
-            store.add_decision(org, conflict.uid, _iso(rid), "cancel", actor=actor,
+            store.add_decision(org, series_uid, _iso(rid), "cancel", actor=actor,
                                source="calendar-app", note="日历应用中已取消")
             recorded += 1
     return resolution, recorded

@@ -18,7 +18,7 @@ from calsync.feeds import render_feed
 from calsync.generate import Generation
 from calsync.occurrence import Attendee, Occurrence, Recurrence, Series, at
 from calsync.policy import PolicySet, load_policies
-from calsync.render import render_series
+from calsync.render import render_resources
 from calsync.sync.layouts import org_collections, secretaries
 
 POLICIES: PolicySet = load_policies()
@@ -95,7 +95,7 @@ def test_no_confidential_byte_reaches_an_uninvited_person(series: list[Series], 
     for scope in ("me", ("org", ORG.id), *(("section", s) for s in ORG.sections)):
         doors[f"feed {scope}"] = render_feed(POLICIES, gen, viewer, scope, stamps).decode()
     # the CalDAV collections this person may read
-    specs = org_collections(POLICIES, ORG.id, series, lambda s: render_series(s, STAMP))
+    specs = org_collections(POLICIES, ORG.id, series, lambda s: render_resources(s, STAMP))
     staff = {p.id for p in ORG.staff}
     for spec in specs:
         readers = spec.readers if spec.readers is not None else staff

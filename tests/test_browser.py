@@ -388,7 +388,9 @@ def test_5_publish_and_read_back(live: LiveWeb, browser_pages: Pages,
     w11 = wf.override(events, DUCHA_MON, at("2026-03-09", "10:30"))
     assert str(w11["STATUS"]) == "CANCELLED"
 
-    weekly = wf.override(events, ZHOULIHUI, at("2026-03-02", "09:30"))
+    # March's 周例会 is in its duty leader's (王立新's) resource
+    weekly = wf.override(events, "zhoulihui--wang_fuzhuren@guanliban.calsync",
+                         at("2026-03-02", "09:30"))
     people = {str(a).lower(): a for a in wf.attendees(weekly)}
     qian, he = people["mailto:qian.li@glb.example.org"], people["mailto:he.wei@glb.example.org"]
     assert qian.params["PARTSTAT"] == "DELEGATED"

@@ -16,7 +16,10 @@ from calsync.store import open_store
 from tests.support.servers import ServerHandle
 
 HORIZON = ["--start", "2026-01-01", "--end", "2026-12-31"]
-WEEKLY = "zhoulihui@guanliban.calsync"
+SERIES = "zhoulihui@guanliban.calsync"
+# 周例会 is one resource per duty leader; March 2026 is 王立新's (wang_fuzhuren)
+WEEKLY = "zhoulihui--wang_fuzhuren@guanliban.calsync"
+RESOURCES = 17   # 13 series + 周例会's four duty leaders
 
 
 @pytest.fixture
@@ -91,9 +94,9 @@ def app_move(server: ServerHandle, url: str, rid: dt.datetime, new: dt.datetime)
 def test_publish_twice_then_nothing_to_do(capsys, caldav_server, db_url, home) -> None:
     first = publish(capsys, caldav_server, db_url, home)
     assert first["code"] == 0 and first["ok"]
-    assert first["counts"] == {"create": 14}
+    assert first["counts"] == {"create": RESOURCES}
     again = publish(capsys, caldav_server, db_url, home)
-    assert again["counts"] == {"unchanged": 14}
+    assert again["counts"] == {"unchanged": RESOURCES}
     # One request per collection (guanliban, jiaoyuju) for a publish that changes nothing.
     assert [c["requests"] for c in again["collections"]] == [1, 1]
     cal, _ = server_event(caldav_server, urljoin(home, href_of(first, WEEKLY)))
@@ -102,9 +105,9 @@ def test_publish_twice_then_nothing_to_do(capsys, caldav_server, db_url, home) -
 
 def test_dry_run_writes_nothing(capsys, caldav_server, db_url, home) -> None:
     plan = publish(capsys, caldav_server, db_url, home, "--dry-run")
-    assert plan["dry_run"] and plan["counts"] == {"create": 14}
+    assert plan["dry_run"] and plan["counts"] == {"create": RESOURCES}
     real = publish(capsys, caldav_server, db_url, home)
-    assert real["counts"] == {"create": 14}  # the dry run left the server and store alone
+    assert real["counts"] == {"create": RESOURCES}  # the dry run left the server and store alone
 
 
 def test_app_edit_is_a_conflict_and_keep_server_records_a_move(
@@ -134,6 +137,7 @@ def test_app_edit_is_a_conflict_and_keep_server_records_a_move(
         [decision] = store.active_decisions("guanliban")
     assert (decision.action, decision.source) == ("move", "calendar-app")
     assert dt.datetime.fromisoformat(decision.new_start) == new
+    assert decision.series_uid == SERIES   # the app edited a part; decisions key the series
 
     third = publish(capsys, caldav_server, db_url, home)
     assert third["counts"].get("conflict", 0) == 0
@@ -141,7 +145,7 @@ def test_app_edit_is_a_conflict_and_keep_server_records_a_move(
     starts = {e["RECURRENCE-ID"].dt: e["DTSTART"].dt for e in cal.walk("VEVENT")
               if "RECURRENCE-ID" in e}
     assert starts[rid] == new
-    assert publish(capsys, caldav_server, db_url, home)["counts"] == {"unchanged": 14}
+    assert publish(capsys, caldav_server, db_url, home)["counts"] == {"unchanged": RESOURCES}
 
 
 def test_keep_policy_overwrites_the_app_edit(capsys, caldav_server, db_url, home) -> None:
@@ -156,7 +160,7 @@ def test_keep_policy_overwrites_the_app_edit(capsys, caldav_server, db_url, home
                      "--keep", "policy", *HORIZON)
     assert code == 0
     after = publish(capsys, caldav_server, db_url, home)
-    assert after["counts"] == {"unchanged": 13, "update": 1}
+    assert after["counts"] == {"unchanged": RESOURCES - 1, "update": 1}
     cal, _ = server_event(caldav_server, url)
     starts = {e["RECURRENCE-ID"].dt: e["DTSTART"].dt for e in cal.walk("VEVENT")
               if "RECURRENCE-ID" in e}
@@ -187,6 +191,28 @@ def test_app_deletion_kept_becomes_cancellation(capsys, caldav_server, db_url, h
     assert found
     cal, _ = server_event(caldav_server, urljoin(home, found[0]))
     assert [str(e["STATUS"]) for e in cal.walk("VEVENT")] == ["CANCELLED"]
+
+
+def test_app_deletion_of_a_duty_leaders_part_cancels_only_their_weeks(
+        capsys, caldav_server, db_url, home) -> None:
+    first = publish(capsys, caldav_server, db_url, home)
+    url = urljoin(home, href_of(first, WEEKLY))
+    assert caldav_server.request("DELETE", url)[0] in (200, 204)
+    assert publish(capsys, caldav_server, db_url, home)["counts"]["conflict"] == 1
+    with open_store(db_url) as store:
+        [conflict] = store.open_conflicts()
+    assert conflict.uid == WEEKLY
+    code, out, _ = run(capsys, caldav_server, db_url, "resolve", str(conflict.id),
+                       "--keep", "server", *HORIZON)
+    assert code == 0
+    with open_store(db_url) as store:
+        cancelled = store.active_decisions("guanliban")
+    assert cancelled and {d.series_uid for d in cancelled} == {SERIES}
+    assert {d.action for d in cancelled} == {"cancel"}
+    # 王立新's weeks (March, June, October 2026) and nobody else's
+    months = {dt.datetime.fromisoformat(d.recurrence_id).month for d in cancelled}
+    assert months == {3, 6, 10}
+    assert f"{len(cancelled)} decision(s) recorded" in out
 
 
 def test_foreign_events_are_never_touched(capsys, caldav_server, db_url, home) -> None:
@@ -224,9 +250,10 @@ def test_per_person_layout(capsys, caldav_server, db_url, home) -> None:
     # 主任 张建国: 周例会, 主任办公会, 秘书科's 科务会 ×2 (分管), combined year-end, June
     director = next(n for u, n in by_url.items() if u.endswith("guanliban-zhang_zhuren/"))
     staff = next(n for u, n in by_url.items() if u.endswith("guanliban-sun_keyuan/"))
-    assert staff == 3      # 周例会 and his section's two 科务会 series
-    assert director == 6
-    assert len(by_url) == 14
+    # 周例会 (four objects, one per duty leader) and his section's two 科务会 series
+    assert staff == 4 + 2
+    assert director == 4 + 5
+    assert len(by_url) == 14   # one collection per member of staff
 
 
 def test_without_a_server_the_message_names_the_fix(capsys, db_url) -> None:
@@ -253,7 +280,7 @@ def test_a_fresh_store_adopts_everything_it_would_write(capsys, caldav_server, t
     (X-CALSYNC-MEETING-TYPES); written with a comma, Radicale kept only the first."""
     ref = publish(capsys, caldav_server, f"sqlite:///{tmp_path}/a.sqlite3", home,
                   "--start", "2026-01-01", "--end", "2027-12-31")
-    assert ref["code"] == 0 and ref["counts"]["create"] > 14
+    assert ref["code"] == 0 and ref["counts"]["create"] > RESOURCES
     fresh = publish(capsys, caldav_server, f"sqlite:///{tmp_path}/b.sqlite3", home,
                     "--start", "2026-01-01", "--end", "2027-12-31")
     assert fresh["code"] == 0, fresh["stderr"]

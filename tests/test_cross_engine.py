@@ -92,7 +92,8 @@ def expand_json(rows: list[dict]) -> Expansion:
             r["summary"],
         )
 
-    return _group((r["uid"], inst(r)) for r in rows)
+    # per calendar object: a series, or a duty leader's part of 周例会 (its own UID)
+    return _group((r["resource_uid"], inst(r)) for r in rows)
 
 
 def expand_recurring(ics: bytes, recurring: set[str]) -> Expansion:
@@ -136,7 +137,7 @@ def expand_ical(ics: bytes, recurring: set[str]) -> Expansion:
 def expand_generation(gen: Generation) -> Expansion:
     return _group(
         (
-            o.uid,
+            o.published_uid,
             Inst(
                 o.nominal_start if s.rule is not None else None, o.start, o.end,
                 o.published_status, o.summary,
@@ -189,7 +190,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     rows = json.loads(_cli("occurrences", *span, "--format", "json"))
     out = tmp_path_factory.mktemp("ics")
     _cli("generate", *span, "--out", str(out))
-    recurring = {r["uid"] for r in rows if r["recurrence_id"] is not None}
+    recurring = {r["resource_uid"] for r in rows if r["recurrence_id"] is not None}
     files = {}
     for path in sorted((out / ORG).glob("*.ics")):
         ics = path.read_bytes()
@@ -207,10 +208,16 @@ def test_json_covers_the_range_and_every_series_has_one_file(run: Run) -> None:
         day = dt.datetime.fromisoformat(r["start"]).date()
         assert run.start <= day <= run.end, r
     files = {p.stem for p in (run.out / ORG).glob("*.ics")}
-    assert files == {r["series"] for r in run.rows}
+    assert files == {r["resource"] for r in run.rows}
     assert not list((run.out / "jiaoyuju").glob("*.ics"))
     for r in run.rows:
         assert r["uid"] == f"{r['series']}@{DOMAIN}"
+        assert r["resource_uid"] == f"{r['resource']}@{DOMAIN}"
+    # 周例会 is one object per duty leader (篇一 三.1: 当月值班领导主持), the rest one each
+    weekly = {r["resource"] for r in run.rows if r["series"] == "zhoulihui"}
+    assert weekly == {f"zhoulihui--{r['chair']['person']}" for r in run.rows
+                      if r["series"] == "zhoulihui" and not r["moved_from"]}
+    assert len(weekly) == 4
     # The range is long enough for every shape to be there: moved, dropped, provisional.
     assert any(r["moved_from"] for r in run.rows)
     assert any(r["series"].startswith("zongjie-") for r in run.rows)
@@ -250,9 +257,9 @@ def test_moved_instances_are_at_their_new_time_in_both_engines(run: Run) -> None
         start = _local(dt.datetime.fromisoformat(r["start"]))
         nominal = _local(dt.datetime.fromisoformat(r["moved_from"]))
         assert start != nominal
-        for engine in run.files[r["series"]]:
-            instances = list(engine[r["uid"]].elements())
-            assert start in {i.start for i in instances}, (r["uid"], start)
+        for engine in run.files[r["resource"]]:
+            instances = list(engine[r["resource_uid"]].elements())
+            assert start in {i.start for i in instances}, (r["resource_uid"], start)
             if r["recurrence_id"] is not None:
                 # Nothing is left at the old time: the nominal instance was replaced.
                 assert [i.start for i in instances if i.recurrence_id == nominal] == [start]
@@ -326,8 +333,12 @@ def _series(gen: Generation, series_id: str) -> Series:
     return next(s for s in gen.series if s.id == series_id)
 
 
+def _recurring(gen: Generation) -> set[str]:
+    return {p.uid for s in gen.series if s.rule is not None for p in s.parts()}
+
+
 def _render_expand(gen: Generation) -> tuple[Expansion, Expansion]:
-    recurring = {s.uid for s in gen.series if s.rule is not None}
+    recurring = _recurring(gen)
     rie, hass = [], []
     for s in gen.series:
         ics = render_series(s, STAMP).ics
@@ -349,10 +360,13 @@ def test_decisions_survive_both_engines(decided: dict[str, Generation], name: st
         series = d.series_uid.partition("@")[0]
         s = _series(gen, series)
         rid = d.recurrence_id if s.rule is not None else None
+        # the object it is in (a 周例会 week is in its duty leader's part)
+        uid = next((o.published_uid for o in s.occurrences if o.nominal_start == d.recurrence_id),
+                   d.series_uid)
         for engine in (rie, hass):
             mine = [
                 i
-                for i in engine.get(d.series_uid, Counter()).elements()
+                for i in engine.get(uid, Counter()).elements()
                 if rid is None or i.recurrence_id == rid
             ]
             if d.action == "cancel":
@@ -376,7 +390,7 @@ def test_decisions_survive_both_engines(decided: dict[str, Generation], name: st
                     assert mine[0].end == d.new_end
     # The combined calendar carries the same decisions.
     combined = render_calendar(gen.series, STAMP, "test")
-    recurring = {s.uid for s in gen.series if s.rule is not None}
+    recurring = _recurring(gen)
     assert_same(
         want,
         combined_rie=expand_recurring(combined, recurring),

@@ -121,8 +121,9 @@ def _cli_rows(policies_dir: Path, capsys: pytest.CaptureFixture[str],
 def test_me_feed_is_exactly_my_occurrences(app: Flask, policies_dir: Path, person: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     rows = _cli_rows(policies_dir, capsys, person)
-    expected = {(r["uid"], dt.datetime.fromisoformat(r["start"]).astimezone(TZ)) for r in rows
-                if any(a.get("person") == person for a in r["attendees"])}
+    # per calendar object (周例会: its duty leader's part), as CalDAV and the feed carry it
+    expected = {(r["resource_uid"], dt.datetime.fromisoformat(r["start"]).astimezone(TZ))
+                for r in rows if any(a.get("person") == person for a in r["attendees"])}
     deadlines = {k for k in expected if k[0].startswith("deadline-")}
     assert expected and len(expected) < len(rows)
     r = app.test_client().get(f"/feeds/{_token(app, person)}/me.ics")
@@ -141,7 +142,7 @@ def test_me_feed_is_exactly_my_occurrences(app: Flask, policies_dir: Path, perso
     assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Asia/Shanghai"]
     # Same input, same bytes; the UIDs are the CalDAV copy's.
     assert app.test_client().get(f"/feeds/{_token(app, person)}/me.ics").data == r.data
-    assert {u for u, _ in expected} <= {r["uid"] for r in rows}
+    assert {u for u, _ in expected} <= {r["resource_uid"] for r in rows}
 
 
 def test_me_feed_shows_leave_and_substitution(app: Flask, policies: PolicySet) -> None:
@@ -151,7 +152,7 @@ def test_me_feed_shows_leave_and_substitution(app: Flask, policies: PolicySet) -
     client = app.test_client()
     for person in ("qian_keyuan", "wang_fuzhuren"):
         p = policies.organizations["guanliban"].people[person]
-        expected = {(o.uid, o.start) for o in gen.occurrences()
+        expected = {(o.published_uid, o.start) for o in gen.occurrences()
                     if _names(person, "guanliban", o, p.email.lower())}
         data = client.get(f"/feeds/{_token(app, person)}/me.ics").data
         events = _rie(data)
@@ -220,7 +221,7 @@ def test_no_confidential_detail_reaches_a_non_invitee(store: Store, policies: Po
             allowed = {t for o in invited for t in _occ_texts(o)}
             leaked = {t for t in secrets - allowed if t in text}
             assert not leaked, (v.person_id, scope, leaked)
-            _check_instances(data, v, {(o.uid, o.start): o for o in occs}, scope)
+            _check_instances(data, v, {(o.published_uid, o.start): o for o in occs}, scope)
             if scope == ("org", org.id) and invited:
                 invitee_feeds += 1
                 for o in invited:

@@ -16,6 +16,8 @@ from tests.support.ops_support import FailPutsAfter, cleared_home, empty_collect
 from tests.support.servers import ServerHandle
 
 HORIZON = ["--start", "2026-01-01", "--end", "2026-12-31"]
+# 13 series + 周例会 as one resource per duty leader (four)
+RESOURCES = 17
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def publish(capsys, server: ServerHandle, db_url: str, url: str, *extra: str,
 def test_emptied_collection_force_restores_and_next_publish_is_a_no_op(
         capsys, radicale_server, db_url, home) -> None:
     code, first, _ = publish(capsys, radicale_server, db_url, home)
-    assert code == 0 and first["counts"] == {"create": 14}
+    assert code == 0 and first["counts"] == {"create": RESOURCES}
     gl = urljoin(home, "guanliban/")
     lost = empty_collection(radicale_server, gl)
     assert lost == first["collections"][0]["counts"]["create"] > 1
@@ -57,12 +59,12 @@ def test_emptied_collection_force_restores_and_next_publish_is_a_no_op(
         assert store.open_conflicts() == []
 
     code, again, _ = publish(capsys, radicale_server, db_url, home)
-    assert code == 0 and again["counts"] == {"unchanged": 14}
+    assert code == 0 and again["counts"] == {"unchanged": RESOURCES}
 
 
 def _deleted_conflicts(capsys, server: ServerHandle, db_url: str, home: str) -> dict:
     """Publish, delete six resources 'in the app', publish again: conflicts of kind deleted
-    (too few for the valve). The shipped policies put all 14 in guanliban's collection."""
+    (too few for the valve). The shipped policies put all 17 in guanliban's collection."""
     code, first, _ = publish(capsys, server, db_url, home)
     assert code == 0
     for path in members(server, urljoin(home, "guanliban/"))[:6]:
@@ -106,9 +108,9 @@ def test_bulk_resolve_dry_run_then_keep_policy(capsys, radicale_server, db_url, 
         assert store.open_conflicts() == []
 
     code, restored, _ = publish(capsys, radicale_server, db_url, home)
-    assert code == 0 and restored["counts"] == {"create": 6, "unchanged": 8}
+    assert code == 0 and restored["counts"] == {"create": 6, "unchanged": RESOURCES - 6}
     code, again, _ = publish(capsys, radicale_server, db_url, home)
-    assert again["counts"] == {"unchanged": 14}
+    assert again["counts"] == {"unchanged": RESOURCES}
 
 
 def test_bulk_resolve_keep_server_records_cancellations(
@@ -124,7 +126,7 @@ def test_bulk_resolve_keep_server_records_cancellations(
     code, after, _ = publish(capsys, radicale_server, db_url, home)
     assert code == 0 and "conflict" not in after["counts"]  # the cancellations, published
     code, again, _ = publish(capsys, radicale_server, db_url, home)
-    assert again["counts"] == {"unchanged": 14}
+    assert again["counts"] == {"unchanged": RESOURCES}
 
 
 @pytest.fixture
@@ -156,6 +158,6 @@ def test_a_publish_cut_short_reports_what_landed_and_the_next_run_finishes(
 
     failing_proxy.ok = 10**9  # the server is back
     code, done, _ = publish(capsys, radicale_server, db_url, url)
-    assert code == 0 and done["counts"] == {"create": 14 - 6, "unchanged": 6}, done["counts"]
+    assert code == 0 and done["counts"] == {"create": RESOURCES - 6, "unchanged": 6}, done["counts"]
     code, again, _ = publish(capsys, radicale_server, db_url, url)
-    assert again["counts"] == {"unchanged": 14}
+    assert again["counts"] == {"unchanged": RESOURCES}

@@ -12,7 +12,7 @@ from calsync.generate import generate
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
 from calsync.policy.model import Schedule
-from calsync.render import render_series
+from calsync.render import render_resources, render_series
 from tests.gen_helpers import series_by_id, shipped, year_2026
 
 
@@ -33,37 +33,72 @@ def test_compact_vtimezone_and_no_calendar_uid() -> None:
     assert "METHOD" not in cal
 
 
+def _resources(series_id: str, gen=None) -> dict[str, icalendar.Calendar]:
+    gen = gen or year_2026()
+    made = render_resources(series_by_id(gen, series_id), dt.datetime(2026, 11, 1, tzinfo=TZ))
+    return {r.name: icalendar.Calendar.from_ical(r.ics) for r in made}
+
+
 def test_one_resource_master_exdate_and_overrides_share_uid_and_tzid() -> None:
-    cal = _cal("zhoulihui")
-    events = cal.walk("VEVENT")
-    uids = {str(e["UID"]) for e in events}
-    assert uids == {"zhoulihui@guanliban.calsync"}
-    master = [e for e in events if "RECURRENCE-ID" not in e]
-    assert len(master) == 1
-    rrule = master[0]["RRULE"]
-    assert rrule["FREQ"] == ["WEEKLY"] and rrule["BYDAY"] == ["MO"]
-    exdates = [
-        d.dt
-        for x in (
-            [master[0]["EXDATE"]]
-            if not isinstance(master[0]["EXDATE"], list)
-            else master[0]["EXDATE"]
-        )
-        for d in x.dts
-    ]
-    assert dt.datetime(2026, 2, 16, 9, 30, tzinfo=TZ) in exdates
-    for e in events:
-        for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
-            if prop in e:
-                assert e[prop].params["TZID"] == "Asia/Shanghai"
-    moved = {
-        e["RECURRENCE-ID"].dt: e["DTSTART"].dt
-        for e in events
-        if "RECURRENCE-ID" in e and e["DTSTART"].dt != e["RECURRENCE-ID"].dt
-    }
+    # 周例会 is one resource per duty leader; each is a whole recurring object of its own.
+    moved = {}
+    exdates = []
+    for name, cal in _resources("zhoulihui").items():
+        events = cal.walk("VEVENT")
+        uids = {str(e["UID"]) for e in events}
+        assert uids == {f"{name}@guanliban.calsync"}
+        master = [e for e in events if "RECURRENCE-ID" not in e]
+        assert len(master) == 1
+        rrule = master[0]["RRULE"]
+        assert rrule["FREQ"] == ["WEEKLY"] and rrule["BYDAY"] == ["MO"]
+        ex = master[0].get("EXDATE", [])
+        exdates += [d.dt for x in (ex if isinstance(ex, list) else [ex]) for d in x.dts]
+        for e in events:
+            for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+                if prop in e:
+                    assert e[prop].params["TZID"] == "Asia/Shanghai"
+        moved |= {
+            e["RECURRENCE-ID"].dt: e["DTSTART"].dt
+            for e in events
+            if "RECURRENCE-ID" in e and e["DTSTART"].dt != e["RECURRENCE-ID"].dt
+        }
+    assert dt.datetime(2026, 2, 16, 9, 30, tzinfo=TZ) in exdates   # 春节
     assert moved[dt.datetime(2026, 5, 4, 9, 30, tzinfo=TZ)] == dt.datetime(
         2026, 5, 6, 9, 30, tzinfo=TZ
     )
+
+
+def test_the_duty_leaders_weeks_are_one_resource_each_without_overrides_for_the_chair() -> None:
+    """篇一 三.1: 当月值班领导 chairs. One series with a rotating chair made nearly every week an
+    override (67.7 KB for 2026, every override repeating the description); one resource per
+    leader keeps overrides for what really differs (holiday moves) and the bytes small."""
+    gen = year_2026()
+    weekly = series_by_id(gen, "zhoulihui")
+    made = render_resources(weekly, dt.datetime(2026, 11, 1, tzinfo=TZ))
+    org = shipped().organizations["guanliban"]
+    leaders = {org.roster.leader_for(o.nominal_start.date()) for o in weekly.occurrences}
+    assert {r.name for r in made} == {f"zhoulihui--{pid}" for pid in leaders}
+    assert len(made) == 4
+    overrides = 0
+    for r in made:
+        cal = icalendar.Calendar.from_ical(r.ics)
+        master = next(e for e in cal.walk("VEVENT") if "RECURRENCE-ID" not in e)
+        chair = [a for a in master["ATTENDEE"] if a.params["ROLE"] == "CHAIR"]
+        person = org.people[r.name.split("--")[1]]
+        assert [str(a) for a in chair] == [f"mailto:{person.email}"]
+        assert f"主持：{person.name}" in str(master["DESCRIPTION"])
+        for e in cal.walk("VEVENT"):
+            if "RECURRENCE-ID" in e:   # moved by a holiday, or provisional (2027's notice)
+                overrides += 1
+                assert (e["DTSTART"].dt != e["RECURRENCE-ID"].dt
+                        or e.get("X-CALSYNC-PROVISIONAL") == "TRUE"), "an override for nothing"
+    assert overrides == sum(1 for o in weekly.occurrences if o.moved or o.provisional)
+    assert sum(len(r.ics) for r in made) <= 30 * 1024
+    # Everything else keeps its one resource, named and identified as the series.
+    for s in gen.series:
+        if s.id != "zhoulihui":
+            assert [(r.name, r.uid) for r in render_resources(s, dt.datetime(2026, 11, 1))] \
+                == [(s.id, s.uid)]
 
 
 def test_alarm_description_roles_organizer() -> None:
@@ -174,7 +209,8 @@ def test_generate_is_deterministic_and_uids_stable(tmp_path) -> None:
         if s.id in uids_2026:
             assert s.uid == uids_2026[s.id]
     # DTSTAMP comes from the policy, never the clock.
-    cal = icalendar.Calendar.from_ical((a / "guanliban" / "zhoulihui.ics").read_bytes())
+    cal = icalendar.Calendar.from_ical(
+        (a / "guanliban" / "zhoulihui--zhang_zhuren.ics").read_bytes())
     assert {e["DTSTAMP"].dt for e in cal.walk("VEVENT")} == {
         dt.datetime(2026, 11, 1, 1, 0, tzinfo=dt.UTC)
     }

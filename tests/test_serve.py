@@ -36,20 +36,27 @@ from tests.support.serve_proc import (
 from tests.support.servers import ServerHandle, free_port
 
 WEEKLY = "zhoulihui@guanliban.calsync"
+# this year's and next year's series; 周例会 is one resource per duty leader (four)
+RESOURCES = 16 - 1 + 4
 SECRETARY, ADMIN_PASSWORD = "zhou_mishukezhang", "admin-secret-1"
 STAFF, STAFF_PASSWORD = "qian_keyuan", "staff-secret-1"          # 管理办 staff
 OTHER, OTHER_PASSWORD = "du_keyuan", "other-secret-1"            # 教育局 staff
 CYCLE = "2"  # seconds between scheduled publishes
 
 
-def _next_weekly(days_ahead: int = 7) -> tuple[str, dt.datetime]:
-    """A 周例会 occurrence a week or more ahead: (recurrence id, nominal start)."""
+def _next_weekly(days_ahead: int = 7) -> tuple[str, dt.datetime, str]:
+    """A 周例会 occurrence a week or more ahead: (recurrence id, nominal start, the UID of
+    the resource it is in: its duty leader's part)."""
     today = dt.datetime.now(TZ).date()
     start = today + dt.timedelta(days=days_ahead)
     occs = build(load_policies(), None, start, start + dt.timedelta(days=42),
                  ["guanliban"]).generation.occurrences()
     occ = next(o for o in occs if o.uid == WEEKLY and o.status == "CONFIRMED")
-    return occ.nominal_start.isoformat(), occ.nominal_start
+    return occ.nominal_start.isoformat(), occ.nominal_start, occ.published_uid
+
+
+def _weekly_parts(events: dict[str, str]) -> int:
+    return sum(1 for uid in events if uid.startswith("zhoulihui--"))
 
 
 def _read(url: str, user: str, password: str) -> dict[str, str]:
@@ -113,7 +120,7 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         # a staff member reads his organization's calendar with his calsync password
         url = f"http://127.0.0.1:{dav_port}/calsync/guanliban/"
         events = _read(url, STAFF, STAFF_PASSWORD)
-        assert WEEKLY in events and len(events) == 16
+        assert _weekly_parts(events) == 4 and len(events) == RESOURCES
         # ... but may not write it; another organization's staff may not read it
         put = requests.put(url + "x.ics", data=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
                            auth=(STAFF, STAFF_PASSWORD), timeout=10)
@@ -129,12 +136,12 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         [child] = processes_mentioning(str(instance / "caldav" / "radicale.conf"))
         os.kill(child, signal.SIGKILL)
         serve.wait_line(r"embedded CalDAV server is back")
-        assert WEEKLY in _read(url, STAFF, STAFF_PASSWORD)
+        assert _weekly_parts(_read(url, STAFF, STAFF_PASSWORD)) == 4
 
         # a decision on the page reaches CalDAV within a scheduler cycle
-        rid, nominal = _next_weekly()
+        rid, nominal, part = _next_weekly()
         _cancel_on_page(serve.url, rid)
-        wait_for(lambda: _cancelled(_read(url, STAFF, STAFF_PASSWORD)[WEEKLY], nominal),
+        wait_for(lambda: _cancelled(_read(url, STAFF, STAFF_PASSWORD)[part], nominal),
                  60, "the cancellation on the CalDAV server", serve)
     finally:
         code = serve.stop(signal.SIGINT)
@@ -148,9 +155,9 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         serve.wait_page()
         first = serve.wait_line(r"published guanliban:")[0]
         assert "create=" not in first and "update=" not in first and "delete=" not in first
-        assert "unchanged=16" in first
+        assert f"unchanged={RESOURCES}" in first
         events = _read(url, STAFF, STAFF_PASSWORD)
-        assert len(events) == 16 and _cancelled(events[WEEKLY], nominal)
+        assert len(events) == RESOURCES and _cancelled(events[part], nominal)
     finally:
         assert serve.stop(signal.SIGTERM) == 0, serve.log()
 
@@ -164,7 +171,7 @@ def test_one_command_service(instance: Path, tmp_path: Path) -> None:
         assert "conflict" not in first and "create=" not in first, first
         assert "update=" not in first and "delete=" not in first, first
         events = _read(f"http://127.0.0.1:{moved}/calsync/guanliban/", STAFF, STAFF_PASSWORD)
-        assert len(events) == 16 and _cancelled(events[WEEKLY], nominal)
+        assert len(events) == RESOURCES and _cancelled(events[part], nominal)
     finally:
         assert serve.stop(signal.SIGTERM) == 0, serve.log()
     with open_store(None, instance) as store:
@@ -217,12 +224,12 @@ def test_two_instances_share_postgresql(
         runs = _runs_disjoint(db_url, "guanliban")
         assert logged <= len(runs) <= logged + 2  # + runs finishing while we read the logs
         assert [r.status for r in runs] == ["ok"] * len(runs)
-        assert sum("create=16" in line for s in serves.values()
+        assert sum(f"create={RESOURCES}" in line for s in serves.values()
                    for line in _published(s, "guanliban")) == 1
 
         # hold the next PUT in the proxy, make a decision: its publisher hangs holding the lock
         proxy.inject("delay", n=1, methods=["PUT"], delay=600)
-        rid, nominal = _next_weekly()
+        rid, nominal, part = _next_weekly()
         with open_store(db_url) as store:
             store.add_decision("guanliban", WEEKLY, rid, "cancel", actor="test", source="cli")
         wait_for(lambda: any(f == "delay" for f, _, _ in proxy.fault_log), 60,
@@ -239,10 +246,10 @@ def test_two_instances_share_postgresql(
         serves[survivor].wait_line(r"published guanliban:", count=before + 1)
         url = urljoin(home, "guanliban/")
         wait_for(lambda: _cancelled(_read(url, radicale_server.username or "",
-                                          radicale_server.password or "")[WEEKLY], nominal),
+                                          radicale_server.password or "")[part], nominal),
                  60, "the survivor's publish of the cancellation", serves[survivor])
         events = _read(url, radicale_server.username or "", radicale_server.password or "")
-        assert len(events) == 16  # _read fails on a duplicate UID
+        assert len(events) == RESOURCES  # _read fails on a duplicate UID
         assert serves[survivor].stop() == 0, serves[survivor].log()
     finally:
         for s in serves.values():

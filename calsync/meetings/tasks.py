@@ -66,7 +66,9 @@ def render_task(item: object, section_name: str, occ: Occurrence | None) -> Reso
     ]))
     todo.add("CATEGORIES", ["会议议定事项"])
     todo.add("CLASS", "CONFIDENTIAL" if _confidential(it, occ) else "PUBLIC")
-    todo.add("RELATED-TO", it.series_uid)  # type: ignore[attr-defined]
+    # the calendar object the meeting is in: its series', or its duty leader's part
+    todo.add("RELATED-TO", occ.published_uid if occ is not None
+             else it.series_uid)  # type: ignore[attr-defined]
     todo.add("X-CALSYNC-ORG", it.organization)  # type: ignore[attr-defined]
     # which occurrence of the series: its RECURRENCE-ID, as a local time in the series' zone
     todo.add(RECURRENCE_PROP, f"{nominal:%Y%m%dT%H%M%S}", parameters={"TZID": TZID})

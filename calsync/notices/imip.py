@@ -67,7 +67,7 @@ def _request(view: Series, sequence: int, stamp: dt.datetime) -> bytes:
     """Every attendee sharing a view gets the same bytes (rendered once: icalendar is slow)."""
     cal = new_calendar()
     cal.add("METHOD", REQUEST)
-    for ev in series_events(view, stamp, groups=False):   # each invitee named
+    for ev in series_events(view, stamp, groups=False, whole=True):   # each invitee named
         _set_sequence(ev, sequence)
         for addr in _attendees(ev):
             addr.params["RSVP"] = "TRUE"   # every attendee is asked to answer

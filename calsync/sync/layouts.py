@@ -30,26 +30,28 @@ from calsync.access import busy_series, names_viewer, readers, viewer_of
 from calsync.errors import UsageError
 from calsync.occurrence import Occurrence, Series
 from calsync.policy import PolicySet
-from calsync.render import render_series
+from calsync.render import render_resources
 from calsync.resources import Resource
 from calsync.sync.publish import CollectionSpec
 
 LAYOUTS = ("org", "per-person")
 CONFIDENTIAL_PREFIX = "-c-"
 
-Render = Callable[[Series], Resource]
+Render = Callable[[Series], tuple[Resource, ...]]
 
 
 def renderer(series: Iterable[Series], resources: Iterable[Resource],
              stamps: Mapping[str, dt.datetime]) -> Render:
-    """Render a series; a series left whole reuses the resource already rendered."""
-    done = {s.uid: (s.occurrences, r) for s, r in zip(series, resources, strict=True)}
+    """Render a series (its resources: one, or one per part); a series left whole reuses
+    the resources already rendered."""
+    by_uid = {r.uid: r for r in resources}
+    done = {s.uid: (s.occurrences, tuple(by_uid[p.uid] for p in s.parts())) for s in series}
 
-    def render(s: Series) -> Resource:
+    def render(s: Series) -> tuple[Resource, ...]:
         hit = done.get(s.uid)
         if hit is not None and hit[0] == s.occurrences:
             return hit[1]
-        return render_series(s, stamps.get(s.uid) or max(stamps.values()))
+        return render_resources(s, stamps.get(s.uid) or max(stamps.values()))
     return render
 
 
@@ -75,21 +77,21 @@ def org_collections(policies: PolicySet, org_id: str, series: Iterable[Series],
     for s in series:
         conf = [o for o in s.occurrences if o.klass == "CONFIDENTIAL"]
         if not conf:
-            public.append(render(s))
+            public.extend(render(s))
             continue
         hidden.extend(conf)
         rest = [o for o in s.occurrences if o.klass != "CONFIDENTIAL"]
         if rest:
-            public.append(render(_part(s, rest)))
+            public.extend(render(_part(s, rest)))
         by_readers: dict[frozenset[str], list[Occurrence]] = {}
         for o in conf:
             by_readers.setdefault(readers(o, secs), []).append(o)
         for who, occs in by_readers.items():
-            groups.setdefault(who, []).append(render(_part(s, occs)))
+            groups.setdefault(who, []).extend(render(_part(s, occs)))
             kinds.setdefault(who, set()).update(
                 org.meeting_types[t].name for o in occs for t in o.meeting_types
                 if t in org.meeting_types)
-    public.extend(render(b) for b in busy_series(hidden))
+    public.extend(r for b in busy_series(hidden) for r in render(b))
     name = org.calendar_name or org.name
     specs = [CollectionSpec(org_id, name, (org_id,), tuple(public))]
     for who, resources in sorted(groups.items(), key=lambda kv: confidential_slug(org_id,
@@ -120,7 +122,7 @@ def per_person_collections(policies: PolicySet, org_id: str, series: Iterable[Se
         for s in all_series:
             mine = [o for o in s.occurrences if names_viewer(viewer, o)]
             if mine:
-                theirs.append(render(_part(s, mine)))
+                theirs.extend(render(_part(s, mine)))
         specs.append(CollectionSpec(f"{org_id}-{person.id}",
                                     f"{person.name}的会议（{org.short_name or org.name}）",
                                     (org_id,), tuple(theirs), readers=frozenset({person.id})))
