@@ -44,6 +44,10 @@ from calsync.series_decisions import SeriesDecision
 from calsync.workdays import WorkCalendar
 
 DEADLINE_BLOCK = dt.timedelta(minutes=30)  # a deadline shows as the half hour before it
+# Generated on each side of the range, then cut: a holiday move that avoids a clash looks at
+# the meetings around it, so near the range's ends it must see the days beyond them, or the
+# same occurrence lands on another day in a longer range.
+MARGIN = dt.timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,13 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
             f"are marked provisional (import it: calsync holidays import NOTICE)")
     for org_id in chosen:
         org = policies.organizations[org_id]
-        builder = _OrgBuilder(org, cal, start, end, by_key, used,
+        builder = _OrgBuilder(org, cal, start - MARGIN, end + MARGIN, by_key, used,
                               [r for r in reqs if r.organization == org_id], per_series,
                               [a for a in adhocs if a.organization == org_id])
         built = apply_merges(builder.build(), by_key, org)
         built = adhoc_mod.add_sitting_in(built, sitting, org)
-        series.extend(agenda_mod.apply(apply_leave_notes(built, leave, org), agendas or {}))
+        built = agenda_mod.apply(apply_leave_notes(built, leave, org), agendas or {})
+        series.extend(_cut(built, start, end))
         warnings.extend(builder.warnings)
     stale = tuple(d for key, d in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
                   if key not in used and _in_scope(d, chosen, start, end))
@@ -113,6 +118,20 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
                     and not any(series_mod.covers(target, uid) for uid in uids))
     series.sort(key=lambda s: (s.organization, s.id))
     return Generation(tuple(series), tuple(warnings), stale)
+
+
+def _cut(series: Iterable[Series], start: dt.date, end: dt.date) -> list[Series]:
+    """The series inside [start, end]: the rule's starts in it, and the occurrences whose
+    nominal start and start are both in it (one moved across an end belongs to neither
+    range's copy: EXDATE here, absent there)."""
+    out = []
+    for s in series:
+        occs = tuple(o for o in s.occurrences if start <= o.nominal_start.date() <= end
+                     and start <= o.start.date() <= end)
+        if occs:
+            nominal = tuple(n for n in s.nominal if start <= n.date() <= end)
+            out.append(replace(s, nominal=nominal, occurrences=occs))
+    return out
 
 
 def _in_scope(d: Decision, orgs: list[str], start: dt.date, end: dt.date) -> bool:
