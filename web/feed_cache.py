@@ -30,7 +30,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from calsync.feeds import EventBytes, PersonIndex, Scope, Viewer, Window, feed_key, render_feed
+from calsync.feeds import (
+    EventBytes,
+    PersonIndex,
+    Scope,
+    Viewer,
+    Window,
+    feed_key,
+    may_see,
+    render_feed,
+)
 from calsync.generate import Generation, generate
 from calsync.inputs import dtstamps, read_inputs
 from calsync.meeting_requests import series_uid
@@ -145,6 +154,23 @@ class FeedCache:
                 if stamp == self._stamp:
                     self._viewers[token] = found
         return found
+
+    def current(self, token: str, scope: Scope, window: Window | None,
+                stamp: Stamp) -> Rendered | None:
+        """The feed of ``token`` and ``scope`` if it is cached and up to date at ``stamp``,
+        else None: dictionaries only, no I/O, no render (web/feed_shortcut.py). The viewer
+        must be known at this stamp, and may still see the scope."""
+        with self._lock:
+            if stamp != self._stamp or self._inputs_stamp != stamp or self._inputs is None:
+                return None
+            viewer = self._viewers.get(token)
+            if viewer is None:
+                return None
+            hit = self._feeds.get((viewer, scope, window))
+            if hit is None or hit.digest != self._inputs.digest:
+                return None
+            policies = self.policies
+        return hit if may_see(policies, viewer, scope) else None
 
     def feed(self, viewer: Viewer, scope: Scope, stamp: Stamp,
              window: Window | None = None) -> Rendered | None:

@@ -37,6 +37,7 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
+from werkzeug.http import parse_accept_header
 
 from calsync.access import external_viewer
 from calsync.accounts import role_for
@@ -112,22 +113,15 @@ def _serve(token: str, scope: Scope | None) -> Response:
         return Response("busy rendering feeds, try again shortly\n", 503,
                         {"Content-Type": "text/plain; charset=utf-8",
                          "Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"})
-    gz = request.accept_encodings.quality("gzip") > 0
-    etag = f'"{rendered.etag}{GZIP_SUFFIX if gz else ""}"'
-    # RFC 9110 8.8.2.1: Last-Modified is never later than Date. The stored stamp can be
-    # (it moves a second forward per change, and past a clock that went back); the 304 check
-    # below still compares against the stored one, so no change is ever hidden.
+    gz = gzip_ok(request.headers.get("Accept-Encoding", ""))
     sent = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    headers = {
-        "ETag": etag,
-        "Date": _http_date(sent),
-        "Last-Modified": _http_date(min(rendered.last_modified, sent)),
-        "Cache-Control": "private, max-age="
-                         f"{STALE_MAX_AGE if rendered.stale else rendered.max_age}",
-        "Vary": "Accept-Encoding",
-    }
+    headers = dict(not_modified_headers(rendered, gz, sent))
     if _not_modified(rendered):
         return Response(status=304, headers=headers)
+    # RFC 9110 8.8.2.1: Last-Modified is never later than Date. The stored stamp can be
+    # (it moves a second forward per change, and past a clock that went back); the 304 check
+    # above still compares against the stored one, so no change is ever hidden.
+    headers["Last-Modified"] = _http_date(min(rendered.last_modified, sent))
     headers["Content-Type"] = "text/calendar; charset=utf-8"
     body = rendered.gzipped if gz else rendered.body
     if gz:
@@ -139,9 +133,7 @@ def _window(scope: Scope) -> Window | None:
     """The days the feed covers: ``?all=1`` the horizon, ``?from=&to=`` those days; the
     organization feed defaults to a window of months around today, the others to the horizon."""
     if not request.query_string:   # what calendar apps poll: no parsing on the 304 path
-        if scope != "me" and scope[0] == "org":
-            return window_months(core().now().date(), ORG_MONTHS_BACK, ORG_MONTHS_AHEAD)
-        return None
+        return default_window(scope, core().now().date())
     args = request.args
     if args.get("all") in ("1", "true", "yes"):
         return None
@@ -159,6 +151,31 @@ def _window(scope: Scope) -> Window | None:
     if scope != "me" and scope[0] == "org":
         return window_months(core().now().date(), ORG_MONTHS_BACK, ORG_MONTHS_AHEAD)
     return None
+
+
+def default_window(scope: Scope, today: dt.date) -> Window | None:
+    """The days of a feed asked for without a query: a window of months for the
+    organization's, the horizon (None) for the others."""
+    if scope != "me" and scope[0] == "org":
+        return window_months(today, ORG_MONTHS_BACK, ORG_MONTHS_AHEAD)
+    return None
+
+
+def not_modified_headers(rendered: Rendered, gz: bool, sent: dt.datetime
+                         ) -> list[tuple[str, str]]:
+    """What a 304 must carry (RFC 9110 15.4.5): ETag, Date, Vary and Cache-Control."""
+    return [("ETag", f'"{rendered.etag}{GZIP_SUFFIX if gz else ""}"'),
+            ("Date", _http_date(sent)),
+            ("Cache-Control", "private, max-age="
+                              f"{STALE_MAX_AGE if rendered.stale else rendered.max_age}"),
+            ("Vary", "Accept-Encoding")]
+
+
+@functools.lru_cache(maxsize=64)
+def gzip_ok(accept_encoding: str) -> bool:
+    """Whether gzip is acceptable (RFC 9110 12.5.3), parsed once per distinct header: calendar
+    apps send the same one on every poll."""
+    return parse_accept_header(accept_encoding).quality("gzip") > 0
 
 
 @functools.lru_cache(maxsize=64)
@@ -181,7 +198,7 @@ def _not_modified(rendered: Rendered) -> bool:
     inm = request.headers.get("If-None-Match")
     if inm is not None:
         # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
-        return any(_same(tag, rendered.etag) for tag in inm.split(","))
+        return etag_matches(inm, rendered.etag)
     ims = request.headers.get("If-Modified-Since")
     if not ims:
         return False
@@ -192,6 +209,10 @@ def _not_modified(rendered: Rendered) -> bool:
     if since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
     return rendered.last_modified <= since
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    return any(_same(tag, etag) for tag in if_none_match.split(","))
 
 
 def _same(tag: str, etag: str) -> bool:

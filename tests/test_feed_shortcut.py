@@ -1,0 +1,101 @@
+"""A current feed's 304 is answered before Flask (web/feed_shortcut.py), and only then: a change,
+a rotated token, a query or a stale ETag still reach the view, which decides as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask, request_started
+
+from calsync.store import Store
+from tests.support.webapp import confidential_policies, make_app
+
+PERSON = "qian_keyuan"
+WEEKLY = "zhoulihui@guanliban.calsync"
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(db_url, tmp_path / "inst", confidential_policies(tmp_path / "policies"))
+    yield app
+    feeds = app.extensions.get("calsync_feeds")
+    if feeds is not None:
+        feeds.close()
+    app.extensions["calsync"].close()
+
+
+def _store(app: Flask) -> Store:
+    return app.extensions["calsync"].store
+
+
+class Reached:
+    """Requests that reached Flask (its request_started signal)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.paths: list[str] = []
+        request_started.connect(self._seen, app)
+
+    def _seen(self, sender: Flask, **extra: object) -> None:
+        from flask import request
+
+        self.paths.append(request.path)
+
+
+def test_a_current_feeds_304_never_reaches_flask(app: Flask) -> None:
+    token = _store(app).feed_token(PERSON, "guanliban", actor="test")
+    client = app.test_client()
+    reached = Reached(app)
+    first = client.get(f"/feeds/{token}/me.ics", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and reached.paths == [f"/feeds/{token}/me.ics"]
+    etag = first.headers["ETag"]
+    again = client.get(f"/feeds/{token}/me.ics",
+                       headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert again.status_code == 304 and again.data == b""
+    assert len(reached.paths) == 1                      # answered before Flask
+    assert again.headers["ETag"] == etag and again.headers["Vary"] == "Accept-Encoding"
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    assert again.headers["Date"].endswith(" GMT")
+    # the identity representation has its own ETag; the weak comparison takes either
+    plain = client.get(f"/feeds/{token}/me.ics", headers={"If-None-Match": etag})
+    assert plain.status_code == 304 and plain.headers["ETag"] == etag.removesuffix('-gzip"') + '"'
+    assert len(reached.paths) == 1
+    # the organization feed (its default window) the same way, once it has been fetched
+    org = client.get(f"/feeds/{token}/org/guanliban.ics")
+    assert org.status_code == 200 and len(reached.paths) == 2
+    assert client.get(f"/feeds/{token}/org/guanliban.ics",
+                      headers={"If-None-Match": org.headers["ETag"]}).status_code == 304
+    assert len(reached.paths) == 2
+
+
+def test_a_change_an_old_etag_a_query_or_a_rotated_token_go_to_the_view(app: Flask) -> None:
+    store = _store(app)
+    token = store.feed_token(PERSON, "guanliban", actor="test")
+    client = app.test_client()
+    reached = Reached(app)
+    first = client.get(f"/feeds/{token}/me.ics")
+    etag = first.headers["ETag"]
+    # another ETag: the view answers, with the feed
+    other = client.get(f"/feeds/{token}/me.ics", headers={"If-None-Match": '"not-it"'})
+    assert other.status_code == 200 and len(reached.paths) == 2
+    # a query: the view answers (here a 304, as before)
+    assert client.get(f"/feeds/{token}/me.ics?all=1",
+                      headers={"If-None-Match": etag}).status_code == 304
+    assert len(reached.paths) == 3
+    # a decision on one of the person's meetings: the old ETag gets the new feed
+    store.add_decision("guanliban", WEEKLY, "2026-03-02T09:30:00+08:00", "cancel",
+                       actor="zhou_mishukezhang", source="web", note="改期")
+    changed = client.get(f"/feeds/{token}/me.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert len(reached.paths) == 4
+    # a rotated token: the old link is gone, ETag or not
+    new_etag = changed.headers["ETag"]
+    store.rotate_feed_token(PERSON, actor="test")
+    gone = client.get(f"/feeds/{token}/me.ics", headers={"If-None-Match": new_etag})
+    assert gone.status_code == 404 and len(reached.paths) == 5
+    # an unknown token, a route that is not a feed's: the view's 404
+    assert client.get("/feeds/nope/me.ics", headers={"If-None-Match": etag}).status_code == 404
+    assert client.get(f"/feeds/{token}/x/y/z.ics",
+                      headers={"If-None-Match": etag}).status_code == 404
+    assert len(reached.paths) == 7
