@@ -3,12 +3,14 @@ a rotated token, a query or a stale ETag still reach the view, which decides as 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask, request_started
 
+from calsync.occurrence import TZ
 from calsync.store import Store
 from tests.support.webapp import confidential_policies, make_app
 
@@ -99,3 +101,36 @@ def test_a_change_an_old_etag_a_query_or_a_rotated_token_go_to_the_view(app: Fla
     assert client.get(f"/feeds/{token}/x/y/z.ics",
                       headers={"If-None-Match": etag}).status_code == 404
     assert len(reached.paths) == 7
+
+
+def test_a_leavers_feed_ends_the_day_after_their_last_day_with_no_other_change(
+        db_url: str, tmp_path: Path) -> None:
+    """The cached viewer of a token is forgotten when the day changes, not only when the store
+    or the policies do: the day after ``left`` the link answers 404, ETag or not."""
+    policies = confidential_policies(tmp_path / "policies")
+    directory = policies / "guanliban" / "directory.toml"
+    text = directory.read_text(encoding="utf-8")
+    marker = "[people.qian_keyuan]\n"
+    assert marker in text
+    directory.write_text(text.replace(marker, marker + "left = 2026-03-05\n"), encoding="utf-8")
+    app = make_app(db_url, tmp_path / "inst", policies)
+    try:
+        core = app.extensions["calsync"]
+        token = core.store.feed_token(PERSON, "guanliban", actor="test")
+        client = app.test_client()
+        first = client.get(f"/feeds/{token}/me.ics")
+        assert first.status_code == 200
+        etag = first.headers["ETag"]
+        assert client.get(f"/feeds/{token}/me.ics",
+                          headers={"If-None-Match": etag}).status_code == 304
+        core.fixed_now = dt.datetime(2026, 3, 5, 18, 0, tzinfo=TZ)    # the last day: still in
+        assert client.get(f"/feeds/{token}/me.ics").status_code == 200
+        core.fixed_now = dt.datetime(2026, 3, 6, 8, 0, tzinfo=TZ)     # the day after
+        assert client.get(f"/feeds/{token}/me.ics",
+                          headers={"If-None-Match": etag}).status_code == 404
+        assert client.get(f"/feeds/{token}/me.ics").status_code == 404
+    finally:
+        feeds = app.extensions.get("calsync_feeds")
+        if feeds is not None:
+            feeds.close()
+        app.extensions["calsync"].close()

@@ -55,7 +55,7 @@ MAX_FEED_BYTES = 128 * 2**20   # ... and this many (gzipped) bytes of them, olde
 RENDERERS = 2            # renders at once (waitress serve has 4 threads by default)
 WAIT_SECONDS = 10.0      # longest wait for the inputs after a change (then: last good bytes)
 
-Stamp = tuple[int, int]  # (newest audit id, id of the policies)
+Stamp = tuple[int, int, dt.date]  # (newest audit id, id of the policies, today)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class FeedCache:
         self.wait_seconds = wait_seconds
         self._slots = threading.BoundedSemaphore(self.renderers)
         self._key_locks: dict[FeedKey, threading.Lock] = {}
-        self._stamp: Stamp = (-1, 0)
+        self._stamp: Stamp = (-1, 0, dt.date.min)
         self._tokens: dict[str, tuple[str, str]] = {}
         self._viewers: dict[str, Viewer | None] = {}
         self._inputs: _Inputs | None = None
@@ -119,9 +119,11 @@ class FeedCache:
 
     # -- per request -------------------------------------------------------------------------
     def stamp(self) -> Stamp:
-        """The current stamp; a change forgets the cached tokens."""
+        """The current stamp; a change forgets the cached tokens. The day is part of it: a
+        person whose ``left`` day has passed loses the feed that day, with no other change
+        (and the horizon and the organization feed's window follow the date)."""
         policies = self._policies_of()
-        stamp = (self.watch.stamp(), id(policies))
+        stamp = (self.watch.stamp(), id(policies), self.now().date())
         with self._lock:
             if stamp != self._stamp:
                 self._stamp, self.policies = stamp, policies
