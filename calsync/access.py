@@ -91,12 +91,13 @@ def busy_uid(occ: Occurrence) -> str:
 
 
 def busy_block(occ: Occurrence) -> Occurrence:
-    """The "忙碌" block: the time, the status and the class, nothing that names the meeting."""
+    """The "忙碌" block: the time, the status and the class, nothing that names the meeting
+    (nor its chair: a duty leader's part would show in the published UID)."""
     uid = busy_uid(occ)
     return replace(occ, series=uid.partition("@")[0], uid=uid, nominal_start=occ.start,
                    meeting_types=(), summary=BUSY, description="", location="",
                    organizer=("", ""), attendees=(), clause="", provisional=False,
-                   alarm_minutes=None, related_to=None, notes=(), audience=())
+                   alarm_minutes=None, related_to=None, notes=(), audience=(), part="")
 
 
 def busy_series(occs: Iterable[Occurrence]) -> list[Series]:

@@ -134,3 +134,21 @@ def test_a_leavers_feed_ends_the_day_after_their_last_day_with_no_other_change(
         if feeds is not None:
             feeds.close()
         app.extensions["calsync"].close()
+
+
+def test_another_organizations_token_with_a_known_etag_gets_the_views_404(app: Flask) -> None:
+    """A 304 is given only for a feed rendered for this token's reader: another organization's
+    staff (or secretary) who learned the ETag of 管理办's feed gets the view's 404, not 304."""
+    store = _store(app)
+    own = store.feed_token(PERSON, "guanliban", actor="test")
+    client = app.test_client()
+    org = client.get(f"/feeds/{own}/org/guanliban.ics")
+    assert org.status_code == 200
+    etag = org.headers["ETag"]
+    reached = Reached(app)
+    for person in ("du_keyuan", "liu_zhuren"):        # 教育局 staff, 教育局's secretary
+        other = store.feed_token(person, "jiaoyuju", actor="test")
+        answer = client.get(f"/feeds/{other}/org/guanliban.ics",
+                            headers={"If-None-Match": etag})
+        assert answer.status_code == 404 and etag not in answer.headers.get("ETag", "")
+    assert len(reached.paths) == 2                     # both went to the view

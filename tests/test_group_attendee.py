@@ -138,6 +138,11 @@ def test_a_confidential_group_meeting_leaks_nothing_in_a_busy_block() -> None:
         for word in (b"ATTENDEE", b"urn:calsync", "全体人员".encode(), b"MEMBER",
                      "周例会".encode()):
             assert word not in ics
+        # the chair neither: the week's duty leader must not name the block's UID
+        uids = {str(e["UID"]) for e in icalendar.Calendar.from_ical(ics).walk("VEVENT")}
+        assert uids == {s.uid}
+        for leader in {o.part for o in weekly.occurrences}:
+            assert leader.encode() not in ics
 
 
 def test_imip_invitations_name_every_invitee_not_the_group() -> None:
