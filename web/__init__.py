@@ -37,11 +37,14 @@ class CalsyncFlask(Flask):
     ``inspect.iscoroutinefunction`` for every before/after hook and the view on every request,
     about a sixth of a feed's 304 (measured: bench/serve_latency.py, web/feeds.py)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ensured: dict[Callable[..., Any], Callable[..., Any]] = {}
+
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        ensured = self.__dict__.setdefault("_ensured", {})
-        hit = ensured.get(func)
+        hit = self._ensured.get(func)
         if hit is None:
-            hit = ensured[func] = super().ensure_sync(func)
+            hit = self._ensured[func] = super().ensure_sync(func)
         return hit
 
 

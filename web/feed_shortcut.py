@@ -17,6 +17,8 @@ from typing import Any
 
 from calsync.feeds import Scope, parse_scope
 
+from .feeds import default_window, etag_matches, gzip_ok, not_modified_headers
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PREFIX = "/feeds/"
 
@@ -39,8 +41,6 @@ class FeedShortcut:
 
     def _not_modified(self, path: str, inm: str, accept_encoding: str
                       ) -> list[tuple[str, str]] | None:
-        from .feeds import default_window, etag_matches, gzip_ok, not_modified_headers
-
         feeds = self.flask_app.extensions.get("calsync_feeds")
         found = _route(path)
         if feeds is None or found is None:
