@@ -216,6 +216,16 @@ def test_generate_is_deterministic_and_uids_stable(tmp_path) -> None:
     }
 
 
+def test_generate_counts_the_resources_it_writes(tmp_path, capsys) -> None:
+    from calsync.cli import main
+
+    assert main(["generate", "--start", "2026-01-01", "--end", "2026-12-31", "--org",
+                 "guanliban", "--out", str(tmp_path)]) == 0
+    files = list((tmp_path / "guanliban").glob("*.ics"))
+    assert len([f for f in files if f.name.startswith("zhoulihui--")]) == 4
+    assert f"guanliban: {len(files)} resources," in capsys.readouterr().out
+
+
 def test_stale_files_are_removed_on_regenerate(tmp_path) -> None:
     from calsync.cli import main
 

@@ -211,19 +211,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def _viewed(args: argparse.Namespace
+            ) -> tuple[PolicySet, Generation, dt.date, dt.date, list[str]]:
+    """The policies and the generation of the asked range, warnings said, as ``--as`` may see
+    it (calsync.access: confidential meetings masked without it)."""
     from calsync.access import for_viewer, viewer_of
-    from calsync.export import write_ics
     from calsync.generate import generate
 
     policies = _load(args)
     start, end, orgs = _range(args, policies)
     gen = generate(policies, start, end, orgs)
     _warn(gen)
-    gen = replace(gen, series=tuple(for_viewer(viewer_of(policies, args.as_person),
-                                               gen.series)))
+    viewer = viewer_of(policies, args.as_person)
+    return (policies, replace(gen, series=tuple(for_viewer(viewer, gen.series))),
+            start, end, orgs)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from calsync.export import write_ics
+
+    policies, gen, start, end, orgs = _viewed(args)
     written = write_ics(policies, gen, args.out, orgs, args.dtstamp)
-    counts = Counter(s.organization for s in gen.series)
+    counts = Counter(p.organization for s in gen.series for p in s.parts())   # the files
     occs = Counter(o.organization for o in gen.occurrences())
     for org in orgs:
         print(f"{org}: {counts[org]} resources, {occs[org]} occurrences "
@@ -233,16 +242,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_occurrences(args: argparse.Namespace) -> int:
-    from calsync.access import for_viewer, viewer_of
     from calsync.export import occurrence_json, occurrence_rows, occurrence_table
-    from calsync.generate import generate
 
-    policies = _load(args)
-    start, end, orgs = _range(args, policies)
-    gen = generate(policies, start, end, orgs)
-    _warn(gen)
-    viewer = viewer_of(policies, args.as_person)
-    gen = replace(gen, series=tuple(for_viewer(viewer, gen.series)))
+    _, gen, _, _, _ = _viewed(args)
     if args.format == "json":
         rows = [occurrence_json(s, o) for s, o in occurrence_rows(gen)]
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
