@@ -308,13 +308,13 @@ def test_the_service_account_alone_writes_and_homes_are_read_only(env: Env) -> N
 
 
 def test_request_budget(env: Env) -> None:
-    """An initial publish is one PUT per resource plus a listing and a MKCALENDAR per
-    collection; a no-op is one request per collection."""
+    """An initial publish is one PUT per resource plus a listing, a MKCALENDAR and a
+    confirming sync REPORT per collection; a no-op is one request per collection."""
     specs = _specs(env)
     assert env.noop_requests == env.noop_collections == len(specs)
     assert len(specs) > 2   # the two organizations' and the confidential ones
     resources = sum(len(s.resources) for s in specs)
-    assert env.first_requests == resources + 2 * len(specs)  # PUTs + listing + MKCALENDAR
+    assert env.first_requests == resources + 3 * len(specs)
 
 
 @pytest.mark.parametrize("layout", ["org", "per-person"])

@@ -19,6 +19,7 @@ from calsync.store import Store, open_store
 from calsync.store.db import alembic_config, create_db_engine, resolve_url
 from calsync.sync.client import CalDAVClient, norm_href
 from calsync.sync.errors import SafetyValveError
+from calsync.sync.listing import CollectionListing
 from calsync.sync.publish import publish
 from calsync.sync.quirks import quirks_for
 from tests.support.faultproxy import FaultProxy
@@ -157,39 +158,62 @@ def test_noop_publish_is_one_sync_collection_report(env: Env) -> None:
     res = [resource(i) for i in range(50)]
     first = env.publish(res)
     assert first.counts() == {"create": 50}
-    assert env.proxy.counts == {"REPORT": 1, "MKCALENDAR": 1, "PUT": 50}
-    assert requests(env)[0] == ("REPORT", "sync-collection") and sync_tokens_sent(env) == [""]
-    assert env.store.get_collection_state(env.url) is None  # created now: no token yet
-
-    env.proxy.reset_counts()
-    second = env.publish(res)  # no token yet: the initial sync lists everything + a token
-    assert second.counts() == {"unchanged": 50} and second.requests == 1
-    assert requests(env) == [("REPORT", "sync-collection")] and sync_tokens_sent(env) == [""]
+    # the listing; after the writes one more REPORT takes the new token: what changed since
+    # the first one is exactly what we wrote (listing.confirm)
+    assert env.proxy.counts == {"REPORT": 2, "MKCALENDAR": 1, "PUT": 50}
+    assert requests(env)[0] == ("REPORT", "sync-collection") and sync_tokens_sent(env) == ["", ""]
     state = env.store.get_collection_state(env.url)
     assert state.sync_token and state.listing == listing_of(env)
 
-    for _ in range(2):  # from the token: an empty delta, and still exactly one request
+    for _ in range(2):  # from the token: an empty delta, and exactly one request
         env.proxy.reset_counts()
         again = env.publish(res)
         assert again.counts() == {"unchanged": 50} and again.requests == 1
         assert requests(env) == [("REPORT", "sync-collection")]
         assert sync_tokens_sent(env) == [state.sync_token]
-        state = env.store.get_collection_state(env.url)
+        now = env.store.get_collection_state(env.url)
+        assert (now.sync_token, now.listing) == (state.sync_token, state.listing)
 
     res[7] = resource(7, "改期")
     env.proxy.reset_counts()
     changed = env.publish(res)
     assert changed.counts() == {"unchanged": 49, "update": 1}
-    assert env.proxy.counts == {"REPORT": 1, "PUT": 1}
+    assert env.proxy.counts == {"REPORT": 2, "PUT": 1}
+    assert sync_tokens_sent(env) == [state.sync_token, state.sync_token]
     saved = env.store.get_collection_state(env.url)
-    assert saved.sync_token == state.sync_token  # the token read before our write
+    assert saved.sync_token != state.sync_token  # the token after our write, confirmed
     assert saved.listing == listing_of(env)  # ... and the listing with our write folded in
     env.proxy.reset_counts()
-    after = env.publish(res)  # the delta re-reports our write: same etag, so no change
+    after = env.publish(res)  # an empty delta: our write is not re-reported
     assert after.counts() == {"unchanged": 50}
     assert requests(env) == [("REPORT", "sync-collection")]
-    assert env.store.get_collection_state(env.url).sync_token != state.sync_token
+    assert sync_tokens_sent(env) == [saved.sync_token]
     assert_converged(env, res)
+
+
+def test_an_edit_while_we_write_keeps_the_old_token(env: Env,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The confirming REPORT sees an app's edit besides our write: the token read before the
+    writes is kept, so the next run reads the edit and reports it as a conflict."""
+    res = [resource(i) for i in range(4)]
+    settled(env, res)
+    before = env.store.get_collection_state(env.url).sync_token
+    real = CollectionListing.confirm
+
+    def edit_then_confirm(self: CollectionListing) -> bool:  # the fault: an edit in between
+        env.app_edit(res[0].uid, summary="日历里改的")
+        return real(self)
+
+    monkeypatch.setattr(CollectionListing, "confirm", edit_then_confirm)
+    res[2] = resource(2, "改期")
+    changed = env.publish(res)
+    assert changed.counts() == {"unchanged": 3, "update": 1}
+    assert changed.collections[0].settled is None  # not known to be a no-op next time
+    assert env.store.get_collection_state(env.url).sync_token == before
+    monkeypatch.setattr(CollectionListing, "confirm", real)
+    again = env.publish(res)
+    assert again.counts() == {"conflict": 1, "unchanged": 3}
+    assert [c.uid for c in env.store.open_conflicts()] == [res[0].uid]
 
 
 def test_foreign_event_arrives_through_the_delta_and_is_untouched(env: Env) -> None:
@@ -260,7 +284,7 @@ def test_invalid_stored_token_falls_back_to_propfind(env: Env) -> None:
     assert result.counts() == {"conflict": 2, "foreign": 1, "unchanged": 1, "update": 1}
     status = quirks_for(env.server.kind).invalid_sync_token_status
     assert [(m, s) for m, _, s in env.proxy.log][:2] == [("REPORT", status), ("PROPFIND", 207)]
-    assert sync_tokens_sent(env) == [BAD_TOKEN]
+    assert sync_tokens_sent(env)[0] == BAD_TOKEN  # then the PROPFIND's token confirms the PUT
     kinds = {c.uid: c.kind for c in env.store.open_conflicts()}
     assert kinds == {res[0].uid: "edited", res[3].uid: "deleted"}
     fresh = env.store.get_collection_state(env.url)
@@ -297,12 +321,16 @@ def test_vanished_collection_forgets_its_token(env: Env) -> None:
     gone = env.publish(res)
     assert isinstance(gone.errors[0], SafetyValveError)
     assert env.store.get_collection_state(env.url) is None
+    env.proxy.reset_counts()
     forced = env.publish(res, force=True)  # re-created; our events count as deleted in the app
     assert forced.counts() == {"conflict": 3}
+    # a new collection, a new token history: its first token is taken right after MKCALENDAR
+    assert sync_tokens_sent(env) == ["", ""]
+    fresh = env.store.get_collection_state(env.url)
+    assert fresh.sync_token and fresh.listing == listing_of(env) == {}
     env.proxy.reset_counts()
     assert env.publish(res, force=True).counts() == {"conflict": 3}
-    assert sync_tokens_sent(env) == [""]  # a new collection: a new token history
-    assert env.store.get_collection_state(env.url).listing == listing_of(env) == {}
+    assert sync_tokens_sent(env) == [fresh.sync_token]
 
 
 def test_servers_without_sync_tokens_are_read_by_propfind(env: Env) -> None:

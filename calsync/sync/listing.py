@@ -5,10 +5,14 @@ REPORT from the last token costs one request listing only what changed. The stor
 (every member, foreign ones included: the planner needs them all) plus that delta is what the
 planner sees.
 
-The token saved after a run is the one read BEFORE the run's writes, so the next delta
-reports our own writes again; their etags equal the ones recorded here, so they are no change.
-Anything a crashed or failed run left unrecorded is re-delivered the same way (the token is
-only saved after a successful run), which is why the delta never needs to be trusted more
+After a run that wrote, ``confirm`` asks once more what changed since the token read BEFORE
+the writes: when that is exactly our writes (their hrefs, the etags recorded from the PUTs),
+the new token is taken, so the next run starts from an empty delta and a no-op is known as
+one (``calsync publish``'s witness relies on it). When it is anything else — an app's edit in
+between, a server that returned no etag — the old token is kept: the next delta reports our
+writes again (their etags equal the recorded ones, so they are no change) along with the
+rest. Anything a crashed or failed run left unrecorded is re-delivered the same way (the token
+is only saved after a successful run), which is why the delta never needs to be trusted more
 than a full listing would be.
 """
 
@@ -71,6 +75,24 @@ class CollectionListing:
                 row = rows.get(a.uid)
                 if row is not None and row.href == a.href and row.pending is None:
                     self.listing[a.href] = row.etag
+
+    def confirm(self) -> bool:
+        """After this run's writes (folded in by ``wrote``): take the server's new token if
+        what changed since the old one is exactly what we wrote; one request. True if taken."""
+        had_token = self.token is not None
+        delta = self.dav.sync_collection(self.url, self.token, self.listing)
+        if delta is None:
+            return False
+        changed, removed, token = delta
+        ours = all(e is not None and self.listing.get(h) == e for h, e in changed.items())
+        ours = ours and not removed & set(self.listing)
+        # An initial sync (no old token) lists every member: all of ours must be there.
+        ours = ours and (had_token or set(changed) == set(self.listing))
+        if ours and token is not None:
+            self.token = token
+            return True
+        log.info("%s: changed by someone else while we wrote; the next run reads it", self.url)
+        return False
 
     def save(self) -> None:
         """Remember token + listing; only after a successful run (see the module doc)."""

@@ -35,6 +35,7 @@ from calsync.sync.plan import (
     plan,
     target_hrefs,
 )
+from calsync.sync.settled import count_kinds, settled_report
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,10 @@ class CollectionResult:
     requests: int = 0
     # what the plan asked for, when the run stopped before the end (counts: what landed)
     planned: dict[str, int] = field(default_factory=dict)
+    # After a successful run: what the next run will report if nothing changes meanwhile
+    # (``to_json`` of a pure no-op, without "requests"); None when it would do more than
+    # look. ``calsync publish`` keeps it as its witness (calsync.cli.publish_witness).
+    settled: dict[str, object] | None = field(default=None, repr=False)
 
     def partial(self) -> str:
         """"created 59 of 62, updated 3 of 3; 3 not written" for a run cut short; else ""."""
@@ -301,29 +306,26 @@ def _publish_one(
         try:
             apply_plan(dav, state, the_plan, orgs, desired, stored, progress, done, stop)
         except SyncError:  # report what landed before the failure (the rows are saved)
-            res.planned = _count(the_plan.actions)
+            res.planned = count_kinds(the_plan.actions)
             res.actions = [a.to_json() for a in done]
-            res.counts = {k: v for k, v in _count(done).items() if k != "unchanged"}
+            res.counts = {k: v for k, v in count_kinds(done).items() if k != "unchanged"}
             raise
         actions = tuple(done)
         if the_plan.writes:  # fold our writes into the listing (their etags are in the store)
             reader.wrote(the_plan.actions, actions, state.load(orgs))
+        confirmed = True
+        if the_plan.writes or listing is None:  # the token before our writes is behind now
+            confirmed = reader.confirm()
         reader.save()  # only now: a failed run keeps the old token and re-reads its changes
         _keep_foreign(dav, store, url, listing or {}, stored, the_plan)
+        if confirmed and not spec.retire:
+            res.settled = settled_report(state, path, orgs, desired, reader)
     res.actions = [a.to_json() for a in actions]
-    counts = _count(actions)
+    counts = count_kinds(actions)
     for extra in ("foreign", "unreadable", "orphan"):
         if the_plan.stats.get(extra):
             counts[extra] = the_plan.stats[extra]
     res.counts = dict(sorted(counts.items()))
-
-
-def _count(actions: Iterable[object]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for a in actions:
-        kind = a.kind  # type: ignore[attr-defined]
-        counts[kind] = counts.get(kind, 0) + 1
-    return dict(sorted(counts.items()))
 
 
 def _keep_foreign(dav: CalDAVClient, store: object, url: str,
