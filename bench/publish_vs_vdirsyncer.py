@@ -3,7 +3,12 @@
 For two data sets — the shipped policies (this year and next) and 500 synthetic resources —
 it times the initial publish, the no-op publish and the publish after one change, and counts
 HTTP requests through a counting loopback proxy. Both tools run as subprocesses, so each pays
-its own interpreter start-up. Prints a table; asserts nothing.
+its own interpreter start-up. On those sets calsync's side publishes the same folder of files
+through its engine (bench/publish_dir.py). The set "shipped-cli" runs the command itself,
+`calsync publish --org guanliban` with the shipped policies and a store of its own, cold:
+policies to calendars, its collections (the organization's and the confidential ones) and
+its no-op witness, against vdirsyncer pushing the same events as files into one collection;
+its "one change" renames a room in a copy of the policies. Prints a table; asserts nothing.
 
     python bench/publish_vs_vdirsyncer.py [--synthetic 500] [--repeat 3]
 """
@@ -33,10 +38,11 @@ sys.path.insert(0, str(ROOT))
 from calsync.policy import load_policies  # noqa: E402
 from calsync.service import build  # noqa: E402
 from tests.support.faultproxy import FaultProxy  # noqa: E402
-from tests.support.servers import ServerHandle, start_radicale  # noqa: E402
+from tests.support.servers import DEFAULT_USERS, ServerHandle, start_radicale  # noqa: E402
 
 PUBLISH_DIR = Path(__file__).with_name("publish_dir.py")
 WARM_DRIVER = Path(__file__).with_name("warm_driver.py")
+CLI_PASSWORD = "bench-cli"
 
 
 def shipped_files() -> dict[str, bytes]:
@@ -154,6 +160,51 @@ def floor(files: dict[str, bytes], server: ServerHandle) -> tuple[float, float]:
 
 
 STEPS = ("initial", "no-op", "one change")
+CLI_USERS = 8       # Radicale accounts for the CLI set: each round publishes into a new home
+
+
+def calsync_command() -> list[str]:
+    found = shutil.which("calsync")
+    return [found] if found else [sys.executable, "-m", "calsync.cli"]
+
+
+def run_cli_set(files: dict[str, bytes], server: ServerHandle, proxy: FaultProxy, work: Path,
+                repeat: int) -> list[Row]:
+    """`calsync publish` (the command, shipped policies) against vdirsyncer, cold."""
+    from calsync.policy import shipped_policies
+
+    samples: dict[str, list[tuple[float, int, float, int]]] = {}
+    for rnd in range(repeat):
+        base = work / f"cli-{rnd}"
+        policies = base / "policies"
+        shutil.copytree(shipped_policies(), policies)
+        vdir = base / "vdir"
+        write_vdir(vdir, files)
+        user = f"cli{rnd}"
+        home = proxy.proxied(f"{server.url}{user}/")
+        coll_v = proxy.proxied(server.mkcalendar(displayname="v"))
+        cfg = vdirsyncer_config(base, vdir, coll_v, server)
+        vds = ["vdirsyncer", "-c", str(cfg)]
+        subprocess.run([*vds, "discover"], capture_output=True, check=True)
+        cal = functools.partial(timed, [
+            *calsync_command(), "publish", "--org", "guanliban", "--start", "2026-01-01",
+            "--end", "2027-12-31", "--policies", str(policies), "--caldav-url", home,
+            "--username", user, "--password", CLI_PASSWORD,
+            "--database-url", f"sqlite:///{base / 'store.sqlite3'}",
+            "--instance", str(base / "instance")], proxy)
+        for step in STEPS:
+            if step == "one change":
+                rooms = policies / "guanliban" / "directory.toml"
+                rooms.write_text(rooms.read_text(encoding="utf-8").replace(
+                    '"大会议室"', '"大会议室（东楼）"', 1), encoding="utf-8")
+                path = vdir / sorted(files)[0]
+                path.write_bytes(path.read_bytes().replace(b"SUMMARY:", b"SUMMARY:changed ", 1))
+            samples.setdefault(step, []).append((*cal(), *timed([*vds, "sync"], proxy)))
+    rows: list[Row] = []
+    for step, got in samples.items():
+        med = [statistics.median(s[i] for s in got) for i in range(4)]
+        rows.append(("shipped-cli", "cold", step, med[0], int(med[1]), med[2], int(med[3])))
+    return rows
 Row = tuple[str, str, str, float, int, float, int]
 
 
@@ -212,8 +263,11 @@ def main() -> None:
     args = ap.parse_args()
     if not shutil.which("vdirsyncer"):
         raise SystemExit("vdirsyncer is not installed: pip install vdirsyncer")
+    if args.repeat > CLI_USERS:
+        raise SystemExit(f"--repeat is at most {CLI_USERS}")
     work = Path(tempfile.mkdtemp(prefix="calsync-bench-"))
-    server = start_radicale()
+    users = {**DEFAULT_USERS, **{f"cli{i}": CLI_PASSWORD for i in range(CLI_USERS)}}
+    server = start_radicale(users=users)
     proxy = FaultProxy(server.url).start()
     sets = [("shipped", shipped_files()),
             (f"synthetic-{args.synthetic}", synthetic_files(args.synthetic))]
@@ -222,6 +276,7 @@ def main() -> None:
         for label, files in sets:
             rows, fl = run_set(label, files, server, proxy, work, args.repeat)
             results.append((label, len(files), rows, fl))
+        cli_rows = run_cli_set(sets[0][1], server, proxy, work, args.repeat)
     finally:
         proxy.stop()
         server.stop()
@@ -234,7 +289,7 @@ def main() -> None:
             f"{'vdirsyncer s':>12} {'req':>5} {'ratio':>6}")
     print(head)
     print("-" * len(head))
-    for _label, _n, rows, _fl in results:
+    for rows in [r[2] for r in results] + [cli_rows]:
         for lab, mode, step, ct, cr, vt, vr in rows:
             print(f"{lab:<16} {mode:<5} {step:<11} {ct:>9.3f} {cr:>5} {vt:>12.3f} {vr:>5} "
                   f"{ct / vt:>6.2f}")

@@ -10,6 +10,12 @@ TZID = "Asia/Shanghai"
 TZ = ZoneInfo(TZID)
 
 
+def default_horizon(today: dt.date) -> tuple[dt.date, dt.date]:
+    """What publishing covers: this year and the next; year boundaries, so a no-op publish
+    stays a no-op all year."""
+    return dt.date(today.year, 1, 1), dt.date(today.year + 1, 12, 31)
+
+
 @dataclass(frozen=True)
 class Attendee:
     name: str

@@ -159,7 +159,8 @@ class Scheduler:
             log.exception("calsync: %s reading watched calendars failed", self.who)
 
     def _publish_one(self, org: str) -> str:
-        from calsync.service import default_horizon, publish_orgs
+        from calsync.occurrence import default_horizon
+        from calsync.service import publish_orgs
 
         try:
             with publish_lock(self.store, org, self.instance_dir) as acquired:

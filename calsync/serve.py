@@ -56,7 +56,7 @@ def _setup_logging() -> None:
 
 def holiday_years_line(policies: PolicySet, today: dt.date) -> str:
     """Which years of the publishing horizon have no notice yet (law-only), for the log."""
-    from calsync.service import default_horizon
+    from calsync.occurrence import default_horizon
 
     start, end = default_horizon(today)
     years = range(start.year, end.year + 1)

@@ -23,11 +23,6 @@ from calsync.sync.client import Target
 from calsync.sync.publish import CollectionSpec, PublishResult, Resolution, publish, resolve
 
 
-def default_horizon(today: dt.date) -> tuple[dt.date, dt.date]:
-    """This year and the next: year boundaries, so a no-op publish stays a no-op all year."""
-    return dt.date(today.year, 1, 1), dt.date(today.year + 1, 12, 31)
-
-
 @dataclass(frozen=True)
 class Built:
     generation: Generation

@@ -34,7 +34,13 @@ def test_help_and_light_commands_import_no_heavy_library(argv: list[str]) -> Non
 
 
 def test_a_command_loads_its_module() -> None:
-    assert "sqlalchemy" in _imported_after(["publish", "--help"])
+    assert "sqlalchemy" in _imported_after(["clashes", "--help"])
+
+
+def test_publish_parses_without_the_engine() -> None:
+    """`calsync publish` reads its witness before it loads anything heavy
+    (calsync.cli.publish_witness); its options come without the engine too."""
+    assert _imported_after(["publish", "--help"]) == []
 
 
 def test_the_lazy_help_is_the_full_help() -> None:

@@ -371,7 +371,8 @@ def withdraw():
 @secretary_required
 def resolve(conflict_id: int):
     """A calendar-app edit: keep the calendar's version or the policy's."""
-    from calsync.service import default_horizon, resolve_and_record
+    from calsync.occurrence import default_horizon
+    from calsync.service import resolve_and_record
 
     c = core()
     conflict = c.store.get_conflict(conflict_id)

@@ -43,8 +43,8 @@ from calsync.feeds import (
 from calsync.generate import Generation, generate
 from calsync.inputs import dtstamps, read_inputs
 from calsync.meeting_requests import series_uid
+from calsync.occurrence import default_horizon
 from calsync.policy import PolicySet
-from calsync.service import default_horizon
 from calsync.store import Store
 from calsync.store.changes import ChangeWatch
 

@@ -42,7 +42,7 @@ from werkzeug.http import parse_accept_header
 from calsync.access import external_viewer
 from calsync.accounts import role_for
 from calsync.feeds import Scope, Viewer, Window, may_see, parse_scope, viewer_for, window_months
-from calsync.service import default_horizon
+from calsync.occurrence import default_horizon
 
 from .core import core, user
 from .feed_cache import RENDERERS, WAIT_SECONDS, FeedCache, Rendered

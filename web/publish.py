@@ -47,7 +47,8 @@ def board() -> PlanBoard:
             watch = ChangeWatch(c.store.engine)
 
             def make(org: str):
-                from calsync.service import default_horizon, publish_orgs
+                from calsync.occurrence import default_horizon
+                from calsync.service import publish_orgs
 
                 start, end = default_horizon(c.now().date())
                 _, result = publish_orgs(c.policies, c.store, target, [org], start, end,
@@ -63,7 +64,8 @@ def board() -> PlanBoard:
 @login_required
 @secretary_required
 def index():
-    from calsync.service import default_horizon, publish_orgs
+    from calsync.occurrence import default_horizon
+    from calsync.service import publish_orgs
 
     form = PlainForm()
     target = _target()

@@ -128,9 +128,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             for name, text in names:       # the help line only; nothing imported
                 sub.add_parser(name, help=text, description=text)
             continue
-        importlib.import_module("calsync.policy")   # first: calsync.calendar needs it loaded
+        if module != "sync":   # publish must not pay for it before its witness is read
+            importlib.import_module("calsync.policy")  # first: calsync.calendar needs it
         mod = importlib.import_module(f"calsync.cli.{module}")
-        if module in ("sync", "clashes"):
+        if module == "sync":
+            mod.register(sub, policed, ranged, command)
+        elif module == "clashes":
             mod.register(sub, policed, ranged)
         elif module in ("holidays", "directory"):
             mod.register(sub, command)

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from calsync.cli import publish_witness as witness
 from calsync.errors import UsageError
-from calsync.occurrence import TZ
-from calsync.policy import PolicySet
-from calsync.service import (
-    default_horizon,
-    publish_orgs,
-    refresh_watched,
-    resolve_and_record,
-)
-from calsync.store import Store, open_store
-from calsync.sync.apply import ProgressEvent
-from calsync.sync.client import Target
-from calsync.sync.layouts import LAYOUTS
-from calsync.sync.publish import PublishResult
-from calsync.sync.recovery import KIND_CHOICES, select_conflicts
+from calsync.sync import LAYOUTS
+from calsync.sync.recovery import KIND_CHOICES
+
+# The engine (SQLAlchemy, the HTTP client, icalendar) is imported by the commands, not here:
+# a no-op `calsync publish` is answered from its witness before it would load.
+if TYPE_CHECKING:
+    from calsync.policy import PolicySet
+    from calsync.store import Store
+    from calsync.sync.apply import ProgressEvent
+    from calsync.sync.client import Target
 
 
 def add_store_options(p: argparse.ArgumentParser) -> None:
@@ -45,8 +44,11 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.ArgumentParser],
-             ranged: Callable[[argparse.ArgumentParser, int], None]) -> None:
-    pub = command("publish", cmd_publish, "publish the calendars to a CalDAV server")
+             ranged: Callable[[argparse.ArgumentParser, int], None],
+             plain: Callable[..., argparse.ArgumentParser]) -> None:
+    """``command`` registers a command that gets the loaded policies; ``plain`` one that loads
+    them itself (publish: not at all when its witness answers)."""
+    pub = plain("publish", cmd_publish, "publish the calendars to a CalDAV server")
     ranged(pub, 0)
     add_store_options(pub)
     add_target_options(pub)
@@ -58,6 +60,9 @@ def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.Ar
     pub.add_argument("--watch", action="append", default=[], metavar="URL",
                      help="read-only calendar whose events count for clashes (repeatable)")
     pub.add_argument("--format", choices=("text", "json"), default="text")
+    pub.add_argument("--full", action="store_true",
+                     help="build and compare everything even when nothing changed since the "
+                          "last publish (by default a no-op is answered from its witness)")
 
     con = command("conflicts", cmd_conflicts, "list calendar-app edits waiting for a decision")
     add_store_options(con)
@@ -83,23 +88,31 @@ def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.Ar
                      help="who decides (for the audit log)")
 
 
+def _target_words(args: argparse.Namespace) -> tuple[str | None, str | None, str | None]:
+    return (args.caldav_url or os.environ.get("CALSYNC_CALDAV_URL"),
+            args.username or os.environ.get("CALSYNC_CALDAV_USERNAME"),
+            args.password or os.environ.get("CALSYNC_CALDAV_PASSWORD"))
+
+
 def target_from(args: argparse.Namespace) -> Target:
-    url = args.caldav_url or os.environ.get("CALSYNC_CALDAV_URL")
+    from calsync.sync.client import Target
+
+    url, username, password = _target_words(args)
     if not url:
         raise UsageError("no CalDAV server given (pass --caldav-url URL of your calendar home, "
                          "or set CALSYNC_CALDAV_URL)")
-    return Target(url=url,
-                  username=args.username or os.environ.get("CALSYNC_CALDAV_USERNAME"),
-                  password=args.password or os.environ.get("CALSYNC_CALDAV_PASSWORD"),
-                  timeout=args.timeout, server_kind=args.server_kind)
+    return Target(url=url, username=username, password=password, timeout=args.timeout,
+                  server_kind=args.server_kind)
 
 
 def store_from(args: argparse.Namespace) -> Store:
+    from calsync.store import open_store
+
     return open_store(args.database_url, args.instance)
 
 
-def _horizon(args: argparse.Namespace):
-    import datetime as dt
+def _horizon(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
+    from calsync.occurrence import TZ, default_horizon
 
     start, end = default_horizon(dt.datetime.now(TZ).date())
     start, end = args.start or start, args.end or end
@@ -108,14 +121,34 @@ def _horizon(args: argparse.Namespace):
     return start, end
 
 
-def cmd_publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
+def cmd_publish(args: argparse.Namespace) -> int:
+    start, end = _horizon(args)
+    url, username, password = _target_words(args)
+    opts = witness.options(args, start, end, url, username, password) if url else None
+    if opts and not (args.dry_run or args.force or args.watch or args.full):
+        seen = witness.shortcut(opts)
+        if seen is not None:  # nothing changed since a settled publish: say what it said
+            for line in seen["warnings"]:
+                print(line, file=sys.stderr)
+            cols = [{**c, "requests": 1} for c in seen["collections"]]
+            _report(args, False, True, cols, {})
+            return 0
+    from calsync.cli import _load, _orgs
+
+    policies = _load(args)
+    return _publish(args, policies, _orgs(args, policies), start, end, opts)
+
+
+def _publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str], start: dt.date,
+             end: dt.date, opts: witness.Options | None) -> int:
     from calsync.calendar.overlay import with_holiday_folder
+    from calsync.service import publish_orgs, refresh_watched
 
     # Notices applied on the 节假日 page live in the instance; a CLI publish must not undo them.
     instance = args.instance or Path(os.environ.get("CALSYNC_INSTANCE") or "instance")
     policies = with_holiday_folder(policies, instance / "holidays")
     target = target_from(args)
-    start, end = _horizon(args)
+    audit_before = witness.audit_now(opts) if opts and not args.dry_run else None
     progress = _Bar() if sys.stderr.isatty() else None
     with store_from(args) as store:
         built, result = publish_orgs(policies, store, target, orgs, start, end,
@@ -125,30 +158,45 @@ def cmd_publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
         watched = refresh_watched(store, target, args.watch)
     if progress:
         progress.close()
-    for line in built.generation.warnings:
-        print(f"calsync: warning: {line}", file=sys.stderr)
-    if args.format == "json":
-        out = result.to_json() | {"watched": watched}
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _print_summary(result, watched)
+    warnings = [f"calsync: warning: {w}" for w in built.generation.warnings]
+    for line in warnings:
+        print(line, file=sys.stderr)
+    if opts and not args.dry_run:
+        settled = [c.settled for c in result.collections]
+        witness.write(opts, audit_before,
+                      [f"calsync: warning: {w}" for w in policies.warnings] + warnings,
+                      settled if result.ok and settled and all(settled) else None)
+    _report(args, result.dry_run, result.ok, [c.to_json() for c in result.collections],
+            watched, result.collections)
     for err in result.errors:
         for line in err.lines():
             print(f"calsync: error: {line}", file=sys.stderr)
     return 0 if result.ok else max(e.exit_code for e in result.errors)
 
 
-def _print_summary(result: PublishResult, watched: dict[str, int]) -> None:
-    head = "plan (dry run)" if result.dry_run else "published"
-    for c in result.collections:
-        counts = ", ".join(f"{k} {v}" for k, v in c.counts.items()) or "nothing"
-        if c.error and c.planned:  # cut short: say what landed, not "nothing"
-            counts = c.partial()
-        state = f" — FAILED: {c.error}" if c.error else ""
-        print(f"{head} {c.url}: {counts} ({c.requests} requests){state}")
-    total = ", ".join(f"{k} {v}" for k, v in result.counts().items()) or "nothing"
-    print(f"total: {total}; {result.requests} requests")
+def _report(args: argparse.Namespace, dry_run: bool, ok: bool, cols: list[dict],
+            watched: dict[str, int], results: list | None = None) -> None:
+    """The run's summary on stdout: JSON, or a line per collection and a total."""
+    total: dict[str, int] = {}
+    for c in cols:
+        for k, v in c["counts"].items():
+            total[k] = total.get(k, 0) + v
+    total = dict(sorted(total.items()))
+    if args.format == "json":
+        out = {"dry_run": dry_run, "ok": ok, "counts": total,
+               "collections": cols, "watched": watched}
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    head = "plan (dry run)" if dry_run else "published"
+    for i, c in enumerate(cols):
+        counts = ", ".join(f"{k} {v}" for k, v in c["counts"].items()) or "nothing"
+        if c["error"] and c["planned"] and results:  # cut short: say what landed
+            counts = results[i].partial()
+        state = f" — FAILED: {c['error']}" if c["error"] else ""
+        print(f"{head} {c['url']}: {counts} ({c['requests']} requests){state}")
+    text = ", ".join(f"{k} {v}" for k, v in total.items()) or "nothing"
+    print(f"total: {text}; {sum(c['requests'] for c in cols)} requests")
     for url, n in watched.items():
         print(f"watched {url}: {n} events (read only)")
 
@@ -183,6 +231,8 @@ def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
             raise UsageError("which conflicts? give an id (see `calsync conflicts`) or select "
                              "them with --all, --org ID, --series ID or --kind KIND")
         return _resolve_bulk(args, policies, orgs, start, end)
+    from calsync.service import resolve_and_record
+
     with store_from(args) as store:
         resolution, recorded = resolve_and_record(policies, store, args.id, args.keep,
                                                   args.actor, start, end)
@@ -195,6 +245,9 @@ def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
 
 def _resolve_bulk(args: argparse.Namespace, policies: PolicySet, orgs: list[str],
                   start, end) -> int:
+    from calsync.service import resolve_and_record
+    from calsync.sync.recovery import select_conflicts
+
     with store_from(args) as store:
         chosen = select_conflicts(store.open_conflicts(), orgs if args.org else None,
                                   args.series, args.kind)

@@ -9,9 +9,10 @@ from collections.abc import Iterable
 
 from calsync.notices import imip
 from calsync.notices.plan import Notice, Sent, plan
+from calsync.occurrence import default_horizon
 from calsync.people import organizer
 from calsync.policy import PolicySet
-from calsync.service import default_horizon, generation
+from calsync.service import generation
 from calsync.store import Store
 from calsync.store.outbox import NewNotice, OutboxNotice
 

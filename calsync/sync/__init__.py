@@ -5,3 +5,7 @@ Import from the submodules: ``calsync.sync.publish`` (publish, resolve, layouts)
 """
 
 from __future__ import annotations
+
+# Which collections hold what (calsync.sync.layouts); here so the CLI can offer the choice
+# without loading the engine.
+LAYOUTS = ("org", "per-person")

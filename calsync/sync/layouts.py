@@ -32,9 +32,9 @@ from calsync.occurrence import Occurrence, Series
 from calsync.policy import PolicySet
 from calsync.render import render_resources
 from calsync.resources import Resource
+from calsync.sync import LAYOUTS
 from calsync.sync.publish import CollectionSpec
 
-LAYOUTS = ("org", "per-person")
 CONFIDENTIAL_PREFIX = "-c-"
 
 Render = Callable[[Series], tuple[Resource, ...]]
