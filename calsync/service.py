@@ -129,22 +129,23 @@ def collections(policies: PolicySet, built: Built, orgs: list[str],
 def publish_orgs(policies: PolicySet, store: Store, target: Target, orgs: list[str],
                  start: dt.date, end: dt.date, layout: str = "org", dry_run: bool = False,
                  force: bool = False, progress: Progress | None = None,
-                 stop: Callable[[], bool] | None = None, restore: bool | None = None
-                 ) -> tuple[Built, PublishResult]:
+                 stop: Callable[[], bool] | None = None, restore: bool | None = None,
+                 settle: bool = False) -> tuple[Built, PublishResult]:
     """Build and publish; ``force`` (the CLI's ``--force``) passes the safety valve and, unless
-    ``restore`` says otherwise, re-creates what the server lost."""
+    ``restore`` says otherwise, re-creates what the server lost; ``settle``: see
+    calsync.sync.publish.publish."""
     from calsync.sync.layouts import retired
 
     built = build(policies, store, start, end, orgs)
     specs = collections(policies, built, orgs, layout)
     specs += retired(specs, store.collection_urls(), target.url)
     result = publish(specs, store, target, dry_run=dry_run, force=force, progress=progress,
-                     stop=stop, restore=force if restore is None else restore)
+                     stop=stop, restore=force if restore is None else restore, settle=settle)
     from calsync.meetings.tasks_publish import publish_tasks  # decisions as VTODOs (议定事项)
 
     publish_tasks(policies, store, target, orgs, built.generation.occurrences(), result,
                   dry_run=dry_run, force=force, progress=progress, stop=stop,
-                  restore=force if restore is None else restore)
+                  restore=force if restore is None else restore, settle=settle)
     return built, result
 
 

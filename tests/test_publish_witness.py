@@ -20,7 +20,7 @@ import pytest
 import calsync
 import calsync.service
 from calsync.cli import main
-from calsync.cli.publish_witness import witness_path
+from calsync.cli.publish_witness import sqlite_file, witness_path
 from calsync.occurrence import TZ
 from calsync.policy import shipped_policies
 from calsync.store import open_store
@@ -168,7 +168,11 @@ def test_flags_that_ask_for_more_than_a_look_take_the_full_path(
         flag = ["--watch", urljoin(via, "jiaoyuju/")]
     result, sent = publish(capsys, caldav_server, sqlite_url, via, fault_proxy, *flag)
     assert sent.get("REPORT", 0) >= 2 and result["counts"] == {"unchanged": RESOURCES}
-    assert "PROPFIND" not in sent or flag[0] == "--watch"    # the watched calendar's listing
+    # no witness check: no PROPFIND asks a collection for its sync token alone (--watch's
+    # listing of the watched calendar is a PROPFIND of every member's etag)
+    asked = [b for m, _, b in fault_proxy.bodies_log if m == "PROPFIND"]
+    assert not [b for b in asked if b"sync-token" in b and b"getetag" not in b]
+    assert len(asked) == (1 if flag[0] == "--watch" else 0)
 
 
 def test_a_decision_recorded_while_publishing_leaves_no_witness(
@@ -214,3 +218,21 @@ def test_postgresql_has_no_witness(capsys, caldav_server, db_url, via, fault_pro
     publish(capsys, caldav_server, db_url, via, fault_proxy)
     again, sent = publish(capsys, caldav_server, db_url, via, fault_proxy)
     assert sent == FULL and again["counts"] == {"unchanged": RESOURCES}
+
+
+@pytest.mark.parametrize("url", [None, "sqlite:///relative.sqlite3", "sqlite:////tmp/abs.db",
+                                 "sqlite+pysqlite:///x%20y.db", "postgresql://u@h/db",
+                                 "sqlite://", "sqlite:///:memory:"])
+def test_the_witness_finds_the_store_where_the_store_does(url, tmp_path, monkeypatch) -> None:
+    """calsync.store resolves the URL with SQLAlchemy; the witness may not load it, so its
+    own reading must agree (or say "not a SQLite file": then there is no witness)."""
+    from calsync.store.db import resolve_url
+
+    monkeypatch.chdir(tmp_path)
+    instance = tmp_path / "inst"
+    resolved = resolve_url(url, instance)
+    mine = sqlite_file(url, instance)
+    if resolved.get_backend_name() != "sqlite" or resolved.database in (None, "", ":memory:"):
+        assert mine is None
+    else:
+        assert mine == Path(resolved.database).resolve()

@@ -162,7 +162,7 @@ def assert_converged(env: Env, resources: list[Resource]) -> None:
 
 def test_initial_publish_creates_and_noop_costs_one_request(env: Env) -> None:
     res = [resource(i) for i in range(6)]
-    first = env.publish(res)
+    first = env.publish(res, settle=True)
     assert first.ok, first.errors
     assert first.counts() == {"create": 6}
     # the listing, and after the writes one more sync REPORT: the new token is taken when

@@ -206,7 +206,7 @@ def test_an_edit_while_we_write_keeps_the_old_token(env: Env,
 
     monkeypatch.setattr(CollectionListing, "confirm", edit_then_confirm)
     res[2] = resource(2, "改期")
-    changed = env.publish(res)
+    changed = env.publish(res, settle=True)
     assert changed.counts() == {"unchanged": 3, "update": 1}
     assert changed.collections[0].settled is None  # not known to be a no-op next time
     assert env.store.get_collection_state(env.url).sync_token == before

@@ -24,6 +24,7 @@ reports as always. A witnessed no-op writes nothing: no sync_run rows (there was
 
 from __future__ import annotations
 
+import argparse
 import base64
 import datetime as dt
 import hashlib
@@ -38,7 +39,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
-from zoneinfo import ZoneInfo
+
+from calsync.locations import (
+    ENV_DATABASE_URL,
+    SQLITE_FILENAME,
+    instance_path,
+    policies_path,
+    shipped_policies,
+)
+from calsync.occurrence import TZ
 
 VERSION = 1
 # The libraries whose code shapes what a publish writes; an upgrade of one is a new digest.
@@ -67,36 +76,26 @@ class Options:
     timeout: float
 
 
-def options(args: object, start: dt.date, end: dt.date, caldav_url: str, username: str | None,
-            password: str | None) -> Options:
-    instance = getattr(args, "instance", None) or Path(os.environ.get("CALSYNC_INSTANCE")
-                                                       or "instance")
-    chosen = getattr(args, "policies", None) or os.environ.get("CALSYNC_POLICIES")
-    orgs = getattr(args, "org", None)
+def options(args: argparse.Namespace, start: dt.date, end: dt.date, caldav_url: str,
+            username: str | None, password: str | None) -> Options:
+    """The witness' view of ``calsync publish``'s arguments."""
     home = urlsplit(caldav_url)
     if home.username and not username:  # as the engine does: credentials never travel in URLs
         username, password = unquote(home.username), password or unquote(home.password or "")
+    instance = instance_path(args.instance)
     return Options(
-        policies=Path(chosen) if chosen else shipped_policies(),
-        instance=Path(instance),
-        database=sqlite_file(getattr(args, "database_url", None), Path(instance)),
+        policies=policies_path(args.policies), instance=instance,
+        database=sqlite_file(args.database_url, instance),
         caldav_url=caldav_url, username=username, password=password,
-        server_kind=getattr(args, "server_kind", None),
-        orgs=tuple(orgs) if orgs else None, layout=getattr(args, "layout", "org"),
-        start=start, end=end, timeout=getattr(args, "timeout", 30.0))
-
-
-def shipped_policies() -> Path:
-    spec = importlib.util.find_spec("calsync.policies")
-    assert spec is not None and spec.origin is not None, "calsync.policies is not installed"
-    return Path(spec.origin).parent
+        server_kind=args.server_kind, orgs=tuple(args.org) if args.org else None,
+        layout=args.layout, start=start, end=end, timeout=args.timeout)
 
 
 def sqlite_file(url: str | None, instance: Path) -> Path | None:
     """The store's SQLite file as calsync.store resolves it; None for any other store."""
-    raw = url or os.environ.get("CALSYNC_DATABASE_URL")
+    raw = url or os.environ.get(ENV_DATABASE_URL)
     if not raw:
-        return (instance / "calsync.sqlite3").resolve()
+        return (instance / SQLITE_FILENAME).resolve()
     m = _SQLITE_URL.fullmatch(raw)
     if not m or m.group(1).startswith(":memory:"):
         return None
@@ -116,7 +115,7 @@ def digest(opts: Options) -> str:
             h.update(str(part).encode("utf-8", "surrogateescape"))
             h.update(b"\0")
 
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = dt.datetime.now(TZ).date()
     add(VERSION, sys.version, today, opts.start, opts.end, opts.orgs, opts.layout,
         opts.caldav_url, opts.username, opts.server_kind, opts.database)
     package = Path(__file__).resolve().parents[1]
@@ -222,10 +221,9 @@ def write(opts: Options, audit_before: int | None, warnings: Iterable[str],
         return False
     path = witness_path(opts.database)
     facts = store_facts(opts.database)
-    settled = (collections is not None and facts is not None and not facts.open_conflicts
-               and audit_before == facts.audit
-               and all(facts.tokens.get(c["url"]) for c in collections))
-    if not settled or facts is None or collections is None:
+    if (collections is None or facts is None or facts.open_conflicts
+            or audit_before != facts.audit
+            or not all(facts.tokens.get(c["url"]) for c in collections)):
         path.unlink(missing_ok=True)
         return False
     data = {"version": VERSION, "digest": digest(opts), "audit": facts.audit,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from calsync.cli import publish_witness as witness
 from calsync.errors import UsageError
+from calsync.locations import instance_path
 from calsync.sync import LAYOUTS
 from calsync.sync.recovery import KIND_CHOICES
 
@@ -145,15 +146,15 @@ def _publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str], sta
     from calsync.service import publish_orgs, refresh_watched
 
     # Notices applied on the 节假日 page live in the instance; a CLI publish must not undo them.
-    instance = args.instance or Path(os.environ.get("CALSYNC_INSTANCE") or "instance")
-    policies = with_holiday_folder(policies, instance / "holidays")
+    policies = with_holiday_folder(policies, instance_path(args.instance) / "holidays")
     target = target_from(args)
     audit_before = witness.audit_now(opts) if opts and not args.dry_run else None
     progress = _Bar() if sys.stderr.isatty() else None
     with store_from(args) as store:
         built, result = publish_orgs(policies, store, target, orgs, start, end,
                                      layout=args.layout, dry_run=args.dry_run,
-                                     force=args.force, progress=progress)
+                                     force=args.force, progress=progress,
+                                     settle=opts is not None and not args.dry_run)
         # kept for clash checks (calsync clashes, the web page); never written
         watched = refresh_watched(store, target, args.watch)
     if progress:
@@ -167,7 +168,7 @@ def _publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str], sta
                       [f"calsync: warning: {w}" for w in policies.warnings] + warnings,
                       settled if result.ok and settled and all(settled) else None)
     _report(args, result.dry_run, result.ok, [c.to_json() for c in result.collections],
-            watched, result.collections)
+            watched)
     for err in result.errors:
         for line in err.lines():
             print(f"calsync: error: {line}", file=sys.stderr)
@@ -175,7 +176,7 @@ def _publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str], sta
 
 
 def _report(args: argparse.Namespace, dry_run: bool, ok: bool, cols: list[dict],
-            watched: dict[str, int], results: list | None = None) -> None:
+            watched: dict[str, int]) -> None:
     """The run's summary on stdout: JSON, or a line per collection and a total."""
     total: dict[str, int] = {}
     for c in cols:
@@ -189,10 +190,12 @@ def _report(args: argparse.Namespace, dry_run: bool, ok: bool, cols: list[dict],
         sys.stdout.write("\n")
         return
     head = "plan (dry run)" if dry_run else "published"
-    for i, c in enumerate(cols):
+    for c in cols:
         counts = ", ".join(f"{k} {v}" for k, v in c["counts"].items()) or "nothing"
-        if c["error"] and c["planned"] and results:  # cut short: say what landed
-            counts = results[i].partial()
+        if c["error"] and c["planned"]:  # cut short: say what landed (full path only)
+            from calsync.sync.publish import partial_text
+
+            counts = partial_text(c["planned"], c["counts"])
         state = f" — FAILED: {c['error']}" if c["error"] else ""
         print(f"{head} {c['url']}: {counts} ({c['requests']} requests){state}")
     text = ", ".join(f"{k} {v}" for k, v in total.items()) or "nothing"

@@ -66,7 +66,7 @@ def publish_tasks(policies: PolicySet, store: object, target: Target, orgs: Iter
                   occurrences: Iterable, into: PublishResult | None = None,
                   dry_run: bool = False, force: bool = False,
                   progress: Progress | None = None, stop: Callable[[], bool] | None = None,
-                  restore: bool | None = None) -> PublishResult:
+                  restore: bool | None = None, settle: bool = False) -> PublishResult:
     """Publish the decisions of ``orgs``; with ``into`` (the events' result) its collections,
     errors and specs are added there, so one result reports (and grants) everything."""
     specs = task_specs(policies, store, list(orgs), occurrences, target.url)
@@ -75,7 +75,7 @@ def publish_tasks(policies: PolicySet, store: object, target: Target, orgs: Iter
         with TasksClient(target) as dav:
             result = publish(specs, store, target, dry_run=dry_run, force=force,
                              progress=progress, client=dav, stop=stop,
-                             restore=force if restore is None else restore)
+                             restore=force if restore is None else restore, settle=settle)
     if into is not None:
         into.collections.extend(result.collections)
         into.errors.extend(result.errors)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from calsync.errors import PolicyError, PolicyProblem
+from calsync.locations import policies_path, shipped_policies
 from calsync.policy.load import load_organizations
 from calsync.policy.model import Organization
 from calsync.workdays import WorkCalendar, load_holiday_tables
@@ -23,15 +22,7 @@ class PolicySet:
     warnings: tuple[PolicyProblem, ...] = ()
 
 
-def shipped_policies() -> Path:
-    """The policies that travel inside the package (``policies/`` in the repository)."""
-    return Path(str(files("calsync.policies")))
-
-
-def policies_path(arg: str | os.PathLike[str] | None = None) -> Path:
-    """``--policies DIR``, else ``CALSYNC_POLICIES``, else the shipped policies."""
-    chosen = arg or os.environ.get("CALSYNC_POLICIES")
-    return Path(chosen) if chosen else shipped_policies()
+__all__ = ["PolicySet", "load_policies", "policies_path", "shipped_policies"]
 
 
 def load_policies(root: Path | None = None) -> PolicySet:

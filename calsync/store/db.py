@@ -20,13 +20,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from calsync.errors import StoreError
+from calsync.locations import ENV_DATABASE_URL, ENV_INSTANCE, SQLITE_FILENAME, instance_path
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ENV_URL = "CALSYNC_DATABASE_URL"
-ENV_INSTANCE = "CALSYNC_INSTANCE"
-SQLITE_FILENAME = "calsync.sqlite3"
+ENV_URL = ENV_DATABASE_URL
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Seconds a writer waits for another writer's lock before giving up (SQLite busy timeout).
 BUSY_TIMEOUT_S = 30
@@ -49,7 +48,7 @@ def mask_url(url: str | URL) -> str:
 
 def instance_dir(path: Path | None = None) -> Path:
     """The instance folder (created if missing)."""
-    folder = path or Path(os.environ.get(ENV_INSTANCE) or "instance")
+    folder = instance_path(path)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # tokens and leave reasons
     except OSError as exc:

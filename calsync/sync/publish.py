@@ -100,17 +100,7 @@ class CollectionResult:
 
     def partial(self) -> str:
         """"created 59 of 62, updated 3 of 3; 3 not written" for a run cut short; else ""."""
-        if not self.planned:
-            return ""
-        parts, missing = [], 0
-        for kind, want in self.planned.items():
-            if kind in ("unchanged", "conflict"):
-                continue
-            got = self.counts.get(kind, 0)
-            missing += max(want - got, 0)
-            parts.append(f"{_PAST.get(kind, kind)} {got} of {want}")
-        text = ", ".join(parts) or "nothing planned"
-        return f"{text}; {missing} not written" if missing else text
+        return partial_text(self.planned, self.counts)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -122,6 +112,21 @@ class CollectionResult:
             "error": self.error,
             "requests": self.requests,
         }
+
+
+def partial_text(planned: Mapping[str, int], counts: Mapping[str, int]) -> str:
+    """What landed of what was planned (``CollectionResult.partial``; also from its JSON)."""
+    if not planned:
+        return ""
+    parts, missing = [], 0
+    for kind, want in planned.items():
+        if kind in ("unchanged", "conflict"):
+            continue
+        got = counts.get(kind, 0)
+        missing += max(want - got, 0)
+        parts.append(f"{_PAST.get(kind, kind)} {got} of {want}")
+    text = ", ".join(parts) or "nothing planned"
+    return f"{text}; {missing} not written" if missing else text
 
 
 _PAST = {"create": "created", "update": "updated", "delete": "deleted", "adopt": "adopted",
@@ -181,6 +186,7 @@ def publish(
     client: CalDAVClient | None = None,
     stop: Callable[[], bool] | None = None,
     restore: bool = False,
+    settle: bool = False,
 ) -> PublishResult:
     """Make every collection match its resources; see the module doc for the request budget.
 
@@ -189,6 +195,8 @@ def publish(
     ``force`` passes the safety valve; ``restore`` (``publish --force`` sets both) re-creates
     what calsync wrote and the server lost instead of opening conflicts. ``stop()`` true
     (a service shutting down) ends the run before the next resource, what landed recorded.
+    ``settle`` fills each ``CollectionResult.settled`` (for ``calsync publish``'s witness;
+    it costs a read of the stored rows per collection, which nobody else needs).
     """
     result = PublishResult(dry_run, specs=_specs(collections))
     own = client is None
@@ -205,7 +213,7 @@ def publish(
             runs = _start_runs(store, spec)
             try:
                 _publish_one(dav, store, spec, url, res, dry_run, force, progress, stop,
-                             restore)
+                             restore, settle)
             except (TransportError, SyncError) as exc:
                 err = exc if isinstance(exc, SyncError) else ServerError(url, str(exc))
                 res.error = str(err)
@@ -281,6 +289,7 @@ def _publish_one(
     progress: Progress | None,
     stop: Callable[[], bool] | None = None,
     restore: bool = False,
+    settle: bool = False,
 ) -> None:
     orgs = frozenset(spec.organizations)
     path = norm_href(url)
@@ -318,7 +327,7 @@ def _publish_one(
             confirmed = reader.confirm()
         reader.save()  # only now: a failed run keeps the old token and re-reads its changes
         _keep_foreign(dav, store, url, listing or {}, stored, the_plan)
-        if confirmed and not spec.retire:
+        if settle and confirmed and not spec.retire:
             res.settled = settled_report(state, path, orgs, desired, reader)
     res.actions = [a.to_json() for a in actions]
     counts = count_kinds(actions)
