@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from calsync import access
 from calsync.decisions import Decision
 from calsync.leave import Leave, apply_leave
 from calsync.merge import merged
@@ -21,28 +22,48 @@ def _index(series: list[Series]) -> dict[Key, Occurrence]:
 
 
 def apply_merges(series: list[Series], decisions: Mapping[Key, Decision],
-                 org: Organization) -> list[Series]:
+                 org: Organization, before: Mapping[Key, Occurrence] | None = None,
+                 warnings: list[str] | None = None) -> list[Series]:
     """Turn each kept occurrence of a stored merge into the merged meeting.
 
     The other occurrence is already cancelled by its own decision; its people and agenda
     are read from it as generated. A merge whose other occurrence is gone stays a plain
     move of the kept one (the page lists it for review).
+
+    A merge that would show a confidential meeting to people who do not read it
+    (calsync.access.may_merge; 篇二 四.5) is ignored whoever stored it: both occurrences stay
+    as they were without it (``before``: as calsync.decisions.apply recorded them), and
+    ``warnings`` says so without naming the meeting.
     """
     merges = {k: d for k, d in decisions.items() if d.action == "merge" and d.other}
     if not merges:
         return series
     found = _index(series)
-    out = []
-    for s in series:
-        occs = []
-        for o in s.occurrences:
-            d = merges.get((o.uid, o.nominal_start))
-            other = found.get(d.other) if d is not None and d.other else None
-            if d is not None and other is not None:
-                o = merged(o, replace(other, status="CONFIRMED"), org, o.start, o.end)
-            occs.append(o)
-        out.append(replace(s, occurrences=tuple(occs)))
-    return out
+    secretaries = access.secretaries_of(org)
+    replaced: dict[Key, Occurrence] = {}
+    for key, d in merges.items():
+        keep = found.get(key)
+        other = found.get(d.other) if d.other else None
+        if keep is None or other is None:
+            continue
+        other = replace(other, status="CONFIRMED")
+        if access.may_merge(keep, other, secretaries) is None:
+            replaced[key] = merged(keep, other, org, keep.start, keep.end)
+            continue
+        if warnings is not None:
+            warnings.append(f"merge ignored (it would show a confidential meeting to people "
+                            f"it does not name; move one of them instead): {d.describe()}")
+        old = before or {}
+        if key in old:
+            replaced[key] = old[key]
+        ours = decisions.get(d.other)  # the merge's own cancel (same note), not a later one
+        if (d.other in old and ours is not None and ours.action == "cancel"
+                and ours.note == d.note):
+            replaced[d.other] = old[d.other]
+    if not replaced:
+        return series
+    return [replace(s, occurrences=tuple(replaced.get((o.uid, o.nominal_start), o)
+                                         for o in s.occurrences)) for s in series]
 
 
 def apply_leave_notes(series: list[Series], leave: Iterable[Leave],

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from calsync.access import Viewer
+from calsync import access
 from calsync.errors import UsageError
 from calsync.occurrence import Occurrence, Series, at
 from calsync.policy.model import Deadline, Organization
@@ -200,16 +200,9 @@ def agenda_text(items: Iterable[Item]) -> str:
     return "\n".join(lines)
 
 
-# -- who may see and do what ---------------------------------------------------------------
+# -- who may see and do what: calsync.access (sees_topic; may_act's agenda-* actions) ---------
 
-def sees_topic(viewer: Viewer, occ: Occurrence, section: str, supervisor: str | None) -> bool:
-    """The organizer's secretaries and the chair see every topic; a 分管领导 their sections',
-    staff their own section's (a topic is its section's business until it is on the agenda)."""
-    if viewer.organization != occ.organization:
-        return False
-    chair = occ.chair.person_id if occ.chair else None
-    return (viewer.role == "secretary" or viewer.person_id in (chair, supervisor)
-            or viewer.section == section)
+sees_topic = access.sees_topic
 
 
 # -- generation input -------------------------------------------------------------------------

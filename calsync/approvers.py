@@ -1,24 +1,11 @@
-"""Who approves anything (pure): the people for whom the page offers 待我审批.
+"""Who approves anything: the people for whom the page offers 待我审批.
 
-Leave goes to a meeting's chair and, for unit heads, the director (篇二 四.3); meeting
-requests go to the section's supervising leader or the director (篇二 二.3). Chairs are section
-chiefs, supervisors, duty leaders and the leaders; a plain 科员 approves nothing unless an item
-is actually addressed to them (the caller checks that)."""
+The rule is calsync.access's (:func:`calsync.access.approves_by_position`, with
+:func:`calsync.access.leave_step` and :func:`calsync.access.may_decide_request` for the items
+actually addressed to someone); it is re-exported here for the callers that know this name."""
 
 from __future__ import annotations
 
-from calsync.policy.model import Organization
+from calsync.access import approves_by_position
 
-
-def approves_by_position(org: Organization, person_id: str, role: str) -> bool:
-    """Does the person's position make them an approver (without looking at pending items)?"""
-    if role == "leader" or person_id == org.director:
-        return True
-    person = org.people.get(person_id)
-    if person is not None and person.unit_head:
-        return True
-    if any(person_id in (s.chief, s.supervisor) for s in org.sections.values()):
-        return True
-    roster = org.roster
-    return roster is not None and (person_id in roster.rotation
-                                   or person_id in roster.months.values())
+__all__ = ["approves_by_position"]

@@ -32,8 +32,12 @@ class Decision:
 
 
 def apply(occurrences: list[Occurrence], decisions: dict[tuple[str, dt.datetime], Decision],
-          used: set[tuple[str, dt.datetime]]) -> list[Occurrence]:
-    """Return the occurrences with the decisions on them applied; record which were used."""
+          used: set[tuple[str, dt.datetime]],
+          before: dict[tuple[str, dt.datetime], Occurrence] | None = None) -> list[Occurrence]:
+    """Return the occurrences with the decisions on them applied; record which were used.
+
+    ``before`` receives each occurrence a merge or a cancel applies to as it was without the
+    decision, so a merge refused later (calsync.adjust) can be undone, never half-applied."""
     out = []
     for occ in occurrences:
         key = (occ.uid, occ.nominal_start)
@@ -42,6 +46,8 @@ def apply(occurrences: list[Occurrence], decisions: dict[tuple[str, dt.datetime]
             out.append(occ)
             continue
         used.add(key)
+        if before is not None and decision.action in ("merge", "cancel"):
+            before[key] = occ
         out.append(_apply_one(occ, decision))
     return out
 

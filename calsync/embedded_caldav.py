@@ -137,9 +137,9 @@ def config_text(host: str, port: int, folder: Path) -> str:
         f"max_content_length = {max_bytes()}\n"
         "[auth]\n"
         "type = calsync.radicale_auth\n"
-        # password hashes are slow on purpose; phones send credentials with every request
-        "cache_logins = True\n"
-        "cache_successful_logins_expiry = 60\n"
+        # Radicale ignores cache_logins for plugins outside its list: calsync.radicale_auth
+        # keeps its own cache of verified logins (phones send credentials with every request)
+        "cache_logins = False\n"
         "[rights]\n"
         "type = calsync.radicale_rights\n"
         "[storage]\n"

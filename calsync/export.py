@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import unicodedata
 from pathlib import Path
 
@@ -113,8 +114,12 @@ def write_ics(policies: PolicySet, gen: Generation, out: Path, orgs: list[str],
 
 def _write(path: Path, data: bytes) -> None:
     # Write then rename, so a reader never sees half a file.
+    # Attendees' names and addresses: the owner only (0600), whatever the umask.
     tmp = path.with_suffix(".ics.tmp")
-    tmp.write_bytes(data)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(data)
     tmp.replace(path)
 
 

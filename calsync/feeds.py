@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from icalendar import Calendar, vDuration
 
-from calsync.access import BUSY, EXTERNAL, Viewer, for_viewer, invited, names_viewer
+from calsync.access import BUSY, Viewer, for_viewer, invited, may_read_feed, names_viewer
 from calsync.clashes import due_attendees
 from calsync.generate import Generation
 from calsync.occurrence import TZ, Occurrence, Series
@@ -51,20 +51,8 @@ def parse_scope(kind: str, ident: str | None = None) -> Scope | None:
     return None
 
 
-def may_see(policies: PolicySet, viewer: Viewer, scope: Scope) -> bool:
-    """Own feed, own organization, and any section of it (the page shows the whole
-    organization's week to everyone too; confidential meetings are masked either way)."""
-    if scope == "me":
-        return True
-    if viewer.role == EXTERNAL:   # an external attendee has their own feed only
-        return False
-    kind, ident = scope
-    org = policies.organizations.get(viewer.organization)
-    if org is None:
-        return False
-    if kind == "org":
-        return ident == org.id
-    return kind == "section" and ident in org.sections
+# Which scopes a reader may subscribe to is calsync.access's rule (may_read_feed).
+may_see = may_read_feed
 
 
 def feed_key(viewer: Viewer, scope: Scope) -> str:

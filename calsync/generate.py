@@ -101,7 +101,7 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
         builder = _OrgBuilder(org, cal, start - MARGIN, end + MARGIN, by_key, used,
                               [r for r in reqs if r.organization == org_id], per_series,
                               [a for a in adhocs if a.organization == org_id])
-        built = apply_merges(builder.build(), by_key, org)
+        built = apply_merges(builder.build(), by_key, org, builder.before, builder.warnings)
         built = adhoc_mod.add_sitting_in(built, sitting, org)
         built = agenda_mod.apply(apply_leave_notes(built, leave, org), agendas or {})
         series.extend(_cut(built, start, end))
@@ -149,6 +149,7 @@ class _OrgBuilder:
         self.org, self.cal, self.start, self.end = org, cal, start, end
         self.adhoc = adhoc or []
         self.decisions, self.used = decisions, used
+        self.before: dict[tuple[str, dt.datetime], Occurrence] = {}  # for refused merges
         self.requests = requests or []
         self.series_decisions = series_decisions or {}
         self.warnings: list[str] = []
@@ -347,7 +348,7 @@ class _OrgBuilder:
         mine = [d for target, ds in self.series_decisions.items()
                 if series_mod.covers(target, uid) for d in ds]
         occs = series_mod.apply(occs, mine, self.org)
-        occs = decisions_mod.apply(occs, self.decisions, self.used)
+        occs = decisions_mod.apply(occs, self.decisions, self.used, self.before)
         # An occurrence moved out of the range belongs to the neighbouring range: here it is
         # dropped (EXDATE), so a range never lists a day outside itself.
         occs = [o for o in occs if self.start <= o.start.date() <= self.end]

@@ -3,7 +3,9 @@
 篇二 四.3: leave is asked beforehand from the chair; a unit head's (一把手) leave also needs the
 director. 四.6: a substitute needs approval too, so only approved notes reach the calendar:
 the absentee's ATTENDEE gets PARTSTAT=DECLINED, or DELEGATED + DELEGATED-TO with the
-substitute added (DELEGATED-FROM). The reason never leaves the store.
+substitute added (DELEGATED-FROM). The reason never leaves the store; who reads it on the
+page, and who files or decides leave, is calsync.access's (sees_leave_reason, may_file_leave,
+leave_step).
 """
 
 from __future__ import annotations
@@ -82,10 +84,3 @@ def apply_leave(occ: Occurrence, leaves: Iterable[Leave], org: Organization) -> 
                                       f"代{absent.name}参会", delegated_from=(absent.email,)))
         changed = True
     return replace(occ, attendees=tuple(attendees)) if changed else occ
-
-
-def reason_visible(viewer_id: str, viewer_role: str, person_id: str,
-                   approver_ids: Iterable[str | None]) -> bool:
-    """The reason is personal: the person, the approvers and secretaries see it."""
-    return (viewer_role == "secretary" or viewer_id == person_id
-            or viewer_id in {a for a in approver_ids if a})

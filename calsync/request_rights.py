@@ -4,41 +4,17 @@
 (the 局长's for important ones). 三.1: 局党委会, 局长办公会, 局务会, 民主生活会 and
 全局干部职工会 are convened by the 局主要领导 and notified by the 办公室, so only the office or
 those leaders ask for them, and the 局长/书记 approves. Each category says so in the policy
-(``requested_by``, ``approved_by``).
+(``requested_by``, ``approved_by``). Who may ask is calsync.access's rule (may_request,
+own_sections, re-exported here); who approves is the policy's (:func:`approver`).
 """
 
 from __future__ import annotations
 
+from calsync.access import may_request, own_sections
 from calsync.people import resolve
 from calsync.policy.model import MeetingType, Organization, Person, Selector
 
-
-def own_sections(org: Organization, person: Person | None) -> list[str]:
-    """The sections a person may file for: their own; a leader without one, the office's."""
-    if person is None or person.external:
-        return []
-    if person.section:
-        return [person.section]
-    return [org.organizer] if org.organizer in org.sections else []
-
-
-def _names(org: Organization, word: str, person: Person, section_id: str) -> bool:
-    if word == "any_section":
-        return True
-    if word == "organizer":
-        return section_id == org.organizer and person.section == org.organizer
-    kind, _, arg = word.partition(":")
-    return person in resolve(org, Selector(kind, arg))
-
-
-def may_request(org: Organization, person: Person | None, mt: MeetingType,
-                section_id: str) -> bool:
-    """May ``person`` ask for a ``mt`` meeting held by ``section_id``?"""
-    if person is None or section_id not in own_sections(org, person):
-        return False
-    if not mt.requested_by:
-        return True
-    return any(_names(org, word, person, section_id) for word in mt.requested_by)
+__all__ = ["approver", "may_request", "own_sections", "requestable"]
 
 
 def requestable(org: Organization, person: Person | None) -> list[MeetingType]:

@@ -35,6 +35,13 @@ def shown_host(host: str) -> str:
     return host
 
 
+def listen_url(host: str, port: int) -> str:
+    """The page's address as printed at start-up; without CALSYNC_PUBLIC_URL every link the
+    page builds (feeds, sign-in, QR codes) uses it, never a request's Host header."""
+    name = shown_host(host)
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
+
+
 def external_caldav(url: str | None, username: str | None, password: str | None,
                     environ: Mapping[str, str]) -> dict[str, str] | None:
     """The CalDAV server to publish to: options first, then CALSYNC_CALDAV_*; None: embedded."""
@@ -78,6 +85,7 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
     from calsync.embedded_caldav import EmbeddedCalDAV, choose_port, port_free, remember_port
     from calsync.scheduler import EXTENSION, Scheduler, caldav_target
     from calsync.web import create_app
+    from calsync.web.ops_guard import waitress_options
 
     _setup_logging()
     os.umask(0o077)  # the instance holds tokens, password hashes and leave reasons
@@ -104,6 +112,7 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         "CALSYNC_INSTANCE": str(instance),
         "CALSYNC_POLICIES": str(policies.root),
         "CALSYNC_CALDAV": conf,
+        "CALSYNC_LISTEN_URL": listen_url(args.host, args.port),
     })
     core = app.extensions["calsync"]
     log.info(holiday_years_line(core.policies, dt.datetime.now(TZ).date()))
@@ -113,7 +122,8 @@ def run(args: Any, policies: PolicySet, orgs: list[str]) -> int:
         # bind the web port before starting anything else: a port in use fails fast
         try:
             server = waitress.create_server(app, host=args.host, port=args.port,
-                                            threads=args.threads, ident="calsync")
+                                            threads=args.threads, ident="calsync",
+                                            **waitress_options(app))
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror} "
                              f"(choose another with --port)") from None
@@ -217,7 +227,7 @@ def _first_secretary(core: Any) -> None:
 def _print_urls(args: Any, core: Any, embedded: Any, external: dict[str, str] | None,
                 orgs: list[str]) -> None:
     host = shown_host(args.host)
-    page = f"http://{host}:{args.port}/"
+    page = listen_url(args.host, args.port) + "/"
     print(f"calsync: serving on {page} (store {core.store.url})", flush=True)
     print(f"calsync: feeds: {page}subscriptions", flush=True)
     if embedded is not None:

@@ -20,6 +20,7 @@ from calsync.web.calendar_layout import (
     span,
 )
 from calsync.web.calendar_views import by_day, day_info, entries, marks
+from werkzeug.exceptions import BadRequest
 
 from calsync import access
 from calsync.meetings.links import anchor, week_path, week_url
@@ -269,7 +270,8 @@ def test_chosen_day_reads_date_then_week_then_today(tmp_path) -> None:
             for typed in ("2026/3/18", "2026.3.18", "2026年3月18日", " 2026-3-18 "):
                 assert chosen_day(typed, None) == dt.date(2026, 3, 18), typed
             assert chosen_day("2026-02-30", None) == dt.date(2026, 3, 4)
-            assert chosen_day("0001-01-01", None) == dt.date(2026, 3, 4)
+            with pytest.raises(BadRequest):   # out of the calendar's years: 400 (issue 20)
+                chosen_day("0001-01-01", None)
             assert chosen_day(None, None) == dt.date(2026, 3, 4)
     finally:
         app.extensions["calsync"].close()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+from calsync.access import Viewer, sees_leave_reason
 from calsync.decisions import Decision
 from calsync.generate import generate
-from calsync.leave import Leave, approvers, is_late, reason_visible
+from calsync.leave import Leave, approvers, is_late
 from calsync.meeting_requests import RequestForm, approver_for, series_uid, validate
 from calsync.merge import merged, rank_of
 from calsync.occurrence import TZ
@@ -73,6 +74,8 @@ def test_approved_leave_is_declined_or_delegated_with_the_substitute_added() -> 
 def test_leave_is_late_after_the_start_and_reasons_stay_private() -> None:
     occ = _occ(_march(), "zhoulihui", MON)
     assert not is_late(occ, MON - dt.timedelta(minutes=1)) and is_late(occ, MON)
+    def reason_visible(who: str, role: str, person: str, approvers: list) -> bool:
+        return sees_leave_reason(Viewer(who, "guanliban", role), "guanliban", person, approvers)
     assert reason_visible("sun_keyuan", "staff", "sun_keyuan", ["wang_fuzhuren"])
     assert reason_visible("wang_fuzhuren", "leader", "sun_keyuan", ["wang_fuzhuren", None])
     assert reason_visible("chen_mishu", "secretary", "sun_keyuan", ["wang_fuzhuren"])

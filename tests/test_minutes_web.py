@@ -179,7 +179,7 @@ def test_confidential_minutes_and_decisions_for_invitees_only(secret_app: Flask)
     (item,) = _items(app)
     assert item.confidential
     assert "研究人事调整" in wang.get(_page(ZHUREN, ZR_RID)).get_data(as_text=True)
-    assert qian.get(_page(ZHUREN, ZR_RID)).status_code == 403   # same org, not invited
+    assert qian.get(_page(ZHUREN, ZR_RID)).status_code == 404   # same org, not invited
     assert 'id="minutes-link"' not in qian.get(f"/meetings/{ZHUREN}/{ZR_RID}") \
         .get_data(as_text=True)
     # the owner section's staff are not invited: they neither see nor update it

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import BadRequest
 
 from .core import Core, current_user_loader, login_manager
 
@@ -27,6 +28,7 @@ DEFAULTS: dict[str, object] = {
     "CALSYNC_POLICIES": None,
     "CALSYNC_CALDAV": None,
     "CALSYNC_NOW": None,
+    "CALSYNC_LISTEN_URL": None,   # set by `calsync serve`: links without CALSYNC_PUBLIC_URL
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,   # a page left open over lunch still submits
 }
@@ -65,8 +67,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["CALSYNC_INSTANCE"] = str(instance)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's defaults hold these keys (SameSite as None), so setdefault would change nothing;
+    # Secure follows CALSYNC_PUBLIC_URL (web/ops_guard.py)
+    app.config["SESSION_COOKIE_HTTPONLY"] = config.get("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
 
     core = Core.open(app.config)
     app.extensions["calsync"] = core
@@ -117,6 +121,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .nav import register as register_nav
 
     register_nav(app)  # 待我审批 only for approvers
+    from .rules import enforce
+
+    enforce(app)  # every endpoint's declared door (web/rules.py), checked before its view
     _error_pages(app)
     from .ops_guard import register as register_ops_guard
 
@@ -165,8 +172,11 @@ def _error_pages(app: Flask) -> None:
                     "表单已过期或缺少安全校验（CSRF），请返回上一页刷新后重新提交。")
 
     @app.errorhandler(400)
-    def bad_request(_exc):
-        return page(400, "请求无效", "提交的内容无法识别，请返回上一页重新填写。")
+    def bad_request(exc):
+        # A view that knows what was wrong says it (abort(400, description="…"), in Chinese).
+        said = getattr(exc, "description", None)
+        return page(400, "请求无效", said if said and said != BadRequest.description
+                    else "提交的内容无法识别，请返回上一页重新填写。")
 
     @app.errorhandler(403)
     def forbidden(_exc):

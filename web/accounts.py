@@ -22,7 +22,7 @@ bp = Blueprint("accounts", __name__)
 MIN_LENGTH = 10
 # Pages a person with a temporary password may still open: everything else sends them to
 # the change form first.
-OPEN_WHILE_TEMPORARY = frozenset({"accounts.password", "auth.logout", "auth.login", "static"})
+OPEN_WHILE_TEMPORARY = frozenset({"accounts.password", "auth.logout", "static"})
 
 
 class PasswordForm(Form):

@@ -33,15 +33,9 @@ CONCURRENT = "其他人刚刚修改了议题或议程，请刷新页面核对后
 
 
 def _occurrence(series_uid: str, rid: str) -> tuple[Occurrence, rules.AgendaSpec]:
-    """The occurrence if the user may see it in full and it takes topics; else 404/403."""
-    occ = occ_mod.find(series_uid, rid)
-    if occ is None:
-        abort(404)
-    seen = access.visibility(user().viewer, occ)
-    if seen == access.NONE:
-        abort(404)       # another organization's meeting: not even its existence
-    if seen != access.FULL:
-        abort(403)       # a confidential meeting one is not invited to (篇二 四.5)
+    """The occurrence if the user may see it in full and it takes topics; else 404, like an
+    unknown id (a confidential meeting one is not invited to is not even told apart)."""
+    occ = occ_mod.known(series_uid, rid)
     spec = rules.spec_for(core().policies.organizations[occ.organization], occ)
     if spec is None:
         abort(404)
@@ -53,6 +47,19 @@ def _own(series_uid: str) -> None:
     the occurrence exists)."""
     if occ_mod.org_of_uid(series_uid) != user().org.id:
         abort(403)
+
+
+def _topic(topic_id: int):
+    """The topic and its occurrence, if the user may see the topic (calsync.access.sees_topic);
+    else 404, like an unknown topic id: whether a topic exists is not told by the answer."""
+    t = core().store.topic(topic_id)
+    if t is None:
+        abort(404)
+    occ = occ_mod.find(t.series_uid, t.recurrence_id)
+    if occ is None or not access.sees_topic(user().viewer, occ, t.section,
+                                            _supervisor(occ.organization, t.section)):
+        abort(404)
+    return t, occ
 
 
 def _back(occ: Occurrence):
@@ -77,7 +84,7 @@ def page(series_uid: str, rid: str):
     key = occ_mod.rid(occ)
     due = rules.deadline(spec, occ, c.policies.calendar)
     topics = [t for t in c.store.topics(occ.uid, key)
-              if rules.sees_topic(u.viewer, occ, t.section, _supervisor(org.id, t.section))]
+              if access.sees_topic(u.viewer, occ, t.section, _supervisor(org.id, t.section))]
     versions = c.store.agendas(occ.uid, key)
     viewer = u.viewer
     return render_template(
@@ -137,11 +144,8 @@ def submit(series_uid: str, rid: str):
 @login_required
 def decide(topic_id: int, action: str):
     c = core()
-    t = c.store.topic(topic_id)
-    if t is None:
-        abort(404)
+    t, occ = _topic(topic_id)
     authorize("agenda-consent", t.organization, owner=_supervisor(t.organization, t.section))
-    occ, _spec = _occurrence(t.series_uid, t.recurrence_id)
     try:
         c.store.decide_topic(topic_id, action, actor=user().username,
                              expected_version=request.form.get("version", type=int),
@@ -207,13 +211,9 @@ def approve(series_uid: str, rid: str):
 @bp.route("/topic/<int:topic_id>/file")
 @login_required
 def download(topic_id: int):
-    t = core().store.topic(topic_id)
-    if t is None or not t.file_name:
+    t, _occ = _topic(topic_id)
+    if not t.file_name:
         abort(404)
-    occ, _spec = _occurrence(t.series_uid, t.recurrence_id)
-    if not rules.sees_topic(user().viewer, occ, t.section, _supervisor(occ.organization,
-                                                                       t.section)):
-        abort(403)
     path = _files() / t.file_name
     if not path.is_file():
         abort(404)

@@ -26,6 +26,7 @@ from calsync.meetings import attendance_mail as mail
 from calsync.meetings import attendance_policy as policy
 from calsync.meetings import attendance_report as report
 
+from . import occurrences as occ_mod
 from .core import authorize, core, now, user
 
 bp = Blueprint("attendance", __name__)
@@ -83,7 +84,8 @@ def month():
     org_id = u.org.id
     if not access.may_read_monthly_attendance(u.viewer, org_id, _month_readers(org_id)):
         abort(403)
-    year, mon = report.parse_month(request.args.get("month"), now().date())
+    year, mon = report.parse_month(occ_mod.check_month(request.args.get("month")),
+                                   now().date())
     c = core()
     rep = report.month_report(c.policies, c.store, org_id, year, mon, u.viewer, now())
     org = c.policies.organizations[org_id]
@@ -100,7 +102,8 @@ def month_export(fmt: str):
     org_id = u.org.id
     if not access.may_read_monthly_attendance(u.viewer, org_id, _month_readers(org_id)):
         abort(403)
-    year, mon = report.parse_month(request.args.get("month"), now().date())
+    year, mon = report.parse_month(occ_mod.check_month(request.args.get("month")),
+                                   now().date())
     rep = report.month_report(core().policies, core().store, org_id, year, mon, u.viewer,
                               now())
     return download(rep, fmt, f"考勤-{u.org.short_name or u.org.name}-{year}年{mon}月")

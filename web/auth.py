@@ -7,10 +7,10 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from calsync.accounts import hash_password, password_ok
-from calsync.login_limit import LoginLimiter
+from calsync.login_limit import LoginLimiter, wait_text
 
 from .core import core, load_user, now
 from .forms import LoginForm, PlainForm
@@ -28,10 +28,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         name = (form.username.data or "").strip()
-        limiter, at = LoginLimiter(core().store), now()
-        if limiter.blocked(name, request.remote_addr, at) is not None:
+        limiter, at, address = LoginLimiter(core().store), now(), request.remote_addr
+        until = limiter.blocked(name, address, at)
+        if until is not None:
             # Counted per name whether or not the account exists: the lock tells nothing.
-            form.password.errors.append("登录失败次数过多，请 15 分钟后再试。")
+            form.password.errors.append(f"登录失败次数过多，请 {wait_text(until, at)}后再试。")
             return render_template("login.html", form=form), 429
         record = core().store.get_user(name)
         u = load_user(name) if record is not None else None
@@ -41,10 +42,10 @@ def login():
             # Hash anyway, so an unknown name answers as slowly as a wrong password.
             password_ok(_dummy_hash(), form.password.data or "")
         if u is None or not password_ok(record.password_hash, form.password.data or ""):
-            limiter.failed(name, request.remote_addr, at)
+            limiter.failed(name, address, at)
             form.password.errors.append("用户名或密码不正确。")
         else:
-            limiter.succeeded(name)
+            limiter.succeeded(name, address)
             login_user(u)
             if u.record.must_change_password:
                 return redirect(url_for("accounts.password"))
@@ -71,6 +72,9 @@ def _safe_next(target: str | None) -> str:
 @login_required
 def logout():
     PlainForm()  # CSRF is checked by CSRFProtect before we get here
+    # Every session of this person ends, not only this browser's: a copied session cookie
+    # (or a phone left logged in) stops working too (web/core.py's user loader).
+    core().store.end_sessions(current_user.username)
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))

@@ -21,7 +21,7 @@ from . import names
 from . import occurrences as occ_mod
 from .core import authorize, core, now, org_choice, secretary_required, user, visible
 from .filters import label
-from .forms import CancelForm, KeepForm, MergeForm, MoveForm, options
+from .forms import CancelForm, KeepForm, MoveForm
 
 bp = Blueprint("clashes", __name__, url_prefix="/clashes")
 
@@ -80,12 +80,13 @@ def index():
         if shown is not None:
             rows.append((shown, _items(c, idx)))
     store = core().store
-    stale = [d for d in store.active_decisions(org_id)
-             if _in_week(d.recurrence_id, week)
-             and occ_mod.lookup(idx, d.series_uid, d.recurrence_id) is None]
+    decided = [d for d in store.active_decisions(org_id) if _in_week(d.recurrence_id, week)]
+    stale = [d for d in decided if occ_mod.lookup(idx, d.series_uid, d.recurrence_id) is None]
     org = core().policies.organizations[org_id]
     return render_template("clashes.html", rows=rows, week=week, org_id=org_id,
                            orgs={}, stale=stale,
+                           refused_merges=clash_merge.refused_merges(org_id, decided, idx),
+                           merge_refusal=lambda items: clash_merge.item_refusal(org_id, items),
                            series_choices=lambda items: _series_choices(org, items),
                            subject_id=lambda clash, items: _subject_id(clash, items),
                            staff=org.staff,
@@ -278,75 +279,12 @@ def move():
     return render_template("move.html", form=form, occ=occ, week=week, slots=slots)
 
 
-@bp.route("/<clash_id>/merge", methods=["GET", "POST"])
-@login_required
-@secretary_required
-def merge(clash_id: str):
-    from calsync.merge import cancelled_note, merged
-
-    org_id = org_choice(request.values.get("org"))
-    week = occ_mod.parse_week(request.values.get("week"))
-    clashes, occs = _view(org_id, week)
-    clash = next((x for x in clashes if x.id == clash_id), None)
-    idx = occ_mod.by_key(occs)
-    pair = [occ_mod.lookup(idx, it.series_uid, it.recurrence_id)
-            for it in (clash.items if clash else ())]
-    if clash is None or len(pair) != 2 or None in pair:
-        flash("该冲突已不存在（可能已被其他秘书处理），请查看最新列表。", "warn")
-        return _back(org_id, week.label)
-    a, b = pair
-    assert a is not None and b is not None
-    authorize("decide", a.organization)
-    authorize("decide", b.organization)
-    org = core().policies.organizations[org_id]
-    form = MergeForm()
-    form.time.choices = options([("a", f"{a.start:%m月%d日 %H:%M}（{a.summary}，较早）"),
-                                 ("b", f"{b.start:%m月%d日 %H:%M}（{b.summary}）"),
-                                 ("custom", "自定义时间")])
-    if request.method == "GET":
-        form.time.data = "a"
-        form.version_a.data = _version(a.uid, occ_mod.rid(a))
-        form.version_b.data = _version(b.uid, occ_mod.rid(b))
-    keep, other, start = a, b, a.start
-    concurrent = None
-    if request.method == "POST" and form.validate():
-        if form.time.data == "b":
-            keep, other, start = b, a, b.start
-        elif form.time.data == "custom":
-            if form.start.data is None:
-                form.start.errors.append("请填写自定义时间。")
-            else:
-                start = form.start.data.replace(tzinfo=TZ)
-        if not form.start.errors and request.form.get("action") == "merge":
-            preview = merged(keep, other, org, start)
-            versions = ((form.version_a.data, form.version_b.data) if keep is a
-                        else (form.version_b.data, form.version_a.data))
-            try:
-                core().store.add_merge(
-                    org_id, keep=(keep.uid, occ_mod.rid(keep)),
-                    other=(other.uid, occ_mod.rid(other)), new_start=start.isoformat(),
-                    new_end=preview.end.isoformat(), actor=user().username, source="web",
-                    expected_versions=versions,
-                    note=form.note.data or cancelled_note(preview, start))
-            except ConcurrentChange:
-                concurrent = CONCURRENT.format(who="请查看会议页面的决定记录")
-                form.version_a.data = _version(a.uid, occ_mod.rid(a))
-                form.version_b.data = _version(b.uid, occ_mod.rid(b))
-            else:
-                flash(f"已合并：{preview.summary}，{start:%Y-%m-%d %H:%M}", "ok")
-                return _back(org_id, week.label)
-    preview = merged(keep, other, org, start)
-    page = render_template("merge.html", form=form, clash=clash, a=a, b=b, keep=keep,
-                           other=other, preview=preview, org_id=org_id, week=week,
-                           other_note=cancelled_note(preview, start), concurrent=concurrent)
-    return (page, 409) if concurrent else page
-
-
 @bp.route("/withdraw", methods=["POST"])
 @login_required
 @secretary_required
 def withdraw():
-    """Withdraw a stale decision (its occurrence no longer exists): back to the policy."""
+    """Withdraw a stale decision (its occurrence no longer exists) or a merge the core
+    ignores (calsync.adjust): back to the policy."""
     series, rid = request.form.get("series", ""), request.form.get("rid", "")
     decision = core().store.active_decision(series, rid)
     if decision is None:
@@ -362,7 +300,8 @@ def withdraw():
     except (ValueError, StoreError):
         flash("无法撤销该决定：它可能已被撤销，请刷新页面。", "warn")
     else:
-        flash("已撤销过期的决定。", "ok")
+        both = clash_merge.withdraw_partner(decision, user().username)
+        flash("已撤销该合并及其对另一会议的取消。" if both else "已撤销过期的决定。", "ok")
     return _back(org_id, request.form.get("week"))
 
 
@@ -391,3 +330,7 @@ def resolve(conflict_id: int):
         flash(f"已保留日历中的修改，记录了{recorded}项决定。" if keep == "server"
               else "已保留制度规定，下次发布时覆盖日历中的修改。", "ok")
     return _back(conflict.organization, request.form.get("week"))
+
+
+# The merge page lives in its own module; importing it registers /clashes/<id>/merge on bp.
+from . import clash_merge  # noqa: E402

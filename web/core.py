@@ -179,11 +179,11 @@ def authorize(action: str, organization: str | None, owner: str | None = None) -
 
 def org_choice(requested: str | None) -> str:
     """The organization a page shows: the user's own. Another organization's calendar is not
-    theirs to read (calsync.access: its meetings are invisible to them), so asking is a 403."""
-    own = user().org.id
-    if requested and requested != own:
+    theirs to read (calsync.access.page_organization), so asking is a 403."""
+    shown = access.page_organization(user().viewer, requested)
+    if shown is None:
         abort(403)
-    return own
+    return shown
 
 
 def person(org: Organization, person_id: str | None) -> Person | None:

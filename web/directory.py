@@ -10,6 +10,7 @@ the change that was shown (the new file's hash rides in the form), or nothing.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -65,9 +66,17 @@ def _writable() -> bool:
     return root.resolve() != shipped_policies().resolve()
 
 
+# The preview lists this many people per table and problems, and counts the rest: a sheet of
+# 2,000 people (or 2,000 problems) stays a page, not megabytes (issue 20); an office of a few
+# hundred still sees everyone.
+PREVIEW_ROWS = 500
+PREVIEW_PROBLEMS = 50
+
+
 def _page(status: int = 200, **context: object):
     return render_template("directory_import.html", writable=_writable(),
                            limit_mb=MAX_BYTES // 1024 // 1024, section_text=section_text,
+                           limit=PREVIEW_ROWS, error_limit=PREVIEW_PROBLEMS,
                            **context), status
 
 
@@ -122,11 +131,18 @@ def _keep(org_id: str, name: str, data: bytes) -> str:
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)
     token = secrets.token_urlsafe(16)
-    (folder / f"{token}.bin").write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps(
-        {"user": user().username, "org": org_id, "file": name}, ensure_ascii=False),
-        encoding="utf-8")
+    _write_private(folder / f"{token}.bin", data)
+    _write_private(folder / f"{token}.json", json.dumps(
+        {"user": user().username, "org": org_id, "file": name},
+        ensure_ascii=False).encode("utf-8"))
     return token
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """The 通讯录 holds people's phones and addresses: 0600, whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 @bp.route("/apply", methods=["POST"])

@@ -11,7 +11,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from .core import authorize, core, user
-from .feeds import _public_url, _qr
+from .feeds import _qr
+from .links import external_url
 
 bp = Blueprint("external_feeds", __name__, url_prefix="/subscriptions/external")
 
@@ -27,7 +28,7 @@ def index():
         if not p.external:
             continue
         token = store.feed_token(p.id, u.org.id, actor=u.username)
-        https = _public_url(url_for("feeds.feed_me", token=token))
+        https = external_url("feeds.feed_me", token=token)
         webcal = "webcal://" + https.split("://", 1)[1]
         links.append({"person": p, "https": https, "webcal": webcal, "qr": _qr(webcal)})
     return render_template("external_feeds.html", links=links, org=u.org)

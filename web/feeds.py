@@ -46,6 +46,7 @@ from calsync.occurrence import default_horizon
 
 from .core import core, user
 from .feed_cache import RENDERERS, WAIT_SECONDS, FeedCache, Rendered
+from .links import external_url
 
 bp = Blueprint("feeds", __name__)
 
@@ -240,7 +241,7 @@ def subscriptions():
     scopes.append((f"本单位：{u.org.calendar_name or u.org.name}", "feeds.feed_org",
                    {"org_id": u.org.id}))
     for title, endpoint, args in scopes:
-        https = _public_url(url_for(endpoint, token=token, **args))
+        https = external_url(endpoint, token=token, **args)
         webcal = "webcal://" + https.split("://", 1)[1]
         links.append({"title": title, "https": https, "webcal": webcal,
                       "qr_https": _qr(https), "qr_webcal": _qr(webcal)})
@@ -258,12 +259,6 @@ def rotate():
     flash("订阅地址已更换，原地址立即失效。请在日历应用中删除旧订阅，用下面的新地址重新订阅。",
           "info")
     return redirect(url_for("feeds.subscriptions"))
-
-
-def _public_url(path: str) -> str:
-    """Absolute URL: ``CALSYNC_PUBLIC_URL`` (behind a proxy) or the address asked for."""
-    base = (current_app.config.get("CALSYNC_PUBLIC_URL") or request.url_root).rstrip("/")
-    return base + path
 
 
 @functools.lru_cache(maxsize=2048)

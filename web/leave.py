@@ -1,4 +1,8 @@
-"""请假: my leave notes, asking leave for one occurrence, withdrawing a note."""
+"""请假: my leave notes, asking leave for one occurrence, withdrawing a note.
+
+Who files leave for whom is calsync.access.may_file_leave (a person for themselves, a secretary
+of the meeting's organization for anyone it names); a meeting or note the user may not know
+exists answers 404, like an unknown id."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from calsync import access
 from calsync.errors import ConcurrentChange, StoreError
 from calsync.leave import LATE_LABEL, approvers, due_people, is_late
 from calsync.occurrence import Occurrence
@@ -30,8 +35,9 @@ def _label(occ: Occurrence) -> str:
 
 
 def _mine(occ: Occurrence) -> bool:
-    u = user()
-    return u.secretary_of(occ.organization) or u.username in due_people(occ)
+    """May the user file leave for anyone at ``occ`` (themselves, or as its secretary)?"""
+    viewer = user().viewer
+    return any(access.may_file_leave(viewer, occ, pid) for pid in due_people(occ))
 
 
 def _choices(form: LeaveForm, extra: Occurrence | None) -> dict[str, Occurrence]:
@@ -54,11 +60,20 @@ def _choices(form: LeaveForm, extra: Occurrence | None) -> dict[str, Occurrence]
 
 
 def _requested() -> Occurrence | None:
+    """The occurrence the form or the link names. A POST naming one the user may not know
+    exists is a 404, like an unknown one; a link (GET) to it is ignored, like an unknown one."""
     raw = request.form.get("occurrence") if request.method == "POST" else None
     series, _, rid = (raw or "").partition("|")
     if not raw:
         series, rid = request.args.get("series", ""), request.args.get("rid", "")
-    return occ_mod.find(series, rid) if series and rid else None
+    if not (series and rid):
+        return None
+    occ = occ_mod.find(series, rid)
+    if occ is None or not access.knows(user().viewer, occ):
+        if request.method == "POST":
+            abort(404)
+        return None
+    return occ
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -89,7 +104,8 @@ def _create(form: LeaveForm, by_value: dict[str, Occurrence]) -> bool:
         form.occurrence.errors.append("请从列表中选择会议。")
         return False
     person = form.person.data if u.is_secretary else u.username
-    if person not in due_people(occ):
+    authorize("leave", occ.organization, owner=person)
+    if not access.may_file_leave(u.viewer, occ, person):
         form.person.errors.append("该人员不在此会议的参会名单中。")
         return False
     substitute = form.substitute.data or None
@@ -120,7 +136,7 @@ def withdraw(note_id: int):
     u = user()
     store = core().store
     note = store.get_leave(note_id)
-    if note is None:
+    if note is None or not access.knows_leave_note(u.viewer, note):
         abort(404)
     authorize("withdraw-leave", note.organization, owner=note.person_id)
     form = VersionForm()

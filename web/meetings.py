@@ -9,9 +9,7 @@ from flask_login import login_required
 
 from calsync import access, agenda
 from calsync.errors import ConcurrentChange
-from calsync.leave import reason_visible
 from calsync.meetings import links
-from calsync.occurrence import TZ
 
 from . import calendar_layout as layout
 from . import calendar_views as views
@@ -59,25 +57,17 @@ def month():
 @bp.route("/<path:series_uid>/<rid>")
 @login_required
 def meeting(series_uid: str, rid: str):
-    occ = occ_mod.find(series_uid, rid)
-    if occ is None:
-        abort(404)
+    # 忙碌 or another organization's: answered like an unknown id, so neither a request number
+    # nor a series UID tells which busy block is which meeting
+    occ = occ_mod.known(series_uid, rid)
     u = user()
-    seen = access.visibility(u.viewer, occ)
-    if seen == access.NONE:  # another organization's meeting: not even its existence
-        abort(404)
-    if seen != access.FULL:  # 忙碌: its week, without naming which block it is
-        return render_template("meeting.html", occ=occ, shown=False,
-                               week_link=_week_link(occ, focus=False))
     c = core()
     org = c.policies.organizations[occ.organization]
     key = occ_mod.rid(occ)
     notes = c.store.leave_for_occurrence(occ.uid, key)
     chair_id = occ.chair.person_id if occ.chair else None
-    # A role counts in its own organization only: another unit's secretary is no secretary here.
-    role = u.role if u.org.id == occ.organization else "staff"
-    leave_rows = [(n, reason_visible(u.username, role, n.person_id,
-                                     (n.chair_id, n.director_id, chair_id)))
+    leave_rows = [(n, access.sees_leave_reason(u.viewer, occ.organization, n.person_id,
+                                               (n.chair_id, n.director_id, chair_id)))
                   for n in notes]
     open_by_person = {n.person_id: n for n in notes if n.is_open}
     pending = [mt.needs_confirmation for mt in
@@ -94,15 +84,8 @@ def meeting(series_uid: str, rid: str):
         and u.secretary_of(occ.organization),
         pending=pending, replies=replies_for(occ.uid, key),
         takes_topics=agenda.spec_for(org, occ) is not None,
-        can_read_minutes=access.invited(u.viewer, occ),  # 纪要: invitees only
-        week_link=_week_link(occ, focus=True))
-
-
-def _week_link(occ, *, focus: bool) -> str:
-    """在周视图中查看: the week holding the occurrence (where it is now, if moved)."""
-    if focus:
-        return request.script_root + links.week_path(occ)
-    return url_for("meetings.week", date=occ.start.astimezone(TZ).date().isoformat())
+        can_read_minutes=access.sees_minutes(u.viewer, occ),  # 纪要: invitees only
+        week_link=request.script_root + links.week_path(occ))  # where it is now, if moved
 
 
 @bp.route("/<path:series_uid>/<rid>/confirm", methods=["POST"])
@@ -112,9 +95,7 @@ def confirm(series_uid: str, rid: str):
     the meeting stops being TENTATIVE (a stored decision, applied at every generation)."""
     from .forms import ConfirmForm
 
-    occ = occ_mod.find(series_uid, rid)
-    if occ is None:
-        abort(404)
+    occ = occ_mod.known(series_uid, rid)
     authorize("decide", occ.organization)
     form = ConfirmForm()
     if not form.validate():

@@ -1,8 +1,8 @@
 """纪要与议定事项: one occurrence's minutes and decisions, and the follow-up list.
 
 Rules in calsync.meetings.minutes; who sees goes through calsync.access (minutes: the
-meeting's invitees; a decision: like its meeting); every POST through authorize(). Another
-organization's meeting or decision is a 404 (not even its existence)."""
+meeting's invitees; a decision: like its meeting); every POST through authorize(). Minutes or
+a decision one may not see is a 404, like an unknown id (not even its existence)."""
 
 from __future__ import annotations
 
@@ -34,16 +34,12 @@ FILES = "minutes-files"       # under the instance folder, never under static/
 
 
 def _occurrence(series_uid: str, rid: str) -> Occurrence:
-    """The occurrence if the user is invited to it: 404 for another organization's (or an
-    unknown) meeting, 403 for one of their own they are not invited to."""
+    """The occurrence if the user may read its minutes (calsync.access.sees_minutes: its
+    invitees); else 404, like an unknown id — whoever may not read them is not told whether
+    the meeting or its minutes exist."""
     occ = occ_mod.find(series_uid, rid)
-    if occ is None:
+    if occ is None or not access.sees_minutes(user().viewer, occ):
         abort(404)
-    viewer = user().viewer
-    if access.visibility(viewer, occ) == access.NONE:
-        abort(404)
-    if not rules.sees_minutes(viewer, occ):
-        abort(403)
     return occ
 
 
@@ -147,8 +143,8 @@ def progress(item_id: int):
     item = c.store.action_item(item_id)
     if item is None or item.organization != u.org.id:
         abort(404)
-    if not rules.sees_decision(u.viewer, item.organization, _item_occurrence(item),
-                               item.confidential):
+    if not access.sees_decision(u.viewer, item.organization, _item_occurrence(item),
+                                item.confidential):
         abort(404)
     authorize("decision-progress", item.organization, owner=item.section)
     try:
@@ -189,17 +185,17 @@ def decisions():
     leaders = {s.supervisor for s in org.sections.values() if s.supervisor}
     if org.director:
         leaders.add(org.director)
-    follows = rules.follows_up(viewer, org.id, leaders)
+    follows = access.follows_up(viewer, org.id, leaders)
     today = c.now().date()
     cache: dict[tuple[str, str], Occurrence | None] = {}
     shown = []
     for item in c.store.action_items(org.id):
-        if not follows and item.section != viewer.section:
+        if not access.lists_decision(viewer, follows, item.section):
             continue
         k = (item.series_uid, item.recurrence_id)
         if k not in cache:
             cache[k] = _item_occurrence(item)
-        if rules.sees_decision(viewer, org.id, cache[k], item.confidential):
+        if access.sees_decision(viewer, org.id, cache[k], item.confidential):
             shown.append(item)
     late = [i for i in shown if rules.overdue(i.status, i.due, today)]
     rest = [i for i in shown if not rules.overdue(i.status, i.due, today)]
@@ -209,7 +205,7 @@ def decisions():
         can_progress=lambda i: access.may_act(viewer, i.organization, "decision-progress",
                                               owner=i.section),
         may_open=lambda i: cache.get((i.series_uid, i.recurrence_id)) is not None
-        and rules.sees_minutes(viewer, cache[(i.series_uid, i.recurrence_id)]),
+        and access.sees_minutes(viewer, cache[(i.series_uid, i.recurrence_id)]),
         section_name=lambda sid: org.sections[sid].name if sid in org.sections else sid,
         name=lambda pid: person_name(org, pid), when=_when)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import current_user
 
-from calsync.approvers import approves_by_position
+from calsync import access
 
 from .core import core, user
 
@@ -14,15 +14,16 @@ def approves_anything() -> bool:
     if not current_user.is_authenticated:
         return False
     u = user()
-    if approves_by_position(u.org, u.username, u.role):
+    if access.approves_by_position(u.org, u.username, u.role):
         return True
-    # Anyone an item is actually addressed to (e.g. the chair of a requested meeting).
+    # Anyone an item is actually addressed to (e.g. the chair of a requested meeting): the
+    # same rules the 待我审批 page lists by (calsync.access).
+    viewer = u.viewer
     store = core().store
-    return any(n.status == "pending" and (
-        (n.chair_id == u.username and n.chair_status == "pending")
-        or (n.needs_director and n.director_id == u.username))
-        for n in store.leave_notes(u.org.id, status="pending")) or any(
-        r.approver_id == u.username for r in store.meeting_requests(u.org.id, status="pending"))
+    return any(access.leave_step(viewer, n) is not None
+               for n in store.leave_notes(u.org.id, status="pending")) or any(
+        access.may_decide_request(viewer, r)
+        for r in store.meeting_requests(u.org.id, status="pending"))
 
 
 def register(app: Flask) -> None:

@@ -4,7 +4,10 @@ for want of an SMTP server; the attendees' replies; a button that queues and sen
 
 ``POST /imip/reply`` records an attendee's METHOD:REPLY: the page's form (pasted or uploaded
 .ics), or a raw ``text/calendar`` body with the session cookie and an ``X-CSRFToken`` header
-(a mail gateway logged in as a secretary). Only attendees calsync notified count.
+(a mail gateway logged in as a secretary). Only invitees count: attendees calsync notified
+and did not take off the meeting (calsync.notices.answers); the one entering it must be a
+secretary of the organization or the attendee (calsync.access.may_record_reply), and the
+audit log keeps who it was.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from flask import (
 )
 from flask_login import login_required
 
+from calsync import access
 from calsync.errors import CalsyncError, UsageError
 from calsync.notices.deliver import OUTBOX_DIR
 from calsync.notices.smtp import ENV_SMTP_URL, parse_smtp_url
 from calsync.store.outbox import STATUSES
 
-from .core import core, now, secretary_required, user
+from . import links
+from .core import authorize, core, now, secretary_required, user
 from .forms import PlainForm
 
 bp = Blueprint("notices", __name__)
@@ -93,9 +98,10 @@ def send():
         abort(400)
     c = core()
     org_id = user().org.id
+    authorize("notices", org_id)   # a secretary of the organization (calsync.access)
     try:
         queued = queue(c.policies, c.store, [org_id], now(),   # mails link to the week view
-                       web_base=current_app.config.get("CALSYNC_PUBLIC_URL") or request.url_root)
+                       web_base=links.configured_base())
         counts = deliver_due(c.store, _smtp_url(), _outbox_dir(), now())
     except CalsyncError as exc:
         flash("发送失败：" + " ".join(exc.lines()), "warn")
@@ -106,9 +112,15 @@ def send():
     return redirect(url_for("notices.index"))
 
 
+def _may_answer(org_id: str, address: str) -> bool:
+    """The logged-in user may enter the answer of ``address`` (calsync.access)."""
+    org = core().policies.organizations.get(org_id)
+    person = next((p for p in org.people.values() if p.email == address), None) if org else None
+    return access.may_record_reply(user().viewer, org_id, person.id if person else None)
+
+
 @bp.route("/imip/reply", methods=["POST"])
 @login_required
-@secretary_required
 def reply():
     from calsync.notices.answers import record_answers
 
@@ -120,7 +132,10 @@ def reply():
     else:
         data = (request.form.get("ics") or "").encode("utf-8")
     try:
-        lines = record_answers(core().store, data, organization=user().org.id)
+        lines = record_answers(core().store, data, organization=user().org.id,
+                               actor=user().username, may_answer=_may_answer)
+    except PermissionError:
+        abort(403)
     except UsageError as exc:
         if raw:
             return jsonify({"error": str(exc)}), 400

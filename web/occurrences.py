@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
+from flask import abort
+
+from calsync import access
 from calsync.occurrence import TZ, Occurrence
 
-from .core import core, now
+from .core import core, now, user
 
 
 @dataclass(frozen=True)
@@ -39,14 +43,55 @@ class Week:
         return Week(monday, monday + dt.timedelta(days=6))
 
 
+MIN_YEAR, MAX_YEAR = 1950, 2150   # the calendar's years: a week or day outside them is a 400
+OUT_OF_RANGE = (f"日期超出范围：会议日历只能查看 {MIN_YEAR} 年至 {MAX_YEAR} 年之间的周次和日期，"
+                "请重新选择。")
+_WEEK = re.compile(r"\s*(\d{1,6})-W(\d{1,3})\s*")
+
+
+def out_of_range() -> NoReturn:
+    abort(400, description=OUT_OF_RANGE)
+
+
+def in_years(day: dt.date) -> dt.date:
+    """``day`` if its year is one the calendar shows; else 400 with :data:`OUT_OF_RANGE`."""
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        out_of_range()
+    return day
+
+
 def parse_week(text: str | None) -> Week:
-    """``YYYY-Www`` (what <input type="week"> sends); anything else means this week."""
-    if text:
+    """``YYYY-Www`` (what <input type="week"> sends); a year outside the calendar's or a week
+    past 53 is a 400 (issue 20: 9999-W52 was a 500); anything unreadable means this week."""
+    m = _WEEK.fullmatch(text or "")
+    if m:
+        year, number = int(m[1]), int(m[2])
+        if not MIN_YEAR <= year <= MAX_YEAR or not 1 <= number <= 53:
+            out_of_range()
         try:
-            return Week.of(dt.datetime.strptime(text + "-1", "%G-W%V-%u").date())
+            return Week.of(dt.datetime.strptime(f"{year:04d}-W{number:02d}-1",
+                                                "%G-W%V-%u").date())
         except ValueError:
             pass
     return Week.of(now().date())
+
+
+def check_month(text: str | None) -> str | None:
+    """``month=YYYY-MM`` as given, after a 400 if its year is outside the calendar's or its
+    month is not 1–12 (an unreadable one is left to the page: the current month)."""
+    m = re.fullmatch(r"\s*(\d{1,6})-(\d{1,2})\s*", text or "")
+    if m and (not MIN_YEAR <= int(m[1]) <= MAX_YEAR or not 1 <= int(m[2]) <= 12):
+        out_of_range()
+    return text
+
+
+def parse_day(text: str | None) -> dt.date | None:
+    """A typed day (``YYYY-MM-DD``, 2026/3/18, 2026年3月18日); None if unreadable; a 400 if
+    its year is outside the calendar's."""
+    m = _DATE.match(text or "")
+    if m and not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
+        out_of_range()
+    return _loose_date(text) if text else None
 
 
 def rid(occ: Occurrence) -> str:
@@ -94,6 +139,16 @@ def find(series_uid: str, recurrence_id: str) -> Occurrence | None:
     return None
 
 
+def known(series_uid: str, recurrence_id: str) -> Occurrence:
+    """The occurrence, if the logged-in user may know it exists (calsync.access.knows: they see
+    it in full); else 404, the very answer of an unknown id — a 忙碌 block or another
+    organization's meeting is never told apart from nothing by its id (issue 20)."""
+    occ = find(series_uid, recurrence_id)
+    if occ is None or not access.knows(user().viewer, occ):
+        abort(404)
+    return occ
+
+
 def by_key(occs: list[Occurrence]) -> dict[tuple[str, dt.datetime], Occurrence]:
     return {(o.uid, o.nominal_start): o for o in occs}
 
@@ -109,17 +164,15 @@ def lookup(index: dict[tuple[str, dt.datetime], Occurrence], series_uid: str | N
 def chosen_day(date_text: str | None, week_text: str | None) -> dt.date:
     """The day a calendar view is about: ``YYYY-MM-DD`` (what <input type="date"> sends, in
     Safari and Firefox alike), else a ``YYYY-Www`` week's Monday, else today."""
-    if date_text:
-        day = _loose_date(date_text)
-        if day is not None and MIN_YEAR <= day.year <= MAX_YEAR:
-            return day
+    day = parse_day(date_text)
+    if day is not None:
+        return day
     if week_text:
         return parse_week(week_text).monday
     return now().date()
 
 
-MIN_YEAR, MAX_YEAR = 1950, 2150   # a typo such as 0001-01-01 means today, not an error
-_DATE = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+_DATE = re.compile(r"\s*(\d{4,6})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 
 def _loose_date(text: str) -> dt.date | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import login_required
 
+from calsync import access
 from calsync.meeting_requests import RequestForm as CoreForm
 from calsync.meeting_requests import approver_for, categories, validate
 from calsync.occurrence import TZ
@@ -69,7 +70,7 @@ def index():
             flash(f"已提交会议申请第{req.id}号，等待{person_name(org, approver)}审批。", "ok")
             return redirect(url_for("requests.index"))
     rows = [r for r in reversed(core().store.meeting_requests(org.id))
-            if u.is_secretary or u.username in (r.requested_by, r.approver_id)]
+            if access.sees_request(u.viewer, r)]
     return render_template("requests.html", form=form, rows=rows,
                            name=lambda pid: person_name(org, pid),
                            kinds=dict(categories(org)), sections=org.sections,

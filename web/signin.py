@@ -1,12 +1,11 @@
 """签到 and 考勤 (篇二 四.1–2): an occurrence's sign-in page for the people it invites and its
-keepers, the public page the QR code opens (a short code and a name for people without an
-account), and the attendance reports. Every door asks calsync.access; the policy's keepers
-and report_to come from ``<org>/attendance.toml`` (calsync.meetings.attendance_policy).
+keepers, the public page the QR code opens (web/signin_public.py: a short code and a name
+for people without an account), and the attendance reports. Every door asks calsync.access;
+the policy's keepers and report_to come from ``<org>/attendance.toml``
+(calsync.meetings.attendance_policy).
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from flask import (
     Blueprint,
@@ -21,7 +20,6 @@ from flask_login import current_user, login_required
 
 from calsync import access
 from calsync.errors import ConcurrentChange
-from calsync.login_limit import Limit, after_failure, locked_until
 from calsync.meetings import attendance as att
 from calsync.meetings import attendance_mail as mail
 from calsync.meetings import attendance_policy as policy
@@ -35,12 +33,15 @@ from .attendance import flash_sent as _flash_sent
 from .attendance import instance as _instance
 from .attendance import mail_on, smtp_url
 from .core import authorize, core, now, user
+from .links import external_url
+from .signin_public import clock as _clock
+from .signin_public import page as _public_page
+from .signin_public import person_key_of as _person_key
+from .signin_public import sign as _sign
+from .signin_public import window_text
 
 bp = Blueprint("signin", __name__)
 
-# Code guesses: per client address, and per sheet (spread over many addresses).
-CODE_BY_ADDRESS = Limit(10, dt.timedelta(minutes=15), dt.timedelta(minutes=15))
-CODE_BY_SHEET = Limit(60, dt.timedelta(minutes=15), dt.timedelta(minutes=15))
 # calsync.access.may_act's organization gate (logged in, same organization, not external);
 # the occurrence-level rules (may_sign_in, may_keep_attendance) follow it.
 ATTENDANCE = "attendance"
@@ -92,56 +93,14 @@ def _back(occ: Occurrence):
     return redirect(url_for("signin.page", series_uid=occ.uid, rid=occ_mod.rid(occ)))
 
 
-def _clock(at: dt.datetime) -> str:
-    return at.astimezone(TZ).strftime("%H:%M")
-
-
-def window_text(w: att.Window, at: dt.datetime) -> str:
-    state = w.state(at)
-    if state == "early":
-        return (f"签到尚未开始：{w.opens.astimezone(TZ):%m月%d日 %H:%M} 开放签到，"
-                f"{_clock(w.late_from)} 后签到记为迟到。")
-    if state == "closed":
-        return f"签到已于 {w.closes.astimezone(TZ):%m月%d日 %H:%M} 结束。如需更正，请联系会务人员。"
-    return f"签到进行中，{_clock(w.late_from)} 后签到记为迟到，{_clock(w.closes)} 结束。"
-
-
 def _public_url(token: str) -> str:
-    return url_for("signin.public", token=token, _external=True)
+    return external_url("signin.public", token=token)  # never the request's Host
 
 
 def _qr(url: str) -> str:
     import segno
 
     return segno.make(url, error="m").svg_inline(scale=4, omitsize=True, border=2)
-
-
-def _person_key(occ: Occurrence, viewer: access.Viewer) -> tuple[str, str] | None:
-    """The attendee the logged-in viewer is, as (key, name)."""
-    for a in occ.attendees:
-        if (a.person_id and a.person_id == viewer.person_id) or (
-                viewer.email and a.email.strip().lower() == viewer.email):
-            return att.person_key(a), a.name
-    return None
-
-
-def _sign(occ: Occurrence, key: str, name: str, method: str, actor: str) -> tuple[str, str]:
-    """Record a sign-in now; (flash category, message)."""
-    at = now()
-    w = report.window(core().policies, occ)
-    if w.state(at) != "open":
-        return "warn", window_text(w, at)
-    status = w.status_at(at)
-    mark, new = core().store.sign_in(occ.organization, occ.uid, occ_mod.rid(occ), key,
-                                     name=name, status=status, method=method, actor=actor,
-                                     at=at)
-    if not new and mark.status == att.ABSENT:
-        return "warn", f"会务人员已将 {name} 登记为缺席；如已到场，请联系会务人员更正。"
-    if not new:
-        return "info", f"{name} 已于 {_clock(mark.signed_at or mark.updated_at)} 签到（" \
-                       f"{att.STATUS_LABELS.get(mark.status, mark.status)}），无需重复签到。"
-    late = "，记为迟到" if status == att.LATE else ""
-    return "ok", f"签到成功：{name}，{_clock(at)}{late}。"
 
 
 # -- the meeting page's link --------------------------------------------------------------
@@ -184,7 +143,7 @@ def page(series_uid: str, rid: str):
         qr=_qr(_public_url(sheet.token)) if sheet else "",
         public_url=_public_url(sheet.token) if sheet else "", audit=audit,
         before_after=_before_after, substitutes=extra, statuses=STATUS_CHOICES,
-        labels=att.STATUS_LABELS, methods=att.METHOD_LABELS,
+        labels=att.STATUS_LABELS, methods=att.METHOD_LABELS, typed_name=att.TYPED_NAME,
         report_to=[org.people[p].name for p in sorted(policy.report_to(c.policies, occ))
                    if p in org.people],
         rules=policy.rules(c.policies, occ), mail_on=mail_on())
@@ -305,64 +264,6 @@ def send_occurrence(series_uid: str, rid: str):
     return _back(occ)
 
 
-# -- the QR code's page: no login needed ---------------------------------------------------
+# -- the QR code's page: no login needed (web/signin_public.py) ---------------------------
 
-def _limited(sheet_id: int, address: str | None, at: dt.datetime) -> bool:
-    store = core().store
-    return any(locked_until(store.throttle_state(k), at) is not None
-               for k in (f"signin:{sheet_id}", f"signin-addr:{address or 'unknown'}"))
-
-
-def _failed(sheet_id: int, address: str | None, at: dt.datetime) -> None:
-    store = core().store
-    store.throttle_update(f"signin:{sheet_id}", lambda s: after_failure(s, at, CODE_BY_SHEET))
-    store.throttle_update(f"signin-addr:{address or 'unknown'}",
-                          lambda s: after_failure(s, at, CODE_BY_ADDRESS))
-
-
-@bp.route("/s/<token>", methods=["GET", "POST"])
-def public(token: str):
-    """The QR code's page. Logged in and invited: one button. Otherwise the short code and a
-    name from the list (external attendees, 列席). Nothing about the meeting is shown to
-    someone who has not signed in as one of its attendees."""
-    c = core()
-    sheet = c.store.signin_sheet_by_token(token)
-    occ = occ_mod.find(sheet.series_uid, sheet.recurrence_id) if sheet else None
-    if sheet is None or occ is None or not att.signable(occ):
-        abort(404)
-    at = now()
-    logged_in = current_user.is_authenticated
-    viewer = user().viewer if logged_in else None
-    me = _person_key(occ, viewer) if viewer and access.may_sign_in(viewer, occ) else None
-    w = report.window(c.policies, occ)
-    done: tuple[str, str] | None = None
-    status = 200
-    if request.method == "POST":
-        if me is not None:
-            done = _sign(occ, me[0], me[1], "self", viewer.person_id)
-        elif logged_in:
-            abort(403)   # logged in but not on the list: they sign for nobody else
-        else:
-            done, status = _code_sign_in(occ, sheet, at)
-    return render_template(
-        "signin_public.html", token=token, occ=occ if me or (done and done[0] in
-                                                             ("ok", "info")) else None,
-        me=me, logged_in=logged_in, done=done, window_text=window_text(w, at),
-        window_state=w.state(at)), status
-
-
-def _code_sign_in(occ: Occurrence, sheet, at: dt.datetime) -> tuple[tuple[str, str], int]:
-    address = request.remote_addr
-    if _limited(sheet.id, address, at):
-        return ("warn", "签到码错误次数过多，请 15 分钟后再试，或请会务人员登记。"), 429
-    code = "".join(request.form.get("code", "").split())
-    name = request.form.get("name", "").strip()[:50]
-    if code != core().store.signin_sheet_by_token(sheet.token).code:
-        _failed(sheet.id, address, at)
-        return ("warn", "签到码不正确，请核对会场显示的 6 位签到码。"), 400
-    found = att.match_name(occ, name)
-    if len(found) != 1:
-        why = "名单中有同名人员" if found else "参会名单中没有此姓名"
-        return ("warn", f"{why}，请向会务人员说明，由其手工登记。"), 400
-    a = found[0]
-    return _sign(occ, att.person_key(a), a.name, "code", f"code:{a.name}"), 200
+bp.add_url_rule("/s/<token>", "public", _public_page, methods=["GET", "POST"])

@@ -1,7 +1,8 @@
 """统计: meetings each section held beside those it had scheduled, per month and per semester
 (half-year without semesters) (篇二 二.3: the office counts them and reports to the director;
 篇一 四.4 考核). Charts (server-rendered SVG), CSV and XLSX exports, a printable monthly report.
-Secretaries and leaders of the organization; staff 403; another organization 403.
+Who reads them is calsync.access.may_read_stats (secretaries and leaders of the organization;
+staff 403; another organization 403); the menu asks the same rule (:func:`stats_reader`).
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import datetime as dt
 import re
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from calsync import access
 from calsync.meetings import charts, held_report
 from calsync.meetings.held import Cell, HeldStats
 
+from . import occurrences as occ_mod
 from .core import core, now, org_choice, user
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
-ROLES = ("secretary", "leader")
 
 
 def _year(text: str | None) -> int:
@@ -29,8 +31,8 @@ def _year(text: str | None) -> int:
         year = int(text)
     except ValueError:
         abort(400)
-    if not 2000 <= year <= 2100:
-        abort(400)
+    if not occ_mod.MIN_YEAR <= year <= occ_mod.MAX_YEAR:
+        occ_mod.out_of_range()
     return year
 
 
@@ -38,18 +40,28 @@ def _month(text: str | None) -> tuple[int, int]:
     if not text:
         today = now().date()
         return today.year, today.month
+    occ_mod.check_month(text)
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
-    if not m or not 2000 <= int(m[1]) <= 2100 or not 1 <= int(m[2]) <= 12:
+    if not m:
         abort(400)
     return int(m[1]), int(m[2])
 
 
 def _org_id() -> str:
-    u = user()
-    if u.role not in ROLES:
-        abort(403)
     # Counts are reported to the unit's own director: other organizations' are not shown.
-    return org_choice(request.args.get("org"))
+    org_id = org_choice(request.args.get("org"))
+    if not access.may_read_stats(user().viewer, org_id):
+        abort(403)
+    return org_id
+
+
+@bp.app_template_global()
+def stats_reader() -> bool:
+    """The 统计 menu item: exactly those the views admit (calsync.access.may_read_stats)."""
+    if not current_user.is_authenticated:
+        return False
+    u = user()
+    return access.may_read_stats(u.viewer, u.org.id)
 
 
 def _stats(org_id: str, start: dt.date, end: dt.date) -> HeldStats:

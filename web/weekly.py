@@ -29,11 +29,9 @@ def _monday() -> dt.date:
     week, day = request.args.get("week"), request.args.get("day")
     if week:
         return occ_mod.parse_week(week).monday
-    if day:
-        try:
-            return occ_mod.Week.of(dt.date.fromisoformat(day)).monday
-        except ValueError:
-            pass
+    chosen = occ_mod.parse_day(day)   # a year outside the calendar's: 400
+    if chosen is not None:
+        return occ_mod.Week.of(chosen).monday
     return weekly.coming_week(now().date())
 
 

@@ -66,5 +66,11 @@ def notice_changes(policies: PolicySet, store: Store | None, notice: Notice,
     return sorted(changes, key=lambda c: c.sort_key), settled
 
 
+def affected_orgs(changes: list[Change]) -> frozenset[str]:
+    """The organizations whose meetings the notice moves, adds or drops."""
+    return frozenset((c.before or c.after).organization for c in changes  # type: ignore[union-attr]
+                     if (c.before or c.after) is not None)
+
+
 def _by_key(occs: list[Occurrence]) -> dict[tuple[str, dt.datetime], Occurrence]:
     return {(o.uid, o.nominal_start): o for o in occs}

@@ -1,4 +1,9 @@
-"""``calsync notices plan|send|list|reply``: iMIP notices by e-mail (calsync.notices)."""
+"""``calsync notices plan|send|list|reply``: iMIP notices by e-mail (calsync.notices).
+
+``plan`` and ``list`` show each notice as calsync.access.notice_visibility lets the reader
+see it: without ``--as`` (the operator), a confidential meeting's notice is 忙碌 with no
+subject, UID or recipient; with ``--as ID`` that person's visibility applies.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,24 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
+from calsync import access
+from calsync.cli import add_viewer_option
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.notices.answers import record_answers
 from calsync.notices.deliver import OUTBOX_DIR, deliver_due
+from calsync.notices.plan import CANCEL, Notice
 from calsync.notices.queue import new_notice, plan_notices
 from calsync.notices.smtp import ENV_SMTP_URL, parse_smtp_url
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
 from calsync.store import Store
 from calsync.store.db import instance_dir
-from calsync.store.outbox import STATUSES
+from calsync.store.outbox import STATUSES, OutboxNotice
 
 
 def register(sub: argparse._SubParsersAction,
@@ -38,7 +47,8 @@ def register(sub: argparse._SubParsersAction,
         add_store_options(a)
         return a
 
-    action("plan", "show the notices that would be queued now (nothing is written)")
+    plan = action("plan", "show the notices that would be queued now (nothing is written)")
+    add_viewer_option(plan)
     send = action("send", "queue what changed, then send every due notice "
                           "(without an SMTP URL: write them to <instance>/outbox/*.eml)")
     send.add_argument("--smtp-url", metavar="URL",
@@ -46,6 +56,7 @@ def register(sub: argparse._SubParsersAction,
     lst = action("list", "list the outbox, newest first")
     lst.add_argument("--status", choices=STATUSES)
     lst.add_argument("--format", choices=("text", "json"), default="text")
+    add_viewer_option(lst)
     rep = action("reply", "record an attendee's METHOD:REPLY (an .ics file, or - for stdin)")
     rep.add_argument("file", metavar="FILE")
 
@@ -54,20 +65,50 @@ def cmd_notices(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
     now = dt.datetime.now(TZ)
     with store_from(args) as store:
         if args.action == "plan":
-            return _plan(policies, store, orgs, now)
+            return _plan(args, policies, store, orgs, now)
         if args.action == "send":
             return _send(args, policies, store, orgs, now)
         if args.action == "list":
-            return _list(args, store, orgs)
+            return _list(args, policies, store, orgs)
         return _reply(args, store)
 
 
-def _plan(policies: PolicySet, store: Store, orgs: list[str], now: dt.datetime) -> int:
+def _invitees(rows: Iterable[OutboxNotice],
+              planned: Iterable[Notice] = ()) -> dict[str, set[str]]:
+    """UID -> the addresses its last notices still invite (or report to): the people a
+    confidential notice may be shown to in full."""
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        if r.method != CANCEL or r.state:
+            out.setdefault(r.uid, set()).add(r.recipient)
+    for n in planned:
+        if n.method != CANCEL or n.state:
+            out.setdefault(n.uid, set()).add(n.recipient)
+    return out
+
+
+def _seen(viewer: access.Viewer, org: str, confidential: bool, uid: str,
+          invitees: dict[str, set[str]]) -> access.Visibility:
+    return access.notice_visibility(viewer, org, confidential, invitees.get(uid, ()))
+
+
+def _plan(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: list[str],
+          now: dt.datetime) -> int:
+    viewer = access.viewer_of(policies, args.as_person)
     found = plan_notices(policies, store, orgs, now)
+    invitees = _invitees(store.latest_notices(orgs), found)
+    shown = 0
     for n in found:
+        seen = _seen(viewer, n.organization, n.confidential, n.uid, invitees)
+        if seen == access.NONE:
+            continue
+        shown += 1
+        if seen == access.BUSY_ONLY:
+            print(f"{n.method:<7} {n.kind:<6} seq {n.sequence:<3} {'':<36} {access.BUSY}")
+            continue
         print(f"{n.method:<7} {n.kind:<6} seq {n.sequence:<3} {n.recipient:<36} {n.uid}  "
               f"{new_notice(policies, n, now).subject}")
-    print(f"{len(found)} notices to queue")
+    print(f"{shown} notices to queue")
     return 0
 
 
@@ -91,8 +132,15 @@ def _send(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: lis
     return 0
 
 
-def _list(args: argparse.Namespace, store: Store, orgs: list[str]) -> int:
-    rows = store.outbox(orgs, status=args.status)
+def _list(args: argparse.Namespace, policies: PolicySet, store: Store,
+          orgs: list[str]) -> int:
+    viewer = access.viewer_of(policies, args.as_person)
+    invitees = _invitees(store.latest_notices(orgs))
+    rows = []
+    for r in store.outbox(orgs, status=args.status):
+        seen = _seen(viewer, r.organization, r.confidential, r.uid, invitees)
+        if seen != access.NONE:
+            rows.append(r if seen == access.FULL else _busy(r))
     if args.format == "json":
         out = [{"id": r.id, "status": r.status, "method": r.method, "kind": r.kind,
                 "sequence": r.sequence, "uid": r.uid, "recipient": r.recipient,
@@ -108,6 +156,14 @@ def _list(args: argparse.Namespace, store: Store, orgs: list[str]) -> int:
               f"{r.subject}" + (f"  [{extra}]" if extra else ""))
     print(f"{len(rows)} notices")
     return 0
+
+
+def _busy(r: OutboxNotice) -> OutboxNotice:
+    """A confidential notice the reader is not among the people of: 忙碌, nothing that names
+    the meeting or who it went to (the UID, Message-ID, the server's answer, the file)."""
+    return replace(r, uid="", recipient="", recipient_name="", subject=access.BUSY,
+                   summary=access.BUSY, message_id="", message="", state={},
+                   last_error=None, path=None)
 
 
 def _reply(args: argparse.Namespace, store: Store) -> int:

@@ -97,18 +97,27 @@ def apply(p: Preview, now: dt.datetime) -> Path | None:
         return None
     backup = p.path.with_name(f"directory.toml.bak-{now:%Y%m%dT%H%M%S}")
     try:
-        shutil.copy2(p.path, backup)
+        # Names, phones and mail addresses: the owner only (0600), the backup too.
+        _write_private(backup, p.path.read_bytes())
         fd, tmp = tempfile.mkstemp(prefix=".directory.", suffix=".toml", dir=p.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:   # mkstemp: 0600
             fh.write(p.after)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, os.stat(p.path).st_mode & 0o777)
         os.replace(tmp, p.path)
     except OSError as exc:
         raise OutputError(f"cannot write {p.path}: {exc.strerror} (check the folder's "
                           "permissions)") from None
     return backup
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)   # a file already there keeps its mode otherwise
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def diff_lines(p: Preview) -> list[str]:

@@ -15,13 +15,21 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from xml.parsers import expat
 
 from calsync.errors import CalsyncError
 
 MAX_BYTES = 2 * 1024 * 1024           # an office's 通讯录 is a few hundred KB at most
 MAX_UNPACKED = 40 * 1024 * 1024       # xlsx contents once unzipped (a zip bomb stops here)
-MAX_ROWS = 5000
+MAX_PART = 8 * 1024 * 1024            # one sheet's XML or the shared strings, unzipped
+MAX_ROWS = 2000                       # people (a county office has a few hundred)
 HEADER_SCAN = 20                      # title rows above the header ("县教育局机关通讯录")
+# Sheet rows read: people, headings and blank rows between printed pages. Content below them
+# is refused, never dropped (dropped people would be marked as left).
+MAX_SHEET_ROWS = 2 * MAX_ROWS + HEADER_SCAN
+MAX_COLUMNS = 30                      # columns read: 序号 … 备注 is about ten
+# The longest text a field may hold: longer is a mistake (or an attack on the preview).
+MAX_TEXT = {"name": 30, "section": 50, "role": 100, "phone": 40, "email": 254}
 
 FIELDS = ("name", "section", "role", "phone", "email")
 LABELS = {"name": "姓名", "section": "科室/股室", "role": "职务", "phone": "手机",
@@ -165,7 +173,7 @@ def read_sheet(file: str, data: bytes) -> Sheet:
             "in Excel: File → Save As)",
             "这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 或 CSV 后上传。")])
     text = _decode(file, data)
-    return _table(file, _csv_grid(text), spreadsheet=False)
+    return _table(file, _csv_grid(file, text), spreadsheet=False)
 
 
 def _not_a_sheet(file: str) -> SheetError:
@@ -194,7 +202,7 @@ def _decode(file: str, data: bytes) -> str:
     raise _not_a_sheet(file)
 
 
-def _csv_grid(text: str) -> list[tuple[int, list[object]]]:
+def _csv_grid(file: str, text: str) -> list[tuple[int, list[object]]]:
     sample = text[:4096]
     delimiter = max(",\t;，", key=sample.count) if sample else ","
     if delimiter == "，":
@@ -204,9 +212,11 @@ def _csv_grid(text: str) -> list[tuple[int, list[object]]]:
     grid: list[tuple[int, list[object]]] = []
     try:
         for cells in reader:
-            grid.append((reader.line_num, list(cells)))
-            if len(grid) > MAX_ROWS + HEADER_SCAN:
-                break
+            if len(grid) >= MAX_SHEET_ROWS:
+                if any(c.strip() for c in cells):
+                    raise _below(file, reader.line_num, None)
+                continue
+            grid.append((reader.line_num, list(cells[:MAX_COLUMNS])))
     except csv.Error:
         pass  # a stray quote: what was read so far is checked like any sheet
     return grid
@@ -214,48 +224,135 @@ def _csv_grid(text: str) -> list[tuple[int, list[object]]]:
 
 def _xlsx_grid(file: str, data: bytes) -> tuple[list[tuple[int, list[object]]],
                                                  dict[tuple[int, int], object]]:
+    """The chosen sheet's first :data:`MAX_SHEET_ROWS` rows and :data:`MAX_COLUMNS` columns,
+    streamed (openpyxl read-only: a cell at XFD1048576 or a million styled rows cost no
+    memory), and its merged cells within them."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-        unpacked = sum(i.file_size for i in archive.infolist())
+        infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         raise _not_a_sheet(file) from None
+    names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
         raise _not_a_sheet(file)
-    if unpacked > MAX_UNPACKED:
+    # Declared sizes bound what unzipping yields (zipfile stops there and checks the CRC).
+    unpacked = sum(i.file_size for i in infos)
+    part = max((i.file_size for i in infos if i.filename.startswith("xl/worksheets/")
+                or i.filename == "xl/sharedStrings.xml"), default=0)
+    if unpacked > MAX_UNPACKED or part > MAX_PART:
         raise SheetError([Problem(
-            file, None, None, f"unpacks to {unpacked // 1024 // 1024} MB (a 通讯录 is far "
-            "smaller; save it as CSV)",
+            file, None, None, f"unpacks to {max(unpacked, part) // 1024 // 1024} MB (a 通讯录 "
+            "is far smaller; save it as CSV)",
             "文件解压后过大，不像是通讯录；请另存为 CSV 后上传。")])
     import openpyxl  # defusedxml is installed: openpyxl parses with it
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:   # openpyxl raises many kinds on a damaged file
         raise _not_a_sheet(file) from None
-    for sheet in book.worksheets:
-        if sheet.max_row > MAX_ROWS + HEADER_SCAN:
-            raise SheetError([Problem(
-                file, None, None, f"sheet {sheet.title!r} has {sheet.max_row} rows (at most "
-                f"{MAX_ROWS} people)", f"工作表“{sheet.title}”有 {sheet.max_row} 行，"
-                f"超过 {MAX_ROWS} 人的上限。")])
+    try:
+        return _read_book(file, book)
+    except SheetError:
+        raise
+    except Exception:   # a damaged sheet found while streaming it
+        raise _not_a_sheet(file) from None
+    finally:
+        book.close()
+
+
+def _read_book(file: str, book: object) -> tuple[list[tuple[int, list[object]]],
+                                                 dict[tuple[int, int], object]]:
+    sheets = list(book.worksheets)  # type: ignore[attr-defined]
+    if not sheets:
+        raise _not_a_sheet(file)
     chosen = None
-    for sheet in book.worksheets:
-        rows = list(sheet.iter_rows(min_row=1, max_row=HEADER_SCAN, values_only=True))
+    for sheet in sheets:
+        rows = sheet.iter_rows(min_row=1, max_row=HEADER_SCAN, max_col=MAX_COLUMNS,
+                               values_only=True)
         if any("name" in _field_of(list(r)) for r in rows):
             chosen = sheet
             break
-    sheet = chosen or book.worksheets[0]
-    # A merged cell (科室 spanning its members' rows) gives every row its value.
-    merged: dict[tuple[int, int], object] = {}
-    for rng in sheet.merged_cells.ranges:
-        value = sheet.cell(rng.min_row, rng.min_col).value
-        for r in range(rng.min_row, rng.max_row + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                merged[(r, c - 1)] = value
-    grid = [(i, list(cells)) for i, cells in
-            enumerate(sheet.iter_rows(values_only=True), start=1)]
+    sheet = chosen or sheets[0]
+    rows = sheet.iter_rows(max_row=MAX_SHEET_ROWS, max_col=MAX_COLUMNS, values_only=True)
+    grid = [(number, list(cells)) for number, cells in enumerate(rows, start=1)]
+    merged, below = _scan(sheet, grid)
+    if below is not None:
+        raise _below(file, below, sheet.title)
     return grid, merged
+
+
+def _below(file: str, number: int, title: str | None) -> SheetError:
+    where, zh = (f"sheet {title!r}", f"工作表“{title}”") if title else ("the file", "文件")
+    return SheetError([Problem(
+        file, number, None, f"{where} has content below row {MAX_SHEET_ROWS} (at most "
+        f"{MAX_ROWS} people; delete what is below the list)",
+        f"{zh}第{MAX_SHEET_ROWS}行以下仍有内容：通讯录不超过 {MAX_ROWS} 人，"
+        "请删除名单以下的内容后重新上传。")])
+
+
+_REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})$")
+_CELL = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
+
+
+def _column(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+def _scan(sheet: object, grid: list[tuple[int, list[object]]]) -> tuple[
+        dict[tuple[int, int], object], int | None]:
+    """One streamed pass over the sheet's XML (read-only sheets have no ``merged_cells``):
+    its merged cells, clipped to the rows and columns read (A1:XFD1048576 is no more than the
+    grid) — a merged cell (科室 spanning its members' rows) gives every row its value —; and
+    the first row below :data:`MAX_SHEET_ROWS` holding a value in the columns read, if any
+    (blank or merely styled rows below are fine). Plain expat callbacks, no tree: a sheet of
+    many styled rows costs what reading its bytes does."""
+    values = {number: cells for number, cells in grid}
+    last_row = grid[-1][0] if grid else 0
+    merged: dict[tuple[int, int], object] = {}
+    at = {"row": 0, "col": 0}
+    below: list[int] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        tag = name.rpartition(" ")[2]
+        if tag == "row":
+            at["row"] = int(attrs.get("r") or 0)
+        elif tag == "c":
+            m = _CELL.match(attrs.get("r", ""))
+            at["col"] = _column(m[1]) if m else 0
+        elif tag in ("v", "t") and not below and at["row"] > MAX_SHEET_ROWS \
+                and at["col"] <= MAX_COLUMNS:
+            below.append(at["row"])
+        elif tag == "mergeCell":
+            m = _REF.match(attrs.get("ref", ""))
+            if m is not None:
+                _merge(merged, values, last_row, m)
+
+    def refuse(*_args: object) -> None:
+        raise ValueError("DTDs and entities are not read")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    archive = sheet.parent._archive  # type: ignore[attr-defined]
+    with archive.open(sheet._worksheet_path) as src:  # type: ignore[attr-defined]
+        parser.ParseFile(src)
+    return merged, (below[0] if below else None)
+
+
+def _merge(merged: dict[tuple[int, int], object], values: dict[int, list[object]],
+           last_row: int, m: re.Match[str]) -> None:
+    c1, r1, c2, r2 = _column(m[1]), int(m[2]), _column(m[3]), int(m[4])
+    if r1 > last_row or c1 > MAX_COLUMNS:
+        return
+    top = values.get(r1)
+    value = top[c1 - 1] if top is not None and c1 - 1 < len(top) else None
+    for r in range(r1, min(r2, last_row) + 1):
+        for c in range(c1, min(c2, MAX_COLUMNS) + 1):
+            merged[(r, c - 1)] = value
 
 
 def _table(file: str, grid: list[tuple[int, list[object]]], *, spreadsheet: bool,
@@ -277,9 +374,10 @@ def _table(file: str, grid: list[tuple[int, list[object]]], *, spreadsheet: bool
         return f"{text} ({_letter(found[name])})" if spreadsheet else text
 
     columns = {name: label(name) for name in FIELDS if name in found}
-    ignored = tuple(clean(h) for i, h in enumerate(header)
+    ignored = tuple(clean(h)[:MAX_TEXT["name"]] for i, h in enumerate(header)
                     if clean(h) and i not in found.values())
     rows: list[Row] = []
+    too_long: list[Problem] = []
     for number, cells in grid[header_at + 1:]:
         values = {}
         for name, index in found.items():
@@ -287,11 +385,21 @@ def _table(file: str, grid: list[tuple[int, list[object]]], *, spreadsheet: bool
             if (raw is None or raw == "") and (number, index) in merged:
                 raw = merged[(number, index)]
             values[name] = clean_name(raw) if name == "name" else clean(raw)
+            if len(values[name]) > MAX_TEXT[name]:
+                # Not echoed: the message stays short whatever the cell holds.
+                too_long.append(Problem(
+                    file, number, columns[name], f"is {len(values[name])} characters long "
+                    f"(a {LABELS[name]} is at most {MAX_TEXT[name]})",
+                    f"内容过长（{len(values[name])} 字），{LABELS[name]}不超过 "
+                    f"{MAX_TEXT[name]} 字，请核对。"))
+                values[name] = values[name][:MAX_TEXT[name]]
         if not any(values.values()):
             continue   # a blank row, or one whose text is all in columns we do not read
         rows.append(Row(number, values))
-    if len(rows) > MAX_ROWS:
-        raise SheetError([Problem(file, None, None, f"has {len(rows)} rows (at most "
-                                  f"{MAX_ROWS} people)",
-                                  f"共 {len(rows)} 行，超过 {MAX_ROWS} 人的上限。")])
+        if len(rows) > MAX_ROWS:
+            raise SheetError([Problem(file, None, None, f"has more than {MAX_ROWS} rows of "
+                                      f"people (at most {MAX_ROWS})",
+                                      f"人员超过 {MAX_ROWS} 人的上限，请分科室整理后再导入。")])
+    if too_long:
+        raise SheetError(too_long)
     return Sheet(file, columns, tuple(rows), ignored)

@@ -20,7 +20,10 @@ from calsync.occurrence import Attendee, Occurrence
 
 PRESENT, LATE, LEAVE, ABSENT = "present", "late", "leave", "absent"
 STATUS_LABELS = {PRESENT: "出席", LATE: "迟到", LEAVE: "请假", ABSENT: "缺席"}
-METHOD_LABELS = {"self": "本人签到", "code": "签到码", "hand": "手工登记", "": ""}
+# "code": the short code and a typed name, without a login — nobody vouched for who typed it,
+# so the keeper's sheet and the reports say so (issue 20).
+METHOD_LABELS = {"self": "本人签到", "code": "输入姓名（未核验）", "hand": "手工登记", "": ""}
+TYPED_NAME = "code"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from calsync.meetings.attendance import METHOD_LABELS, STATUS_LABELS, Row
 from calsync.meetings.attendance_report import MonthReport, OccurrenceReport
 from calsync.occurrence import TZ
+from calsync.spreadsheet_safety import append_safe, safe_row
 
 SUMMARY_HEAD = ("会议", "时间", "应到", "出席", "迟到", "请假", "缺席", "出席率")
 DETAIL_HEAD = ("会议", "时间", "姓名", "身份", "考勤", "签到时间", "签到方式", "请假类别",
@@ -56,16 +57,16 @@ def to_csv(report: MonthReport | OccurrenceReport) -> bytes:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(SUMMARY_HEAD)
-    for r in _reports(report):
-        w.writerow(summary_line(r))
+    for r in _reports(report):   # titles and names come from people: never formulas
+        w.writerow(safe_row(summary_line(r)))
     total = _total_line(report)
     if total:
-        w.writerow(total)
+        w.writerow(safe_row(total))
     w.writerow([])
     w.writerow(DETAIL_HEAD)
     for r in _reports(report):
         for row in r.rows:
-            w.writerow(detail_line(r, row))
+            w.writerow(safe_row(detail_line(r, row)))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -100,9 +101,10 @@ def _sheet(ws, head: Iterable[str], lines: Iterable[list[str]], font) -> None:
 
 
 def _append(ws, line: list[str]) -> None:
-    """Counts as numbers and the rate as a percentage, so the sheet can sum them."""
-    ws.append([int(v) if v.isdigit() else float(v[:-1]) / 100
-               if v.endswith("%") and v[:-1].isdigit() else v for v in line])
+    """Counts as numbers and the rate as a percentage, so the sheet can sum them; text (titles,
+    names) as inert strings."""
+    append_safe(ws, [int(v) if v.isdigit() else float(v[:-1]) / 100
+                     if v.endswith("%") and v[:-1].isdigit() else v for v in line])
     for cell in ws[ws.max_row]:
         if isinstance(cell.value, float):
             cell.number_format = "0%"

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import secrets
 from collections.abc import Callable, Iterable
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -24,6 +25,7 @@ from calsync.meetings import attendance_export as export
 from calsync.meetings.attendance_report import MonthReport, OccurrenceReport
 from calsync.notices.auto import enabled
 from calsync.notices.deliver import OUTBOX_DIR, deliver_due
+from calsync.notices.imip import one_line
 from calsync.notices.smtp import ENV_SMTP_URL
 from calsync.occurrence import TZ
 from calsync.people import organizer
@@ -48,9 +50,9 @@ def message(org_name: str, sender: tuple[str, str], to: tuple[str, str], subject
             body: str, now: dt.datetime) -> EmailMessage:
     domain = sender[1].rpartition("@")[2] or "calsync.invalid"
     msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = subject
-    msg["From"] = Address(sender[0], addr_spec=sender[1])
-    msg["To"] = Address(to[0], addr_spec=to[1])
+    msg["Subject"] = one_line(subject)   # a title typed with a line break: one header
+    msg["From"] = Address(one_line(sender[0]), addr_spec=sender[1])
+    msg["To"] = Address(one_line(to[0]), addr_spec=to[1])
     msg["Date"] = format_datetime(now.astimezone(TZ))
     msg["Message-ID"] = f"<attendance-{secrets.token_hex(8)}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
@@ -77,14 +79,27 @@ def send(policies: PolicySet, store: Store, org_id: str, key: str, recipients: I
         if person is None or not person.email:
             continue
         report = make(access.viewer_of(policies, pid))
-        subject = (f"{org.short_name or org.name}{report.label}会议考勤情况"
-                   if isinstance(report, MonthReport) else f"会议考勤情况：{report.title}")
-        msg = message(org.name, sender, (person.name, person.email), subject,
-                      export.text(report, org.short_name or org.name), now)
+        subject = one_line(f"{org.short_name or org.name}{report.label}会议考勤情况"
+                           if isinstance(report, MonthReport) else
+                           f"会议考勤情况：{report.title}")
         seq = sum(1 for n in previous if n.recipient == person.email.lower())
+        # the outbox lists the subject: a confidential meeting's is shown to its readers only
+        secret = isinstance(report, OccurrenceReport) and report.occ.klass == "CONFIDENTIAL"
+        try:
+            msg = message(org.name, sender, (person.name, person.email), subject,
+                          export.text(report, org.short_name or org.name), now)
+            text = msg.as_string()
+            text.encode("ascii")
+        except (ValueError, TypeError, MessageError) as exc:   # this copy only: failed
+            queued.append(NewNotice(org_id, uid, person.email.lower(), person.name, seq,
+                                    METHOD, KIND, f"<attendance-{secrets.token_hex(8)}>",
+                                    subject, subject, secret, {}, "", status="failed",
+                                    error=f"cannot build the message to {person.email}: "
+                                          f"{' '.join(str(exc).split())}"))
+            continue
         queued.append(NewNotice(org_id, uid, person.email.lower(), person.name, seq, METHOD,
-                                KIND, str(msg["Message-ID"]), subject, subject, False, {},
-                                msg.as_string()))
+                                KIND, str(msg["Message-ID"]), subject, subject, secret, {},
+                                text))
         names.append(person.name)
     if queued:
         store.queue_notices(queued, at=now)

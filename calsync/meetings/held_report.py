@@ -15,6 +15,7 @@ from typing import Any
 from calsync import access
 from calsync.meetings.held import Cell, Counted, HeldStats
 from calsync.occurrence import TZ
+from calsync.spreadsheet_safety import append_safe, safe_row
 
 WEEKDAYS = "一二三四五六日"
 
@@ -144,8 +145,8 @@ def cell_values(c: Cell) -> list[Any]:
 
 
 def _csv_rows(table: list[list[Any]]) -> list[list[Any]]:
-    return [[percent(v) if isinstance(v, float) else ("" if v is None else v) for v in line]
-            for line in table]
+    return [safe_row(percent(v) if isinstance(v, float) else ("" if v is None else v)
+                     for v in line) for line in table]
 
 
 def month_table(s: HeldStats) -> list[list[Any]]:
@@ -189,7 +190,7 @@ def to_csv(s: HeldStats, viewer: access.Viewer) -> bytes:
     with a BOM so that Excel opens the Chinese text right."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([f"{s.name} {s.start}至{s.end} 会议统计（截至 {s.now:%Y-%m-%d %H:%M}）"])
+    w.writerow(safe_row([f"{s.name} {s.start}至{s.end} 会议统计（截至 {s.now:%Y-%m-%d %H:%M}）"]))
     w.writerows(_csv_rows(month_table(s)))
     w.writerow([])
     w.writerows(_csv_rows(period_table(s)))
@@ -211,7 +212,7 @@ def to_xlsx(s: HeldStats, viewer: access.Viewer) -> bytes:
         ws = wb.active if i == 0 else wb.create_sheet()
         ws.title = title
         for line in table:
-            ws.append(line)
+            append_safe(ws, line)   # titles and names are text, never formulas
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, float):
                     cell.number_format = "0.0%"

@@ -29,7 +29,6 @@ from markupsafe import Markup
 
 from calsync import access
 from calsync.errors import UsageError
-from calsync.occurrence import Occurrence
 
 OPEN, PROGRESS, DONE = "open", "progress", "done"
 STATUSES = (OPEN, PROGRESS, DONE)
@@ -145,27 +144,8 @@ def overdue(status: str, due: dt.date, today: dt.date) -> bool:
     return status != DONE and due < today
 
 
-# -- who sees -------------------------------------------------------------------------------
+# -- who sees: calsync.access's rules (one copy, asked by the page and the tasks collections) --
 
-def sees_minutes(viewer: access.Viewer, occ: Occurrence) -> bool:
-    """Minutes are for the meeting's invitees only (issue 12; 篇二 四.5 for confidential)."""
-    return access.invited(viewer, occ)
-
-
-def sees_decision(viewer: access.Viewer, organization: str, occ: Occurrence | None,
-                  confidential: bool) -> bool:
-    """A decision is seen like its meeting. ``occ`` None (the meeting is no longer generated):
-    a public meeting's decision stays the organization's; a confidential one its secretaries'."""
-    if viewer.organization != organization or viewer.role == access.EXTERNAL:
-        return False
-    if occ is not None:
-        return access.shows(viewer, occ)
-    return not confidential or viewer.role == "secretary"
-
-
-def follows_up(viewer: access.Viewer, organization: str, leaders: Iterable[str]) -> bool:
-    """The overdue list's readers: the organizer section and the leaders (篇一 二.6
-    "定期向主要领导汇报"): ``leaders`` are the director and the 分管领导 of the organization."""
-    if viewer.organization != organization or not viewer.person_id:
-        return False
-    return viewer.role in ("secretary", "leader") or viewer.person_id in set(leaders)
+sees_minutes = access.sees_minutes
+sees_decision = access.sees_decision
+follows_up = access.follows_up

@@ -9,8 +9,8 @@ equal input gives equal bytes and a second publish plans nothing).
 Where they go follows calsync.sync.layouts: a decision of a public meeting goes into
 ``<org>-tasks`` (read by the organization's staff, like its calendar); a decision of a
 confidential meeting goes into ``<org>-tasks-c-<digest>``, read by exactly the meeting's
-readers (calsync.access.readers: the people it names and the organizer section). Nothing of a
-confidential meeting's decisions ever reaches ``<org>-tasks``.
+readers (calsync.access.decision_readers: the people it names and the organizer section).
+Nothing of a confidential meeting's decisions ever reaches ``<org>-tasks``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from icalendar import Calendar, Todo
 
-from calsync.access import readers
+from calsync.access import decision_confidential, decision_readers
 from calsync.meetings.minutes import DONE, STATUS_LABELS, VTODO_STATUS
 from calsync.occurrence import TZ, TZID, Occurrence
 from calsync.policy import PolicySet
@@ -82,9 +82,7 @@ def render_task(item: object, section_name: str, occ: Occurrence | None) -> Reso
 
 
 def _confidential(item: object, occ: Occurrence | None) -> bool:
-    if occ is not None:
-        return occ.klass == "CONFIDENTIAL"
-    return bool(item.confidential)  # type: ignore[attr-defined]
+    return decision_confidential(occ, bool(item.confidential))  # type: ignore[attr-defined]
 
 
 def occurrence_key(occ: Occurrence) -> tuple[str, str]:
@@ -118,10 +116,10 @@ def task_collections(policies: PolicySet, org_id: str, items: Iterable[object],
             continue
         occ = occurrences.get((it.series_uid, it.recurrence_id))  # type: ignore[attr-defined]
         res = render_task(it, names.get(it.section, it.section), occ)  # type: ignore[attr-defined]
-        if not _confidential(it, occ):
+        who = decision_readers(occ, bool(it.confidential), secs)  # type: ignore[attr-defined]
+        if who is None:      # a public meeting's: the organization's staff
             public.append(res)
             continue
-        who = readers(occ, secs) if occ is not None else frozenset(secs)
         groups.setdefault(who, []).append(res)
     short = org.short_name or org.name
     specs = []

@@ -7,6 +7,8 @@
   or refuses the login ends the round; the claimed notices wait for the next one.
 - No ``CALSYNC_SMTP_URL``: each notice is written as ``<instance>/outbox/<id>-<method>.eml``
   (atomically) and marked ``written``: listed, never dropped.
+- A notice that cannot be handed over at all (its text is not 7-bit, an address SMTP refuses
+  to put in a command) is ``failed`` with the reason; the round goes on with the rest.
 
 **The window between "the server said 250" and "marked sent".** The claim is written before
 the SMTP transaction and the mark right after it. If the process dies in between, the row
@@ -50,7 +52,12 @@ def deliver_due(store: Store, smtp_url: str | None, outbox_dir: Path,
         return counts
     if not smtp_url:
         for row in claimed:
-            path = write_eml(outbox_dir, row)
+            try:
+                path = write_eml(outbox_dir, row)
+            except ValueError as exc:
+                _unsendable(store, row, exc, now)
+                counts["failed"] += 1
+                continue
             store.mark_notice(row.id, "written", path=str(path), at=now)
             counts["written"] += 1
         return counts
@@ -58,7 +65,13 @@ def deliver_due(store: Store, smtp_url: str | None, outbox_dir: Path,
     try:
         for i, row in enumerate(claimed):
             try:
-                outcome = sender.send(_from(row), row.recipient, row.message.encode("ascii"))
+                data, mail_from = row.message.encode("ascii"), _from(row)
+            except ValueError as exc:   # not 7-bit: written by hand or by an older calsync
+                _unsendable(store, row, exc, now)
+                counts["failed"] += 1
+                continue
+            try:
+                outcome = sender.send(mail_from, row.recipient, data)
             except TransportDown as exc:
                 for rest in claimed[i:]:
                     _retry(store, rest, str(exc), now)
@@ -74,6 +87,12 @@ def deliver_due(store: Store, smtp_url: str | None, outbox_dir: Path,
     finally:
         sender.close()
     return counts
+
+
+def _unsendable(store: Store, row: OutboxNotice, exc: ValueError, now: dt.datetime) -> None:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    store.mark_notice(row.id, "failed", error=f"cannot send the message to {row.recipient}: "
+                      f"{reason}", at=now)
 
 
 def _retry(store: Store, row: OutboxNotice, error: str, now: dt.datetime) -> None:
@@ -92,7 +111,8 @@ def _from(row: OutboxNotice) -> str:
 def write_eml(folder: Path, row: OutboxNotice) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{row.id:06d}-{row.method.lower()}.eml"
+    data = row.message.encode("ascii")   # before any file exists
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    tmp.write_bytes(row.message.encode("ascii"))
+    tmp.write_bytes(data)
     os.replace(tmp, path)
     return path

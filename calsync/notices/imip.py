@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -27,6 +28,14 @@ from calsync.render import new_calendar, series_events
 _WEEKDAYS = "一二三四五六日"
 _EVERY = {1: "每周", 2: "每两周", 3: "每三周", 4: "每四周"}
 MAX_LINES = 10  # moved / cancelled occurrences listed in the text part
+# C0 and C1 controls, DEL and the Unicode line/paragraph separators: a title typed with a
+# line break must never start a new header line (or a new line in the text part).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """``value`` fit for a header or a one-line field: control characters become a space."""
+    return _CONTROLS.sub(" ", value).strip()
 
 
 def message_id(uid: str, sequence: int, recipient: str, domain: str) -> str:
@@ -95,8 +104,8 @@ def _address(name: str, email: str) -> vCalAddress:
 def subject(notice: Notice) -> str:
     if notice.method == CANCEL:
         when = "、".join(_day(_at(notice.starts.get(r, r))) for r in notice.cancelled[:3])
-        return f"会议取消：{notice.summary}" + (f"（{when}）" if when else "")
-    return f"{'会议变更' if notice.kind == 'update' else '会议通知'}：{notice.summary}"
+        return one_line(f"会议取消：{notice.summary}" + (f"（{when}）" if when else ""))
+    return one_line(f"{'会议变更' if notice.kind == 'update' else '会议通知'}：{notice.summary}")
 
 
 def text(notice: Notice, organizer: tuple[str, str], now: dt.datetime,
@@ -104,12 +113,13 @@ def text(notice: Notice, organizer: tuple[str, str], now: dt.datetime,
     """The Chinese summary for readers whose mail program shows no calendar. With the web
     page's public address (``web_base``), an invitation links to the week view showing its
     next occurrence (calsync.meetings.links)."""
-    greeting = f"{notice.recipient_name}：您好！" if notice.recipient_name else "您好！"
+    name = one_line(notice.recipient_name)
+    greeting = f"{name}：您好！" if name else "您好！"
     lines = [greeting, ""]
     if notice.method == CANCEL:
         whole = not notice.cancelled and notice.told > 1
         lines.append("以下会议（全部场次）已取消：" if whole else "以下会议已取消：")
-        lines.append(f"会议名称：{notice.summary}")
+        lines.append(f"会议名称：{one_line(notice.summary)}")
         if not notice.cancelled and notice.first_start and not whole:
             first = notice.starts.get(notice.first_start, notice.first_start)
             lines.append(f"原定时间：{_when(_at(first))}")
@@ -133,7 +143,7 @@ def _meeting_lines(notice: Notice, now: dt.datetime) -> list[str]:
     coming = [o for o in view.occurrences if o.end > now]
     live = [o for o in coming if o.status != "CANCELLED"] or list(view.occurrences)
     first = live[0]
-    lines = [f"会议名称：{notice.summary}"]
+    lines = [f"会议名称：{one_line(notice.summary)}"]
     if len(live) == 1:
         lines.append(f"时间：{_when(first.start)}—{first.end.astimezone(TZ):%H:%M}")
     else:
@@ -196,8 +206,8 @@ def build(notice: Notice, organizer: tuple[str, str], now: dt.datetime,
     domain = organizer[1].rpartition("@")[2]
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = subject(notice)
-    msg["From"] = Address(organizer[0], addr_spec=organizer[1])
-    msg["To"] = Address(notice.recipient_name, addr_spec=notice.recipient)
+    msg["From"] = Address(one_line(organizer[0]), addr_spec=organizer[1])
+    msg["To"] = Address(one_line(notice.recipient_name), addr_spec=notice.recipient)
     msg["Date"] = format_datetime(now.astimezone(TZ))
     msg["Message-ID"] = message_id(notice.uid, notice.sequence, notice.recipient, domain)
     msg["Auto-Submitted"] = "auto-generated"

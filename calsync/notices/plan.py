@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from calsync.access import Viewer, names_viewer
+from calsync import access
 from calsync.occurrence import TZ, Occurrence, Series
 
 REQUEST = "REQUEST"
@@ -100,8 +100,10 @@ def views(series: Series) -> dict[str, tuple[str, Series]]:
                 names.setdefault(email, a.name)
     out = {}
     for email, name in names.items():
-        reader = Viewer("", "", "recipient", name, email)
-        occs = tuple(o for o in meetings if names_viewer(reader, o))
+        # Only what the one visibility rule shows this address in full: a confidential
+        # meeting never reaches a non-reader (issue 20), whatever put the address here.
+        reader = access.notice_reader(email, name)
+        occs = tuple(o for o in meetings if access.shows(reader, o))
         out[email] = (name, replace(series, occurrences=occs))
     return out
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
+from email.errors import MessageError
 
 from calsync.notices import imip
 from calsync.notices.plan import Notice, Sent, plan
@@ -42,12 +43,27 @@ def web_base_from_env() -> str | None:
 
 def new_notice(policies: PolicySet, n: Notice, now: dt.datetime,
                web_base: str | None = None) -> NewNotice:
+    """The outbox row of one notice. A message that cannot be built (an address the mail
+    standard refuses, text that cannot go out as 7-bit) becomes a ``failed`` row with the
+    reason: one bad notice never stops the others."""
     org = organizer(policies.organizations[n.organization])
-    msg = imip.build(n, org, now, web_base or web_base_from_env())
+    state = {k: list(v) for k, v in n.state.items()}
+    try:
+        msg = imip.build(n, org, now, web_base or web_base_from_env())
+        text = msg.as_string()
+        text.encode("ascii")   # what delivery hands to SMTP: fail here, not mid-round
+    except (ValueError, TypeError, MessageError) as exc:
+        domain = org[1].rpartition("@")[2]
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return NewNotice(n.organization, n.uid, n.recipient, n.recipient_name, n.sequence,
+                         n.method, n.kind, imip.message_id(n.uid, n.sequence, n.recipient,
+                                                           domain),
+                         imip.subject(n), n.summary, n.confidential, state, "",
+                         status="failed", error=f"cannot build the message to "
+                                                f"{n.recipient}: {reason}")
     return NewNotice(n.organization, n.uid, n.recipient, n.recipient_name, n.sequence,
                      n.method, n.kind, str(msg["Message-ID"]), imip.subject(n), n.summary,
-                     n.confidential, {k: list(v) for k, v in n.state.items()},
-                     msg.as_string())
+                     n.confidential, state, text)
 
 
 def queue(policies: PolicySet, store: Store, orgs: list[str], now: dt.datetime,

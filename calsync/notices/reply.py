@@ -3,7 +3,9 @@ series or occurrence. Recording them is the store's (OutboxMixin.record_reply)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from icalendar import Calendar
 
@@ -56,3 +58,13 @@ def parse_reply(data: bytes | str) -> list[Answer]:
     if not out:
         raise UsageError("the REPLY holds no VEVENT")
     return out
+
+
+def still_invited(answer: Answer, state: Mapping[str, Any] | None) -> bool:
+    """Does the attendee's last notice of the UID (its ``state``: the occurrences it invited
+    them to) still invite them to what they answer — the series (anything left), or the one
+    occurrence the answer names? A cancelled series or occurrence, or an occurrence that was
+    never theirs, takes no answer."""
+    if not state:
+        return False
+    return not answer.recurrence_id or answer.recurrence_id in state

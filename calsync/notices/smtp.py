@@ -96,6 +96,9 @@ class SmtpSender:
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return self._answer(code, text)
+        except ValueError as exc:   # smtplib refuses CR/LF in a command: this message only
+            self._reset()
+            return Outcome("failed", f"cannot send the message: {' '.join(str(exc).split())}")
         except smtplib.SMTPResponseException as exc:
             return self._answer(exc.smtp_code, exc.smtp_error)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:  # timeouts are OSErrors

@@ -2,9 +2,10 @@
 
 A sheet per occurrence holds the QR code's secret (``token``, long and random: the link is
 the key to the public sign-in page) and the short code people without an account type (six
-digits, shown to the keeper; guesses are rate-limited in calsync.meetings.signin). A mark
-per person and occurrence: the first sign-in wins (signing in twice changes nothing); a
-keeper's hand correction changes it and is audited with before and after.
+digits, shown to the keeper; guesses go through calsync.login_limit, web/signin_public.py).
+A mark per person and occurrence: the first sign-in wins (signing in twice changes nothing);
+a keeper's hand correction changes it and is audited with before and after. Method ``code``
+is a typed name with the short code (no login: nobody vouched for it; the keeper sees it so).
 """
 
 from __future__ import annotations

@@ -32,6 +32,15 @@ class BusyMixin(StoreBase):
         with self._reading() as session:
             return {h: e for h, e in session.execute(query)}
 
+    def busy_heads(self, source: str) -> dict[str, tuple[str | None, bool]]:
+        """href -> (etag, carries X-CALSYNC-ORG) of one source, without bodies: a publish
+        skips reading the marked-free ones again while their etag holds (they are not ours)."""
+        marked = BusyObjectRow.ics.contains("X-CALSYNC-ORG")
+        query = select(BusyObjectRow.href, BusyObjectRow.etag, marked).where(
+            BusyObjectRow.source == source)
+        with self._reading() as session:
+            return {h: (e, bool(m)) for h, e, m in session.execute(query)}
+
     def update_busy(self, source: str, changed: Mapping[str, Obj], gone: Iterable[str] = (),
                     *, replace_all: bool = False, at: datetime | None = None) -> None:
         """Store new or changed objects and drop gone ones; ``replace_all``: the source is

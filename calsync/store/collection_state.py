@@ -6,11 +6,16 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from calsync.store.base import StoreBase, utc
-from calsync.store.models import SyncCollectionRow
+from calsync.store.models import (
+    BusyObjectRow,
+    SyncCollectionRow,
+    SyncConflictRow,
+    SyncResourceRow,
+)
 from calsync.store.records import CollectionState
 
 
@@ -64,3 +69,38 @@ class CollectionStateMixin(StoreBase):
         stmt = delete(SyncCollectionRow).where(SyncCollectionRow.collection_url == collection_url)
         with self._writing() as session:
             return session.execute(stmt).rowcount > 0  # type: ignore[attr-defined]
+
+    # -- a collection whose address changed (same server, another host or port) -------------
+
+    def relocate_collection(self, old_url: str, new_url: str, *, actor: str = "publish",
+                            at: datetime | None = None) -> int:
+        """Move calsync's rows of a collection to its new address: what it wrote and its
+        conflicts. A resource already recorded at the new address keeps that row (the old one
+        is dropped). The old address's token and cached foreign objects are dropped (the
+        next publish reads the collection whole once). Returns the number of rows moved."""
+        now = utc(at)
+        with self._writing() as session:
+            there = select(SyncResourceRow.uid).where(SyncResourceRow.collection_url == new_url)
+            moved = session.execute(update(SyncResourceRow).where(
+                SyncResourceRow.collection_url == old_url,
+                SyncResourceRow.uid.not_in(there)).values(collection_url=new_url))
+            session.execute(delete(SyncResourceRow).where(
+                SyncResourceRow.collection_url == old_url))
+            # an open conflict already at the new address (a run before the move) is the
+            # newer one: the old address's open conflict on the same resource is closed
+            open_there = select(SyncConflictRow.uid).where(
+                SyncConflictRow.collection_url == new_url, SyncConflictRow.resolved_at.is_(None))
+            session.execute(update(SyncConflictRow).where(
+                SyncConflictRow.collection_url == old_url, SyncConflictRow.resolved_at.is_(None),
+                SyncConflictRow.uid.in_(open_there)).values(
+                    resolved_at=now, resolution="policy", resolved_by=actor))
+            session.execute(update(SyncConflictRow).where(
+                SyncConflictRow.collection_url == old_url).values(collection_url=new_url))
+            session.execute(delete(SyncCollectionRow).where(
+                SyncCollectionRow.collection_url == old_url))
+            session.execute(delete(BusyObjectRow).where(BusyObjectRow.source == old_url))
+            count = int(moved.rowcount or 0)  # type: ignore[attr-defined]
+            self._add_audit(session, at=now, actor=actor, action="sync.relocate",
+                            target=new_url, before={"collection_url": old_url},
+                            after={"collection_url": new_url, "resources": count})
+            return count

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from calsync.errors import StoreError
 from calsync.store.base import StoreBase
@@ -29,6 +29,16 @@ class LoginThrottleMixin(StoreBase):
             if row is None:
                 return None
             return ThrottleState(row.failures, row.window_start, row.locked_until)
+
+    def throttle_states(self, keys: Iterable[str]) -> dict[str, ThrottleState]:
+        """The states of those ``keys`` that have one, in one query (CalDAV asks on every
+        request a phone makes)."""
+        wanted = list(dict.fromkeys(keys))
+        with self._reading() as session:
+            rows = session.scalars(select(LoginThrottleRow).where(
+                LoginThrottleRow.key.in_(wanted)))
+            return {row.key: ThrottleState(row.failures, row.window_start, row.locked_until)
+                    for row in rows}
 
     def throttle_update(
         self, key: str, step: Callable[[ThrottleState | None], ThrottleState]

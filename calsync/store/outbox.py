@@ -77,6 +77,10 @@ class NewNotice:
     confidential: bool
     state: Any
     message: str
+    # A message that could not be built goes in ``failed`` with its reason (never claimed):
+    # listed for the secretary, and it does not hold up the other notices.
+    status: str = "queued"
+    error: str | None = None
 
 
 class OutboxMixin(StoreBase):
@@ -107,8 +111,8 @@ class OutboxMixin(StoreBase):
                         recipient_name=n.recipient_name, sequence=n.sequence, method=n.method,
                         kind=n.kind, message_id=n.message_id, subject=n.subject,
                         summary=n.summary, confidential=n.confidential, state=n.state,
-                        message=n.message, status="queued", attempts=0, next_try=now,
-                        created_at=now))
+                        message=n.message, status=n.status, last_error=n.error,
+                        attempts=0, next_try=now, created_at=now))
         except IntegrityError:
             return 0
         return len(notices)
@@ -164,11 +168,26 @@ class OutboxMixin(StoreBase):
         with self._reading() as session:
             return [to_record(r, OutboxNotice) for r in session.scalars(query)]
 
+    def last_notice(self, uid: str, recipient: str,
+                    organization: str | None = None) -> OutboxNotice | None:
+        """The newest notice (highest SEQUENCE) of ``uid`` to ``recipient``, of
+        ``organization`` when given: what that attendee was last told."""
+        query = (select(NoticeRow).where(NoticeRow.uid == uid,
+                                         NoticeRow.recipient == recipient.strip().lower())
+                 .order_by(NoticeRow.sequence.desc(), NoticeRow.id.desc()).limit(1))
+        if organization is not None:
+            query = query.where(NoticeRow.organization == organization)
+        with self._reading() as session:
+            row = session.scalar(query)
+            return to_record(row, OutboxNotice) if row is not None else None
+
     def record_reply(self, uid: str, recipient: str, partstat: str, *, recurrence_id: str = "",
                      sequence: int = 0, comment: str = "", organization: str | None = None,
-                     at: datetime | None = None) -> NoticeReply | None:
+                     actor: str | None = None, at: datetime | None = None
+                     ) -> NoticeReply | None:
         """Keep an attendee's answer; None when calsync never sent them this UID (of
-        ``organization``, when given): a reply from someone not invited changes nothing."""
+        ``organization``, when given): a reply from someone not invited changes nothing.
+        With ``actor`` (who entered it), the audit log says so in the same transaction."""
         now = utc(at)
         recipient = recipient.strip().lower()
         query = select(NoticeRow.organization).where(
@@ -189,6 +208,11 @@ class OutboxMixin(StoreBase):
             row.partstat, row.sequence, row.comment, row.replied_at = (
                 partstat, sequence, comment, now)
             session.flush()
+            if actor is not None:
+                self._add_audit(session, at=now, actor=actor, action="notice.reply",
+                                target=f"notice-reply:{uid}",
+                                after={"recipient": recipient, "partstat": partstat,
+                                       "recurrence_id": recurrence_id})
             return to_record(row, NoticeReply)
 
     def notice_replies(self, orgs: Iterable[str] | None = None, *,

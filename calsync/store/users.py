@@ -115,6 +115,14 @@ class UsersMixin(StoreBase):
             )
         return after
 
+    def end_sessions(self, username: str) -> None:
+        """End every web session of ``username`` (logout): bumps ``session_version``, which
+        the page's user loader checks. Not audited: the password is unchanged."""
+        with self._writing() as session:
+            row = session.get(AppUserRow, username, with_for_update=True)
+            if row is not None:
+                row.session_version = (row.session_version or 0) + 1
+
     def get_user(self, username: str) -> UserRecord | None:
         with self._reading() as session:
             row = session.get(AppUserRow, username)

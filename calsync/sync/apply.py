@@ -211,6 +211,7 @@ class _Ctx:
     orgs: frozenset[str]
     desired: Mapping[str, Desired]
     stored: dict[str, Stored]
+    planned: Plan  # its options re-plan a resource after a 412
     marked: set[str] = field(default_factory=set)  # write-ahead rows saved by the batch
     finals: dict[str, Stored | None] = field(default_factory=dict)  # landed, not yet saved
     flushed_at: float = field(default_factory=time.monotonic)
@@ -243,7 +244,7 @@ def apply_plan(
     once ``stop()`` is true with ``PublishStopped``: what landed is recorded, and ``done``
     (when given) holds it for the caller's report.
     """
-    ctx = _Ctx(client, state, the_plan.collection, orgs, desired, dict(stored))
+    ctx = _Ctx(client, state, the_plan.collection, orgs, desired, dict(stored), the_plan)
     done = [] if done is None else done
     actions = the_plan.actions
     total = len(actions)
@@ -359,7 +360,9 @@ def _replan(ctx: _Ctx, a: Action) -> Action:
             listing[other.href] = other
     desired = {a.uid: ctx.desired[a.uid]} if a.uid in ctx.desired else {}
     stored = {a.uid: prev} if prev is not None else {}
-    sub = plan(ctx.collection, ctx.orgs, desired, stored, listing, force=True)
+    p = ctx.planned
+    sub = plan(ctx.collection, ctx.orgs, desired, stored, listing, force=True,
+               reclaim=p.reclaim, staff_readable=p.staff_readable, domains=p.domains)
     for b in sub.actions:
         if b.uid == a.uid:
             log.info("412 on %s: re-planned as %s (%s)", a.href, b.kind, b.reason)

@@ -93,15 +93,22 @@ def org_collections(policies: PolicySet, org_id: str, series: Iterable[Series],
                 if t in org.meeting_types)
     public.extend(r for b in busy_series(hidden) for r in render(b))
     name = org.calendar_name or org.name
-    specs = [CollectionSpec(org_id, name, (org_id,), tuple(public))]
+    doms = uid_domains(policies, org_id)
+    specs = [CollectionSpec(org_id, name, (org_id,), tuple(public), uid_domains=doms)]
     for who, resources in sorted(groups.items(), key=lambda kv: confidential_slug(org_id,
                                                                                  kv[0])):
         label = "、".join(sorted(kinds.get(who, ())))
         specs.append(CollectionSpec(confidential_slug(org_id, who),
                                     f"{org.short_name or org.name}保密会议"
                                     + (f"（{label}）" if label else ""), (org_id,),
-                                    tuple(resources), readers=who))
+                                    tuple(resources), readers=who, uid_domains=doms))
     return specs
+
+
+def uid_domains(policies: PolicySet, org_id: str) -> tuple[str, ...]:
+    """The UID domains calsync writes for an organization (calsync.generate)."""
+    own = policies.organizations[org_id].uid_domain
+    return tuple(sorted({own, f"{org_id}.calsync"} - {""}))
 
 
 def _part(series: Series, occs: Iterable[Occurrence]) -> Series:
@@ -125,7 +132,8 @@ def per_person_collections(policies: PolicySet, org_id: str, series: Iterable[Se
                 theirs.extend(render(_part(s, mine)))
         specs.append(CollectionSpec(f"{org_id}-{person.id}",
                                     f"{person.name}的会议（{org.short_name or org.name}）",
-                                    (org_id,), tuple(theirs), readers=frozenset({person.id})))
+                                    (org_id,), tuple(theirs), readers=frozenset({person.id}),
+                                    uid_domains=uid_domains(policies, org_id)))
     return specs
 
 
@@ -148,19 +156,35 @@ def retired(specs: list[CollectionSpec], known: Mapping[str, Iterable[str]],
             home: str) -> list[CollectionSpec]:
     """Empty specs for confidential collections calsync wrote before and wants no more.
 
-    ``known``: organization → collection URLs with resources in the store."""
+    ``known``: organization → collection URLs with resources in the store. One stored under
+    the home's path at another host or port (the server moved: ``calsync serve`` on another
+    CalDAV port) is the same collection at the home's address now (its rows move there when
+    it is published, calsync.sync.reading)."""
     wanted = {_url(home, s) for s in specs}
     out = []
     for org_id in sorted({o for s in specs for o in s.organizations}):
-        for url in sorted(known.get(org_id, ())):
+        for url in sorted({_moved(u, home) for u in known.get(org_id, ())}):
             slug = url.rstrip("/").rsplit("/", 1)[-1]
             if url not in wanted and slug.startswith(org_id + CONFIDENTIAL_PREFIX):
+                doms = next((s.uid_domains for s in specs if org_id in s.organizations), ())
                 out.append(CollectionSpec(slug, slug, (org_id,), (), url=url,
-                                          readers=frozenset(), retire=True))
+                                          readers=frozenset(), retire=True, uid_domains=doms))
     return out
 
 
-def _url(home: str, spec: CollectionSpec) -> str:
-    url = spec.url or home.rstrip("/") + "/" + spec.slug.strip("/") + "/"
+def _moved(url: str, home: str) -> str:
+    there, here = urlsplit(url), urlsplit(_url(home, None))
+    if there.path.startswith(here.path) and (there.scheme, there.netloc) != (
+            here.scheme, here.netloc):
+        return urlunsplit(there._replace(scheme=here.scheme, netloc=here.netloc))
+    return url
+
+
+def _url(home: str, spec: CollectionSpec | None) -> str:
+    """A spec's URL (``None``: the home itself), without credentials."""
+    if spec is None:
+        url = home.rstrip("/") + "/"
+    else:
+        url = spec.url or home.rstrip("/") + "/" + spec.slug.strip("/") + "/"
     parts = urlsplit(url)  # the store keeps URLs without credentials
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

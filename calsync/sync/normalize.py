@@ -91,10 +91,12 @@ def _sort_key(comp: icalendar.Component) -> tuple[str, str]:
 
 def semantic_key(ics: bytes | str) -> str:
     """sha256 of what the calendar means; equal for churned copies of the same object."""
-    cal = parse(ics)
-    items = sorted(_items(cal), key=lambda c: (_sort_key(c), _canonical(c)))
-    text = "\n".join(_canonical(c) for c in items)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _meaning(_items(parse(ics)))
+
+
+def _meaning(items: list[icalendar.Component]) -> str:
+    ordered = sorted(items, key=lambda c: (_sort_key(c), _canonical(c)))
+    return hashlib.sha256("\n".join(_canonical(c) for c in ordered).encode("utf-8")).hexdigest()
 
 
 def try_semantic_key(ics: bytes | str) -> str | None:
@@ -116,6 +118,33 @@ def owned_org(ics: bytes | str) -> str | None:
         if value is not None:
             return str(value).strip() or None
     return None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the planner needs of a server copy, from one parse."""
+
+    uid: str
+    key: str  # semantic_key
+    org: str | None  # owned_org
+    confidential: bool  # some item is CLASS:CONFIDENTIAL or PRIVATE
+
+
+_HIDDEN = frozenset({"CONFIDENTIAL", "PRIVATE"})
+
+
+def facts(ics: bytes | str, href: str | None = None) -> Facts:
+    """``uid_of``, ``semantic_key``, ``owned_org`` and the class, from one parse."""
+    cal = parse(ics, href)
+    items = _items(cal)
+    org = next((str(c[OWNER_PROP]).strip() or None for c in items if OWNER_PROP in c), None)
+    hidden = any(str(c.get("CLASS", "")).strip().upper() in _HIDDEN for c in items)
+    return Facts(str(items[0]["UID"]), _meaning(items), org, hidden)
+
+
+def uid_domain(uid: str) -> str:
+    """The part after ``@`` (``guanliban.calsync``), or ``""``."""
+    return uid.rpartition("@")[2] if "@" in uid else ""
 
 
 _LINES = re.IGNORECASE | re.MULTILINE

@@ -1,7 +1,8 @@
 """The sync planner: desired state + what calsync stored + what the server lists → actions.
 
 Pure: no I/O, no clock. Publishing is two phases, like vdirsyncer: ``hrefs_to_fetch`` says
-which bodies the planner needs (changed or unknown items only), then ``plan`` decides.
+which bodies the planner needs (changed or unknown items only), then ``plan`` decides. The
+types and the first phase live in calsync.sync.items (re-exported here).
 
 Vocabulary. ``Stored.key`` is the ``policy_key`` (a cheap byte digest) of the *policy*
 version calsync last published there; ``Stored.written_ics`` is the server content calsync
@@ -11,178 +12,49 @@ meaning differs from ``written_ics``.
 
 ``Stored.pending`` is a write-ahead mark set before a write and cleared when it is recorded:
 after a killed run it tells "landed" (adopt) from "never happened" (redo) from "edited".
+
+Ours and not ours. An object is calsync's when the store has a row for its UID, or when it
+carries ``X-CALSYNC-ORG`` naming one of the collection's organizations AND its UID is in one
+of their UID domains (an app's copy of one of our events keeps the mark under a new UID: not
+ours). Everything else is foreign and never touched. An object of ours that no series wants
+in this collection is a *leftover* (an older layout, an old UID): it is deleted when the store
+says calsync wrote it as it is now; a confidential one is deleted on calsync's mark alone, and
+even over an app's edit where the organization's staff read the collection (leaving it
+readable is the worst outcome; its readers have it in their own collection). A public one
+without a record, or edited in an app, stays until ``publish --force`` (``reclaim``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
-from functools import cached_property
-from urllib.parse import quote
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from calsync.sync.errors import MalformedServerData, SafetyValveError
+from calsync.sync.items import (
+    CONFIDENTIAL_LEFTOVER,
+    KIND_ORDER,
+    UNLOADED,
+    WRITE_KINDS,
+    Action,
+    Desired,
+    Plan,
+    ServerItem,
+    Stored,
+    alt_href,
+    href_for,
+    hrefs_to_fetch,
+    needs_body,
+    target_hrefs,
+)
 from calsync.sync.normalize import (
-    owned_org,
+    facts,
     policy_key,
     semantic_key,
     sequence_of,
-    uid_of,
+    uid_domain,
     with_sequence,
 )
-
-WRITE_KINDS = frozenset({"create", "update", "delete"})
-# Deletes first so a create can reuse a freed href; no-write kinds last.
-KIND_ORDER = ("delete", "update", "create", "adopt", "refresh", "forget", "conflict", "unchanged")
-
-
-@dataclass(frozen=True)
-class Desired:
-    """One generated resource. ``key`` is its ``policy_key``; ``semantic`` (parsed on first
-    use) is only needed when it must be compared with a server copy."""
-
-    uid: str
-    name: str
-    ics: bytes
-    key: str
-
-    @classmethod
-    def of(cls, uid: str, name: str, ics: bytes) -> Desired:
-        return cls(uid, name, ics, policy_key(ics))
-
-    @cached_property
-    def semantic(self) -> str:
-        return semantic_key(self.ics)
-
-
-# ``Stored.written_ics`` of a row read without its body: only rows the planner will surely
-# leave unchanged (same href and etag on the server, same policy key, nothing pending).
-UNLOADED = b"\x00head-only"
-
-
-@dataclass(frozen=True)
-class Stored:
-    uid: str
-    href: str | None
-    etag: str | None
-    key: str
-    written_ics: bytes
-    sequence: int
-    pending: str | None = None  # "create" | "update" | "delete": write not yet confirmed
-    prev_etag: str | None = None  # server etag before the pending write
-
-
-@dataclass(frozen=True)
-class ServerItem:  # uid/ics only once fetched
-    href: str
-    etag: str | None
-    uid: str | None = None
-    ics: bytes | None = None
-
-
-@dataclass(frozen=True)
-class Action:
-    """One step. ``etag`` is the If-Match precondition for writes, the etag to record for
-    ``adopt``/``refresh``. ``body`` is what to PUT (``adopt``: the server copy to record)."""
-
-    kind: str
-    uid: str
-    href: str | None
-    etag: str | None = None
-    body: bytes | None = None
-    reason: str = ""
-    conflict_kind: str | None = None
-    key: str | None = None  # policy key to record after this action
-    sequence: int = 0
-    server_ics: bytes | None = None  # conflicts: the server copy, for the record
-    policy_ics: bytes | None = None  # conflicts: what the policy wants
-
-    def to_json(self) -> dict[str, object]:
-        """JSON-able summary, without bodies."""
-        data = asdict(self)
-        for big in ("body", "server_ics", "policy_ics"):
-            data.pop(big)
-        return data
-
-
-@dataclass(frozen=True)
-class Plan:
-    collection: str
-    actions: tuple[Action, ...]
-    stats: Mapping[str, int] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def writes(self) -> tuple[Action, ...]:
-        return tuple(a for a in self.actions if a.kind in WRITE_KINDS)
-
-
-def href_for(collection: str, name: str) -> str:
-    """Where a new resource goes: ``<collection>/<name>.ics``."""
-    return f"{collection.rstrip('/')}/{quote(name, safe='-_.~@:+')}.ics"
-
-
-def _alt_href(collection: str, name: str, uid: str) -> str:
-    digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
-    return href_for(collection, f"{name}-{digest}")
-
-
-def target_hrefs(
-    collection: str, desired: Mapping[str, Desired], stored: Mapping[str, Stored]
-) -> set[str]:
-    """Hrefs a create could land on: the only unknown items that may be ours."""
-    out: set[str] = set()
-    for d in desired.values():
-        if d.uid not in stored or stored[d.uid].pending == "create":
-            out |= {href_for(collection, d.name), _alt_href(collection, d.name, d.uid)}
-    return out
-
-
-def needs_body(
-    s: Stored, listing: Mapping[str, ServerItem], desired: Mapping[str, Desired],
-    open_conflicts: Collection[str] = frozenset(),
-) -> bool:
-    """Whether planning ``s`` may read or rewrite its stored body (see ``UNLOADED``)."""
-    item = listing.get(s.href) if s.href else None
-    d = desired.get(s.uid)
-    return (s.pending is not None or item is None or item.etag is None or item.etag != s.etag
-            or d is None or d.key != s.key or s.uid in open_conflicts)
-
-
-def hrefs_to_fetch(
-    stored: Mapping[str, Stored],
-    listing: Mapping[str, ServerItem],
-    want: Iterable[str] | None = None,
-    skip_uids: Iterable[str] = (),
-) -> set[str]:
-    """Bodies the planner needs: items whose etag differs from the store, and unknown items.
-
-    ``skip_uids`` (open conflicts) are not read again: nothing is planned for them until
-    they are resolved, and the conflict already holds the server copy. ``want`` narrows
-    unknown items to the hrefs that may hold ours (``target_hrefs``) so
-    foreign events are not downloaded on every run; it is ignored when a stored item is
-    missing from its href (then every unknown body is read to find it by UID).
-    """
-    by_href = {s.href: s for s in stored.values() if s.href}
-    skip = set(skip_uids)
-    lost = any(
-        s.href not in listing and s.pending is None and s.written_ics and s.uid not in skip
-        for s in stored.values()
-    )
-    wanted = None if want is None or lost else set(want)
-    out: set[str] = set()
-    for href, item in listing.items():
-        s = by_href.get(href)
-        if s is not None:
-            if s.uid in skip and not s.pending:
-                continue  # an open conflict waits for `calsync resolve`: its copy is recorded
-            if s.pending or item.etag is None or item.etag != s.etag:
-                out.add(href)
-        elif wanted is None or href in wanted:
-            out.add(href)
-    return out
-
 
 # ``_Seen.key`` of an item whose etag matches the store: not read, so taken as written.
 UNREAD = "unread:as-written"
@@ -197,6 +69,8 @@ class _Seen:
     ics: bytes | None
     key: str | None
     org: str | None = None
+    confidential: bool = False
+    mine: bool = False  # our mark and our UID domain: calsync wrote it, record or not
 
 
 def _written_key(s: Stored) -> str | None:
@@ -216,11 +90,20 @@ class _Planner:
         stored: Mapping[str, Stored],
         listing: Mapping[str, ServerItem],
         restore_missing: bool = False,
+        domains: frozenset[str] = frozenset(),
+        reclaim: bool = False,
+        staff_readable: bool = True,
     ) -> None:
         self.orgs, self.desired, self.stored, self.listing = orgs, desired, stored, listing
         # ``publish --force``: what the server lost is created again, not a conflict
         self.restore_missing = restore_missing
+        self.domains = domains
+        # ``publish --force``: leftovers of ours are deleted even when kept otherwise
+        self.reclaim = reclaim
+        # the organization's staff read this collection (not one confidential set of readers)
+        self.staff_readable = staff_readable
         self.seen: dict[str, _Seen] = {}
+        self.own: set[str] = set()
         self.stats: Counter[str] = Counter()
         self.warnings: list[str] = []
 
@@ -244,8 +127,7 @@ class _Planner:
                     self.stats["foreign"] += 1  # not read: cannot be ours
                 continue
             try:
-                uid = uid_of(item.ics)
-                seen = _Seen(href, item.etag, item.ics, semantic_key(item.ics), owned_org(item.ics))
+                f = facts(item.ics)
             except MalformedServerData as exc:
                 if s is not None:
                     self._see(s.uid, _Seen(href, item.etag, item.ics, None))
@@ -253,12 +135,16 @@ class _Planner:
                     self.stats["unreadable"] += 1
                     self.warnings.append(f"{href}: {exc.detail}; left untouched")
                 continue
-            if seen.org in self.orgs or uid in self.stored:
+            uid = f.uid
+            mine = f.org in self.orgs and uid_domain(uid) in self.domains
+            seen = _Seen(href, item.etag, item.ics, f.key, f.org, f.confidential, mine)
+            if mine or uid in self.stored:
                 self._see(uid, seen)
             else:
                 self.stats["foreign"] += 1
 
     def _see(self, uid: str, seen: _Seen) -> None:
+        self.own.add(seen.href)
         old = self.seen.get(uid)
         if old is not None:
             s = self.stored.get(uid)
@@ -285,6 +171,10 @@ class _Planner:
         s, confirm = _settle_pending(s, seen)
         if pending_create and s is None and d is None:  # never landed, no longer wanted
             return Action("forget", uid, None, reason="unconfirmed create no longer wanted")
+        if d is None and seen is not None and seen.mine:
+            taken = self._take_back(uid, seen, s)
+            if taken is not None:
+                return taken
         if open_conflict and not keep_policy:
             href = seen.href if seen else (s.href if s else None)
             return Action("conflict", uid, href, reason="open conflict: run `calsync resolve`")
@@ -334,6 +224,17 @@ class _Planner:
         why = "policy changed" if s.key else "kept policy over an app edit"
         return Action("update", uid, seen.href, base, body, why, key=d.key, sequence=seq)
 
+    def _take_back(self, uid: str, seen: _Seen, s: Stored | None) -> Action | None:
+        """A leftover of ours (no series wants it here) that goes whatever else holds: a
+        confidential one without a record (our mark is enough) or where staff read it, and
+        any with ``reclaim``. None: the ordinary rules decide (delete if unedited)."""
+        if seen.confidential and (s is None or self.staff_readable):
+            return Action("delete", uid, seen.href, seen.etag, reason=CONFIDENTIAL_LEFTOVER)
+        if self.reclaim:
+            why = "leftover of calsync taken back (publish --force)"
+            return Action("delete", uid, seen.href, seen.etag, reason=why)
+        return None
+
     def _unrecorded(
         self, uid: str, d: Desired | None, seen: _Seen | None, keep_policy: bool
     ) -> Action | None:
@@ -341,10 +242,19 @@ class _Planner:
             return self._create(d, "new in policy", -1) if d is not None else None
         if d is None:
             self.stats["orphan"] += 1
-            self.warnings.append(f"{seen.href}: carries our mark but calsync has no record")
+            self.warnings.append(
+                f"{seen.href}: calsync wrote it (X-CALSYNC-ORG {seen.org}) and no series wants "
+                f"it now, but there is no record of what was written, so an app's edit cannot "
+                f"be ruled out; left in place (`calsync publish --force` removes it)")
             return None
         if seen.key == d.semantic:
             return self._adopt(d, seen, "server already has it (earlier run)")
+        if seen.mine and seen.confidential and self.staff_readable:
+            # an older layout's confidential copy where every staff member reads: replace it
+            seq = sequence_of(seen.ics or b"") + 1
+            body = with_sequence(d.ics, seq)
+            why = "confidential copy of an older layout replaced"
+            return Action("update", uid, seen.href, seen.etag, body, why, key=d.key, sequence=seq)
         if not keep_policy:  # no record of writing this version: someone may have edited it
             why = "on the server, but not a version calsync recorded writing"
             return _conflict(uid, "edited", seen, d, None, why)
@@ -407,14 +317,23 @@ def plan(
     resolved_keep_policy: Iterable[str] = (),
     force: bool = False,
     restore_missing: bool = False,
+    reclaim: bool = False,
+    staff_readable: bool = True,
+    domains: Iterable[str] | None = None,
 ) -> Plan:
     """Decide what to do in one collection; raises SafetyValveError unless ``force``.
 
     ``restore_missing`` (``publish --force``): a resource calsync wrote that is gone from
     the server is created again from the policy instead of opening a "deleted" conflict
-    (open conflicts still wait for ``calsync resolve``)."""
+    (open conflicts still wait for ``calsync resolve``). ``reclaim`` (``publish --force``):
+    every leftover of ours goes, edited or not (see the module doc). ``staff_readable``: the
+    organization's staff read this collection (the default: the safe assumption).
+    ``domains``: the organizations' UID domains (default ``<org>.calsync``)."""
     owners = frozenset([orgs] if isinstance(orgs, str) else orgs)
-    p = _Planner(owners, desired, stored, listing, restore_missing)
+    doms = frozenset(domains) if domains is not None else frozenset()
+    doms |= {f"{o}.calsync" for o in owners}
+    p = _Planner(owners, desired, stored, listing, restore_missing, doms, reclaim,
+                 staff_readable)
     conflicts, keep = set(open_conflicts), set(resolved_keep_policy)
     p.read_listing(frozenset(conflicts - keep))
     uids = sorted(set(desired) | set(stored) | set(p.seen))
@@ -431,14 +350,15 @@ def plan(
         d = desired[a.uid]
         href = href_for(collection, d.name)
         if href in taken:
-            href = _alt_href(collection, d.name, d.uid)
+            href = alt_href(collection, d.name, d.uid)
         taken.add(href)
         actions.append(replace(a, href=href))
     actions.sort(key=lambda a: (KIND_ORDER.index(a.kind), a.uid))
     if not force:
         _safety_valve(collection, stored, p.seen, actions)
     stats = Counter(a.kind for a in actions) + p.stats
-    return Plan(collection, tuple(actions), dict(sorted(stats.items())), tuple(p.warnings))
+    return Plan(collection, tuple(actions), dict(sorted(stats.items())), tuple(p.warnings),
+                frozenset(p.own), reclaim, staff_readable, doms)
 
 
 def _safety_valve(
@@ -448,6 +368,14 @@ def _safety_valve(
     if present and not any(s.uid in seen for s in present):
         raise SafetyValveError(collection, len(present), len(present), 0)
     owned = {s.uid for s in present} | set(seen)
-    deletes = sum(1 for a in actions if a.kind == "delete")
+    # taking a confidential leftover away from readers it never had is never held back
+    deletes = sum(1 for a in actions if a.kind == "delete" and a.reason != CONFIDENTIAL_LEFTOVER)
     if owned and deletes * 2 > len(owned):
         raise SafetyValveError(collection, len(owned), 0, deletes)
+
+
+__all__ = [
+    "CONFIDENTIAL_LEFTOVER", "KIND_ORDER", "UNLOADED", "UNREAD", "WRITE_KINDS", "Action",
+    "Desired", "Plan", "ServerItem", "Stored", "href_for", "hrefs_to_fetch", "needs_body",
+    "plan", "target_hrefs",
+]

@@ -25,16 +25,8 @@ from calsync.sync.normalize import (
     policy_key,
     sequence_of,
 )
-from calsync.sync.plan import (
-    Desired,
-    Plan,
-    ServerItem,
-    Stored,
-    hrefs_to_fetch,
-    needs_body,
-    plan,
-    target_hrefs,
-)
+from calsync.sync.plan import Desired, Plan, Stored, plan
+from calsync.sync.reading import close_taken_back, keep_foreign, read_state
 from calsync.sync.settled import count_kinds, settled_report
 
 log = logging.getLogger(__name__)
@@ -54,6 +46,9 @@ class CollectionSpec:
     readers: frozenset[str] | None = None
     # A collection calsync no longer wants: emptied without tripping the safety valve.
     retire: bool = False
+    # UID domains of the organizations besides ``<org>.calsync`` (a policy's uid_domain):
+    # an object with our X-CALSYNC-ORG is calsync's only under one of these
+    uid_domains: tuple[str, ...] = ()
 
 
 def org_layout(
@@ -193,7 +188,9 @@ def publish(
     A failing collection (server down, safety valve, refusal) is reported in the result and
     the others still run; ``result.raise_first_error()`` turns it into an exception.
     ``force`` passes the safety valve; ``restore`` (``publish --force`` sets both) re-creates
-    what calsync wrote and the server lost instead of opening conflicts. ``stop()`` true
+    what calsync wrote and the server lost instead of opening conflicts, and takes back every
+    leftover of calsync (objects it wrote that no series wants, app-edited ones too; see
+    calsync.sync.plan). ``stop()`` true
     (a service shutting down) ends the run before the next resource, what landed recorded.
     ``settle`` fills each ``CollectionResult.settled`` (for ``calsync publish``'s witness;
     it costs a read of the stored rows per collection, which nobody else needs).
@@ -249,35 +246,6 @@ def _finish_runs(
         finish(run_id, status, counts=res.counts, message=message)
 
 
-def read_state(
-    dav: CalDAVClient,
-    state: SyncState,
-    spec: CollectionSpec,
-    url: str,
-    path: str,
-    desired: Mapping[str, Desired],
-    reader: CollectionListing | None = None,
-) -> tuple[dict[str, ServerItem] | None, dict[str, Stored], set[str]]:
-    """Listing (None: collection missing), stored rows, open-conflict uids; bodies fetched."""
-    orgs = frozenset(spec.organizations)
-    stored = state.load(orgs, bodies=False)
-    conflicts = state.open_conflicts(orgs)
-    listing = reader.read() if reader is not None else dav.list_collection(url)
-    state.with_bodies(stored, [s.uid for s in stored.values()
-                               if needs_body(s, listing or {}, desired, conflicts)])
-    if listing is None:
-        return None, stored, conflicts
-    need = hrefs_to_fetch(stored, listing, target_hrefs(path, desired, stored), conflicts)
-    if need:
-        bodies = dav.multiget(url, need)
-        for href in need:
-            if href in bodies:
-                listing[href] = bodies[href]
-            else:
-                listing.pop(href, None)  # gone between listing and multiget
-    return listing, stored, conflicts
-
-
 def _publish_one(
     dav: CalDAVClient,
     store: object,
@@ -296,10 +264,13 @@ def _publish_one(
     state = SyncState(store, url, spec.organizations[0] if spec.organizations else "")
     desired = {r.uid: Desired.of(r.uid, r.name, r.ics) for r in spec.resources}
     reader = CollectionListing(dav, store, url)
-    listing, stored, conflicts = read_state(dav, state, spec, url, path, desired, reader)
+    cache = store.busy_heads(url)  # type: ignore[attr-defined]
+    listing, stored, conflicts = read_state(dav, state, orgs, url, path, desired, reader, cache,
+                                            reclaim=restore)
     # Plan before creating a missing collection: a vanished calendar trips the safety valve.
     the_plan: Plan = plan(path, orgs, desired, stored, listing or {}, conflicts, (),
-                          force or spec.retire, restore_missing=restore)
+                          force or spec.retire, restore_missing=restore, reclaim=restore,
+                          staff_readable=spec.readers is None, domains=spec.uid_domains)
     if listing is None and spec.retire:  # already gone: nothing left to empty
         for uid in stored:
             state.forget(uid)
@@ -326,7 +297,8 @@ def _publish_one(
         if the_plan.writes or listing is None:  # the token before our writes is behind now
             confirmed = reader.confirm()
         reader.save()  # only now: a failed run keeps the old token and re-reads its changes
-        _keep_foreign(dav, store, url, listing or {}, stored, the_plan)
+        close_taken_back(state, orgs, conflicts, actions)
+        keep_foreign(dav, store, url, listing or {}, stored, the_plan, cache)
         if settle and confirmed and not spec.retire:
             res.settled = settled_report(state, path, orgs, desired, reader)
     res.actions = [a.to_json() for a in actions]
@@ -335,29 +307,6 @@ def _publish_one(
         if the_plan.stats.get(extra):
             counts[extra] = the_plan.stats[extra]
     res.counts = dict(sorted(counts.items()))
-
-
-def _keep_foreign(dav: CalDAVClient, store: object, url: str,
-                  listing: Mapping[str, ServerItem], stored: Mapping[str, Stored],
-                  the_plan: Plan) -> None:
-    """Keep the collection's foreign objects for clash checks. Only new or changed ones are
-    read (one multiget, none when nothing foreign changed), so a no-op stays one request."""
-    ours = {a.href for a in the_plan.actions if a.href} | {s.href for s in stored.values()
-                                                           if s.href}
-    foreign = {h: item for h, item in listing.items() if h not in ours}
-    cached = store.busy_etags(url)  # type: ignore[attr-defined]
-    changed = {h: item for h, item in foreign.items()
-               if item.etag is None or cached.get(h) != item.etag}
-    need = [h for h, item in changed.items() if item.ics is None]
-    bodies = dav.multiget(url, need) if need else {}
-    got = {}
-    for h, item in changed.items():
-        body = item.ics if item.ics is not None else (bodies[h].ics if h in bodies else None)
-        if body is not None:
-            got[h] = (item.etag, body.decode("utf-8", "replace"))
-    gone = set(cached) - set(foreign)
-    if got or gone:
-        store.update_busy(url, got, gone)  # type: ignore[attr-defined]
 
 
 def read_watched(target: Target, url: str) -> list[bytes]:

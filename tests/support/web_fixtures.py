@@ -114,9 +114,11 @@ def serve_app(app: Any) -> tuple[str, Any, threading.Thread]:
             if exc.errno != errno.EBADF:
                 raise
 
+    url = f"http://127.0.0.1:{port}"
+    app.config["CALSYNC_LISTEN_URL"] = url   # as `calsync serve` does: the links' address
     thread = threading.Thread(target=run, name="waitress", daemon=True)
     thread.start()
-    return f"http://127.0.0.1:{port}", server, thread
+    return url, server, thread
 
 
 @pytest.fixture
