@@ -12,6 +12,7 @@ own, decided on the page).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -101,26 +102,40 @@ def avoid_clashes(series: list[Series], windows: dict[Key, Window], decided: set
         blocked = _blocking(occ, occ.start, occ.end, others)
         if not blocked:
             continue
+        nearest = windows[key].days[0]
         for day in windows[key].days:
             if day == occ.start.date() or not first <= day <= last:
                 continue
             start = dt.datetime.combine(day, occ.start.timetz())
             if not _blocking(occ, start, start + length, others):
+                # The note says why not the nearest day, also when a second pass moves the
+                # occurrence again: back to that day (no why), or on from a later one.
+                skipped = (nearest, blocked)
+                if day != nearest and nearest != occ.start.date():
+                    near = dt.datetime.combine(nearest, occ.start.timetz())
+                    there = _blocking(occ, near, near + length, others)
+                    skipped = (nearest, there) if there else (occ.start.date(), blocked)
                 by_day[occ.start.date()].discard(key)
-                current[key] = _moved(occ, start, length, blocked)
+                current[key] = _moved(occ, start, length, *skipped)
                 by_day.setdefault(day, set()).add(key)
                 break
     return [replace(s, occurrences=tuple(current[(o.uid, o.nominal_start)]
                                          for o in s.occurrences)) for s in series]
 
 
+# The end of a holiday note: the day it is held, and why it is not the nearest one.
+_HELD = re.compile(r"调整至\d{4}-\d{2}-\d{2}(?:（[^（）]*）)?。$")
+
+
 def _moved(occ: Occurrence, start: dt.datetime, length: dt.timedelta,
-           blocked: list[Occurrence]) -> Occurrence:
-    names = "、".join(dict.fromkeys(b.summary.split("（")[0] for b in blocked))
-    why = f"（{occ.start:%Y-%m-%d}已有{names}，为避免冲突改在此日）。"
-    notes = []
-    for n in occ.notes:
-        if n.startswith("因节假日"):
-            n = n.replace(f"调整至{occ.start:%Y-%m-%d}。", f"调整至{start:%Y-%m-%d}{why}")
-        notes.append(n)
-    return replace(occ, start=start, end=start + length, notes=tuple(notes))
+           skipped: dt.date, blocked: list[Occurrence]) -> Occurrence:
+    """``occ`` held at ``start``. Its note names that day and, held elsewhere than on
+    ``skipped`` (the nearest eligible day), what is on ``skipped``."""
+    why = ""
+    if start.date() != skipped:
+        names = "、".join(dict.fromkeys(b.summary.split("（")[0] for b in blocked))
+        why = f"（{skipped:%Y-%m-%d}已有{names}，为避免冲突改在此日）"
+    held = f"调整至{start:%Y-%m-%d}{why}。"
+    notes = tuple(_HELD.sub(lambda _m: held, n) if n.startswith("因节假日") else n
+                  for n in occ.notes)
+    return replace(occ, start=start, end=start + length, notes=notes)

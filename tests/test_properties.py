@@ -24,13 +24,13 @@ from typing import NamedTuple
 import icalendar
 import pytest
 import recurring_ical_events
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from calsync.calendar.statutory import statutory_days
 from calsync.decisions import Decision
 from calsync.generate import DEADLINE_BLOCK, MARGIN, Generation, generate
-from calsync.occurrence import TZ, Series
+from calsync.occurrence import TZ, Occurrence, Series
 from calsync.policy import PolicySet, load_policies, shipped_policies
 from calsync.policy.model import ON_HOLIDAY, Organization, Schedule
 from calsync.render import render_calendar, render_series
@@ -261,6 +261,69 @@ def _weekly_series(case: Case, gen: Generation):
             yield s, False, case.org.deadlines["zhoubao"].on_holiday, 1
 
 
+# -- cases hypothesis found, checked on every run as explicit examples -----------------------
+
+def _found(start: dt.date, end: dt.date, calendar: WorkCalendar | None = None,
+           deadlines: dict[str, dict] | None = None, **schedules: dict) -> Case:
+    """The shipped policy (and holiday tables, unless ``calendar``) with values replaced;
+    ``schedules`` keys are ``<meeting type>__<schedule id>``."""
+    org = shipped().organizations[ORG_ID]
+    mts, dls = dict(org.meeting_types), dict(org.deadlines)
+    for key, changes in schedules.items():
+        name, _, sched_id = key.partition("__")
+        mts[name] = dataclasses.replace(mts[name], schedules=tuple(
+            dataclasses.replace(s, **changes) if s.id == sched_id else s
+            for s in mts[name].schedules))
+    for name, changes in (deadlines or {}).items():
+        dls[name] = dataclasses.replace(dls[name], **changes)
+    org = dataclasses.replace(org, meeting_types=mts, deadlines=dls)
+    return Case(PolicySet(shipped().root, {ORG_ID: org}, calendar or shipped().calendar),
+                start, end)
+
+
+SAT = 5
+# A Saturday 主任办公会 pushed back to Friday 01-09, the range's first day, where the 科务会
+# sits: it goes on to Thursday 01-08, outside the range (left to the neighbouring range).
+MOVED_BEFORE_THE_START = _found(
+    dt.date(2026, 1, 9), dt.date(2026, 1, 23), zhurenbangong__biweekly=dict(
+        weekday=SAT, interval=1, anchor=None, on_holiday="previous-in-week"))
+# The same forwards: Saturday 03-14 → Monday 03-16, the range's last day, holds the 周例会;
+# the meeting goes to Tuesday 03-17.
+MOVED_PAST_THE_END = _found(
+    dt.date(2026, 3, 2), dt.date(2026, 3, 16), zhurenbangong__biweekly=dict(
+        weekday=SAT, time=dt.time(9, 30), interval=1, anchor=None))
+# Moved twice: Saturday 03-07's 主任办公会 (11:15) and 科务会 (11:00) both go to Monday 03-09;
+# the 主任办公会 steps on to Tuesday (the 科务会 is there), then the 科务会, which the Monday
+# 科务会 after the 周例会 (10:30–11:10) overlaps, goes to Tuesday too, and the 主任办公会 returns
+# to Monday. Its note still said Tuesday (now each move rewrites the note).
+MOVED_TWICE = _found(
+    dt.date(2026, 3, 2), dt.date(2026, 3, 20),
+    kewuhui__mon=dict(duration_minutes=40),
+    kewuhui__fri=dict(weekday=SAT, time=dt.time(11, 0), duration_minutes=20,
+                      on_holiday="next-working-day"),
+    zhurenbangong__biweekly=dict(weekday=SAT, time=dt.time(11, 15), duration_minutes=30,
+                                 interval=1, anchor=None))
+# A deadline due before a 9-day holiday run that the range's end cuts: the 主任办公会 of Monday
+# 03-23 (a holiday) is held on Thursday 03-26, so its 议题材料截止 (4 days before, 03-22, a
+# holiday) is due on Friday 03-13, 13 days before; the range's own days off end on 03-19.
+_EARLY = dict(time=dt.time(6, 0), duration_minutes=5, weekday=0, interval=1,
+              anchor=dt.date(2025, 1, 6), on_holiday="next-in-week")
+DEADLINE_BEFORE_A_LONG_BREAK = _found(
+    dt.date(2025, 8, 31), dt.date(2026, 3, 19),
+    WorkCalendar({2026: YearTable(2026, "random", {
+        d: "假日" for d in [dt.date(2026, 1, 1)] + [dt.date(2026, 3, 15) + dt.timedelta(days=i)
+                                                  for i in range(9)]}, {})}),
+    deadlines={"yiti": dict(meeting="zhurenbangong", days_before=4, time=dt.time(6, 0)),
+               "zhoubao": dict(weekday=0, time=dt.time(6, 0), on_holiday="next-in-week")},
+    zhoulihui__weekly=_EARLY, kewuhui__mon=dict(duration_minutes=5), kewuhui__fri=_EARLY,
+    zhurenbangong__biweekly=_EARLY,
+    xitong__june=dict(month=1, last_days=1, prefer_weekday=0, time=dt.time(6, 0)),
+    zongjie__yearly=dict(working_days_before=1, time=dt.time(6, 0)))
+# The same with the shipped policy: the 主任办公会 of 02-18 (春节) is held on 02-25, its
+# 议题材料截止 due on 02-13, 12 days before; the range ends on 02-18.
+DEADLINE_BEFORE_SPRING_FESTIVAL = _found(dt.date(2026, 2, 1), dt.date(2026, 2, 18))
+
+
 # -- properties -------------------------------------------------------------------------------
 
 @settings(BASE, max_examples=150)
@@ -296,8 +359,13 @@ def test_nothing_on_a_day_off_and_unmoved_when_the_rule_day_is_free(case: Case) 
 
 @settings(BASE, max_examples=150)
 @given(cases())
+@example(MOVED_BEFORE_THE_START)
+@example(MOVED_PAST_THE_END)
+@example(MOVED_TWICE)
 def test_holiday_moves_go_the_right_way_to_the_nearest_day(case: Case) -> None:
     gen = case.generate()
+    # The range with the days around it: where an occurrence moved out of the range is.
+    around: dict[str, dict[dt.datetime, Occurrence]] = {}
     for s, makeup, how, interval in _weekly_series(case, gen):
         step = dt.timedelta(weeks=interval)
         held = {o.nominal_start: o for o in s.occurrences}
@@ -308,30 +376,46 @@ def test_holiday_moves_go_the_right_way_to_the_nearest_day(case: Case) -> None:
             if how == "skip":
                 assert nominal not in held, (s.id, nominal)
                 continue
-            forward = how.startswith("next")
             # The days the rule may use, nearest first: same ISO week for *-in-week, never on
             # or past a neighbour of the series.
             reach = 6 if how.endswith("in-week") else 31
-            candidates = [day + dt.timedelta(days=i if forward else -i)
+            candidates = [day + dt.timedelta(days=i if how.startswith("next") else -i)
                           for i in range(1, reach + 1)]
             candidates = [d for d in candidates if day - step < d < day + step]
             if how.endswith("in-week"):
                 candidates = [d for d in candidates if _week(d) == _week(day)]
             free = [d for d in candidates if _ok(case.cal, d, makeup)]
             if nominal in held:
-                new = held[nominal].start
-                assert new.time() == nominal.time()
-                # The nearest free day, unless it holds the organization's own meetings of
-                # the same people (issue 10): then a later one in reach, and the note says so.
-                avoided = any("为避免冲突" in n for n in held[nominal].notes)
-                assert free and new.date() in free, (s.id, nominal, new, how)
-                assert (new.date() == free[0]) != avoided, (s.id, nominal, new, how)
-                if how.endswith("in-week"):
-                    assert _week(new.date()) == _week(day)
-                assert (new > nominal) == forward
-            else:
-                # Dropped: no free day in reach, or the free day is outside the range.
-                assert not free or not case.start <= free[0] <= case.end, (s.id, nominal, free)
+                _assert_moved(held[nominal], how, free)
+            elif free:
+                # Dropped from the range, though the rule has a day for it: it was moved out of
+                # the range and belongs to the neighbouring one (README), also when the move
+                # passes a free day inside the range that holds meetings of the same people.
+                if not around:
+                    wider = case.generate(case.start - MARGIN, case.end + MARGIN)
+                    around.update({x.id: {o.nominal_start: o for o in x.occurrences}
+                                   for x in wider.series})
+                there = around.get(s.id, {}).get(nominal)
+                assert there is not None, (s.id, nominal, free)
+                assert not case.start <= there.start.date() <= case.end, (s.id, nominal, there)
+                _assert_moved(there, how, free)
+
+
+def _assert_moved(o: Occurrence, how: str, free: list[dt.date]) -> None:
+    """``o`` held on the nearest free day ``free[0]``, unless that day holds the organization's
+    own meetings of the same people (issue 10): then a later one in reach, and the note says so.
+    A meeting's note names the day it is held."""
+    new, nominal = o.start, o.nominal_start
+    assert new.time() == nominal.time()
+    avoided = any("为避免冲突" in n for n in o.notes)
+    assert free and new.date() in free, (o.series, nominal, new, how)
+    assert (new.date() == free[0]) != avoided, (o.series, nominal, new, how, o.notes)
+    if how.endswith("in-week"):
+        assert _week(new.date()) == _week(nominal.date())
+    assert (new > nominal) == how.startswith("next")
+    if o.kind == "meeting":
+        assert [n for n in o.notes if n.startswith("因节假日")
+                and f"调整至{new:%Y-%m-%d}" in n], (o.series, nominal, new, o.notes)
 
 
 @settings(BASE, max_examples=150)
@@ -366,11 +450,15 @@ def _later(case: Case) -> dict[str, Series]:
 
 @settings(BASE, max_examples=150)
 @given(cases())
+@example(DEADLINE_BEFORE_A_LONG_BREAK)
+@example(DEADLINE_BEFORE_SPRING_FESTIVAL)
 def test_deadlines_come_before_their_meeting(case: Case) -> None:
     gen = case.generate()
     dl = case.org.deadlines["yiti"]
     back = dt.timedelta(days=dl.days_before)
-    longest = _longest_off_run(case.cal, case.start, case.end)
+    # Deadlines in the range may be for meetings after it (up to MARGIN), so the days off
+    # between a deadline and its meeting may run past the range's end.
+    longest = _longest_off_run(case.cal, case.start, case.end + MARGIN)
     # a deadline in the range may be for a meeting just after it (due here, held there)
     later = _later(case)
     for meeting in later.values():
