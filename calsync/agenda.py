@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from calsync import access
 from calsync.errors import UsageError
 from calsync.occurrence import Occurrence, Series, at
 from calsync.policy.model import Deadline, Organization
@@ -198,11 +197,6 @@ def agenda_text(items: Iterable[Item]) -> str:
     lines.extend(f"{i}. {it.title}（汇报：{it.presenter}，约{it.minutes}分钟）"
                  for i, it in enumerate(items, 1))
     return "\n".join(lines)
-
-
-# -- who may see and do what: calsync.access (sees_topic; may_act's agenda-* actions) ---------
-
-sees_topic = access.sees_topic
 
 
 # -- generation input -------------------------------------------------------------------------

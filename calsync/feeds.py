@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from icalendar import Calendar, vDuration
 
-from calsync.access import BUSY, Viewer, for_viewer, invited, may_read_feed, names_viewer
+from calsync.access import BUSY, Viewer, for_viewer, invited, names_viewer
 from calsync.clashes import due_attendees
 from calsync.generate import Generation
 from calsync.occurrence import TZ, Occurrence, Series
@@ -28,7 +28,7 @@ from calsync.render import fresh_series_text, new_calendar, series_text
 from calsync.stats import section_of, section_series
 
 __all__ = ["BUSY", "EventBytes", "PersonIndex", "Viewer", "Window", "feed_series", "invited",
-           "may_see", "names_viewer", "parse_scope", "render_feed", "viewer_for", "window_months"]
+           "names_viewer", "parse_scope", "render_feed", "viewer_for", "window_months"]
 
 Scope = str | tuple[str, str]
 
@@ -50,9 +50,6 @@ def parse_scope(kind: str, ident: str | None = None) -> Scope | None:
         return (kind, ident)
     return None
 
-
-# Which scopes a reader may subscribe to is calsync.access's rule (may_read_feed).
-may_see = may_read_feed
 
 
 def feed_key(viewer: Viewer, scope: Scope) -> str:

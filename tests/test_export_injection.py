@@ -17,9 +17,9 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
+from calsync.meetings.cell_safety import FORMULA_STARTS, safe_cell
 from calsync.occurrence import TZ
 from calsync.policy import shipped_policies
-from calsync.spreadsheet_safety import FORMULA_STARTS, safe_cell
 from tests.support.webapp import login, make_app
 
 TITLE = '=HYPERLINK("http://x","y")'

@@ -16,9 +16,10 @@ import recurring_ical_events
 from flask import Flask
 from ical.calendar_stream import IcsCalendarStream
 
+from calsync.access import may_read_feed as may_see
 from calsync.accounts import role_for
 from calsync.cli import main as cli_main
-from calsync.feeds import BUSY, Viewer, may_see, render_feed, viewer_for
+from calsync.feeds import BUSY, Viewer, render_feed, viewer_for
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet, load_policies
 from calsync.service import build

@@ -62,13 +62,13 @@ def test_who_may_record_and_report() -> None:
     assert access.may_act(SEC, "guanliban", "decision-progress", owner="zonghe")
     assert not access.may_act(OTHER, "guanliban", "decision-progress", owner="zonghe")
     # a decision whose meeting is gone keeps its class: confidential → secretaries only
-    assert rules.sees_decision(WU, "guanliban", None, confidential=False)
-    assert not rules.sees_decision(WU, "guanliban", None, confidential=True)
-    assert rules.sees_decision(SEC, "guanliban", None, confidential=True)
-    assert not rules.sees_decision(OTHER, "guanliban", None, confidential=False)
-    assert rules.follows_up(access.Viewer("li", "guanliban", "leader"), "guanliban", ())
-    assert not rules.follows_up(WU, "guanliban", ())
-    assert rules.follows_up(WU, "guanliban", ("wu",))
+    assert access.sees_decision(WU, "guanliban", None, confidential=False)
+    assert not access.sees_decision(WU, "guanliban", None, confidential=True)
+    assert access.sees_decision(SEC, "guanliban", None, confidential=True)
+    assert not access.sees_decision(OTHER, "guanliban", None, confidential=False)
+    assert access.follows_up(access.Viewer("li", "guanliban", "leader"), "guanliban", ())
+    assert not access.follows_up(WU, "guanliban", ())
+    assert access.follows_up(WU, "guanliban", ("wu",))
 
 
 def test_store_minutes_and_decisions(store: Store) -> None:

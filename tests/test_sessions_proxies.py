@@ -10,6 +10,8 @@ from email import message_from_bytes
 from pathlib import Path
 
 import pytest
+from calsync.web.feeds import _qr as feed_qr
+from calsync.web.signin import _qr as signin_qr
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -124,9 +126,6 @@ def _keeper_sheet(client: FlaskClient) -> str:
 
 
 def test_links_use_the_listen_address_not_the_host_header(db_url: str, tmp_path: Path) -> None:
-    from web.feeds import _qr as feed_qr
-    from web.signin import _qr as signin_qr
-
     app = make_app(db_url, tmp_path / "inst", None, USERS, CALSYNC_LISTEN_URL=LISTEN)
     try:
         client = _login_at_attacker(app, SECRETARY)

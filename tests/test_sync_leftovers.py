@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +93,6 @@ class Old:
 
 
 def _hrefs(body: bytes) -> list[str]:
-    import xml.etree.ElementTree as ET
-
     return [e.text or "" for e in ET.fromstring(body).iter("{DAV:}href")]
 
 

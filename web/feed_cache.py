@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from calsync.access import may_read_feed
 from calsync.feeds import (
     EventBytes,
     PersonIndex,
@@ -37,7 +38,6 @@ from calsync.feeds import (
     Viewer,
     Window,
     feed_key,
-    may_see,
     render_feed,
 )
 from calsync.generate import Generation, generate
@@ -172,7 +172,7 @@ class FeedCache:
             if hit is None or hit.digest != self._inputs.digest:
                 return None
             policies = self.policies
-        return hit if may_see(policies, viewer, scope) else None
+        return hit if may_read_feed(policies, viewer, scope) else None
 
     def feed(self, viewer: Viewer, scope: Scope, stamp: Stamp,
              window: Window | None = None) -> Rendered | None:

@@ -39,9 +39,9 @@ from flask import (
 from flask_login import login_required
 from werkzeug.http import parse_accept_header
 
-from calsync.access import external_viewer
+from calsync.access import external_viewer, may_read_feed
 from calsync.accounts import role_for
-from calsync.feeds import Scope, Viewer, Window, may_see, parse_scope, viewer_for, window_months
+from calsync.feeds import Scope, Viewer, Window, parse_scope, viewer_for, window_months
 from calsync.occurrence import default_horizon
 
 from .core import core, user
@@ -102,7 +102,7 @@ def _serve(token: str, scope: Scope | None) -> Response:
     feeds = cache()
     stamp = feeds.stamp()
     viewer = feeds.viewer(token, stamp, _viewer)
-    if viewer is None or scope is None or not may_see(feeds.policies, viewer, scope):
+    if viewer is None or scope is None or not may_read_feed(feeds.policies, viewer, scope):
         return _not_found()
     try:
         window = _window(scope)

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from calsync.meetings.attendance import METHOD_LABELS, STATUS_LABELS, Row
 from calsync.meetings.attendance_report import MonthReport, OccurrenceReport
+from calsync.meetings.cell_safety import append_safe, safe_row
 from calsync.occurrence import TZ
-from calsync.spreadsheet_safety import append_safe, safe_row
 
 SUMMARY_HEAD = ("会议", "时间", "应到", "出席", "迟到", "请假", "缺席", "出席率")
 DETAIL_HEAD = ("会议", "时间", "姓名", "身份", "考勤", "签到时间", "签到方式", "请假类别",

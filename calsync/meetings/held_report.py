@@ -13,9 +13,9 @@ import unicodedata
 from typing import Any
 
 from calsync import access
+from calsync.meetings.cell_safety import append_safe, safe_row
 from calsync.meetings.held import Cell, Counted, HeldStats
 from calsync.occurrence import TZ
-from calsync.spreadsheet_safety import append_safe, safe_row
 
 WEEKDAYS = "一二三四五六日"
 

@@ -27,7 +27,6 @@ from html import escape
 
 from markupsafe import Markup
 
-from calsync import access
 from calsync.errors import UsageError
 
 OPEN, PROGRESS, DONE = "open", "progress", "done"
@@ -144,8 +143,3 @@ def overdue(status: str, due: dt.date, today: dt.date) -> bool:
     return status != DONE and due < today
 
 
-# -- who sees: calsync.access's rules (one copy, asked by the page and the tasks collections) --
-
-sees_minutes = access.sees_minutes
-sees_decision = access.sees_decision
-follows_up = access.follows_up
