@@ -34,11 +34,11 @@ def child(tree: Path, policies: Path, synth: Path, task: str, years: int) -> dic
     import datetime as dt
     import resource
 
-    from calsync.generate import generate
+    from calsync.meetings.generate import generate
     from calsync.policy import load_policies
 
     def rendered(policy_dir: Path, start: dt.date, end: dt.date) -> dict:
-        from calsync import render
+        from calsync.ical import render
         pol = load_policies(policy_dir)
         gen = generate(pol, start, end)
         out: dict[str, object] = {"series": 0, "bytes": 0, "overrides": 0, "per_series": []}
@@ -66,7 +66,7 @@ def child(tree: Path, policies: Path, synth: Path, task: str, years: int) -> dic
     if task == "synth-1y":
         return rendered(synth, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     if task == "synth-10y":
-        from calsync.export import write_ics
+        from calsync.ical.export import write_ics
         c0 = time.process_time()
         pol = load_policies(synth)
         start, end = dt.date(2026, 1, 1), dt.date(2026 + years - 1, 12, 31)

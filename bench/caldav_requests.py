@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.synthetic_directory import synthetic_policies  # noqa: E402
+from calsync.app.service import build, collections  # noqa: E402
 from calsync.policy import load_policies, shipped_policies  # noqa: E402
-from calsync.service import build, collections  # noqa: E402
 from calsync.store import open_store  # noqa: E402
 from calsync.sync.client import Target  # noqa: E402
 from calsync.sync.publish import CollectionSpec, publish  # noqa: E402

@@ -15,8 +15,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from calsync.clashes import due_attendees, find_clashes, is_active, overlaps
-from calsync.generate import generate
+from calsync.meetings.clashes import due_attendees, find_clashes, is_active, overlaps
+from calsync.meetings.generate import generate
 from calsync.occurrence import Occurrence
 from calsync.policy import load_policies
 

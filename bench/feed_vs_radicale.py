@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from calsync.web import create_app  # noqa: E402
 
+from calsync.app.service import publish_orgs  # noqa: E402
 from calsync.occurrence import default_horizon  # noqa: E402
 from calsync.policy import load_policies  # noqa: E402
-from calsync.service import publish_orgs  # noqa: E402
 from calsync.store import open_store  # noqa: E402
 from calsync.sync.client import Target  # noqa: E402
 from tests.support.servers import start_radicale  # noqa: E402

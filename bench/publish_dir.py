@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from calsync.resources import Resource
+from calsync.ical.resources import Resource
 from calsync.store import open_store
 from calsync.sync.client import Target
 from calsync.sync.publish import CollectionSpec, publish

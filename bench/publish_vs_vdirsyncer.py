@@ -35,8 +35,8 @@ import vdirsyncer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from calsync.app.service import build  # noqa: E402
 from calsync.policy import load_policies  # noqa: E402
-from calsync.service import build  # noqa: E402
 from tests.support.faultproxy import FaultProxy  # noqa: E402
 from tests.support.servers import DEFAULT_USERS, ServerHandle, start_radicale  # noqa: E402
 

@@ -420,8 +420,8 @@ def main() -> int:
         print(f"ratio: {ours[0] / theirs[0]:.2f}× (target ≥ 0.8×)")
 
         # warm feed vs Radicale's GET of the same events
-        from calsync.embedded_caldav import COLLECTION_ROOT
-        from calsync.radicale_auth import PASSWORD_FILE, SERVICE_USER
+        from calsync.caldav_server.auth import PASSWORD_FILE, SERVICE_USER
+        from calsync.caldav_server.process import COLLECTION_ROOT
         secret = (inst / "caldav" / PASSWORD_FILE).read_text(encoding="utf-8").strip()
         auth = base64.b64encode(f"{SERVICE_USER}:{secret}".encode()).decode()
         cal_base = f"http://127.0.0.1:{cport}"

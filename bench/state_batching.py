@@ -58,7 +58,7 @@ def worker(n: int, db_url: str) -> dict[str, float]:
     """One initial publish of ``n`` events into a fresh collection (in this process)."""
     from sqlalchemy import event
 
-    from calsync.resources import Resource
+    from calsync.ical.resources import Resource
     from calsync.store import open_store
     from calsync.sync.client import Target
     from calsync.sync.publish import CollectionSpec, publish

@@ -29,7 +29,7 @@ class Attendee:
 
     def __post_init__(self) -> None:
         # Hashed once: an all-staff tuple of 300 is hashed for every override test and cache
-        # lookup (calsync.render), and a generated __hash__ rebuilds the field tuple each time.
+        # lookup (calsync.ical.render), and a generated __hash__ rebuilds the field tuple each time.
         object.__setattr__(self, "_hash", hash((
             self.name, self.email, self.role, self.partstat, self.person_id, self.note,
             self.delegated_to, self.delegated_from)))
@@ -106,6 +106,12 @@ class Occurrence:
     def published_uid(self) -> str:
         """The UID calendars see: the series' own, or its part's."""
         return part_uid(self.uid, self.part)
+
+    @property
+    def recurrence_key(self) -> str:
+        """The key decisions, leave, sign-in and minutes keep for this occurrence: its nominal
+        start in ISO 8601 with the series' UTC offset (what the store normalizes to)."""
+        return self.nominal_start.isoformat()
 
     @property
     def moved(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from calsync.generate import Generation, generate
+from calsync.meetings.generate import Generation, generate
 from calsync.policy import PolicySet, load_policies
 
 

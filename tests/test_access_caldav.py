@@ -22,11 +22,11 @@ import icalendar
 import pytest
 import requests
 
-from calsync.accounts import hash_password, sync_directory
-from calsync.embedded_caldav import EmbeddedCalDAV
+from calsync.app.service import build, publish_orgs
+from calsync.caldav_server.process import EmbeddedCalDAV
+from calsync.meetings.accounts import hash_password, sync_directory
 from calsync.occurrence import Occurrence
 from calsync.policy import PolicySet, load_policies
-from calsync.service import build, publish_orgs
 from calsync.store import Store, open_store
 from tests.support.servers import ServerHandle, free_port
 from tests.support.web_fixtures import empty_home
@@ -198,7 +198,7 @@ def test_phones_discover_their_calendars_from_the_server_address(env: Env) -> No
 
 
 def _specs(env: Env) -> list:
-    from calsync.service import collections
+    from calsync.app.service import collections
 
     built = build(env.policies, env.store, START, END, sorted(env.policies.organizations))
     return collections(env.policies, built, sorted(env.policies.organizations), "org")

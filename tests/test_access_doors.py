@@ -132,7 +132,7 @@ def test_clash_page_of_another_unit_is_closed(app: Flask) -> None:
 
 
 def test_another_units_secretary_cannot_undo_decisions(app: Flask) -> None:
-    from calsync.service import clash_view
+    from calsync.app.service import clash_view
 
     s = _store(app)
     # a stale decision of 管理办 (its occurrence does not exist): withdrawable on its page
@@ -167,8 +167,8 @@ def test_merging_into_a_confidential_meeting_names_it_nowhere(app: Flask) -> Non
     """综合业务科's Monday 科务会 merged into a 党组会议 at the same time: the cancelled 科务会
     stays public, so neither its note nor anything else may name the 党组会议 to 林 (交易科),
     who is invited to neither."""
-    from calsync.merge import cancelled_note, merged
-    from calsync.service import generation
+    from calsync.app.service import generation
+    from calsync.meetings.merge import cancelled_note, merged
 
     core = app.extensions["calsync"]
     day = dt.date(2026, 3, 2)

@@ -11,15 +11,22 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calsync.access import OPERATOR, clash_for_viewer, for_viewer, invited, viewer_of
-from calsync.clashes import clash_json, find_clashes, recurrence_id
-from calsync.export import occurrence_json
-from calsync.feeds import render_feed
-from calsync.generate import Generation
+from calsync.access import (
+    OPERATOR,
+    clash_for_viewer,
+    for_viewer,
+    invited,
+    secretaries_of,
+    viewer_of,
+)
+from calsync.ical.export import occurrence_json
+from calsync.ical.feeds import render_feed
+from calsync.ical.render import render_resources
+from calsync.meetings.clashes import clash_json, find_clashes, recurrence_id
+from calsync.meetings.generate import Generation
 from calsync.occurrence import Attendee, Occurrence, Recurrence, Series, at
 from calsync.policy import PolicySet, load_policies
-from calsync.render import render_resources
-from calsync.sync.layouts import org_collections, secretaries
+from calsync.sync.layouts import org_collections
 
 POLICIES: PolicySet = load_policies()
 ORG = POLICIES.organizations["guanliban"]
@@ -123,7 +130,7 @@ def test_no_confidential_byte_reaches_an_uninvited_person(series: list[Series], 
 
 
 def test_secretaries_read_every_confidential_collection() -> None:
-    secs = set(secretaries(POLICIES, ORG.id))
+    secs = set(secretaries_of(POLICIES.organizations[ORG.id]))
     assert secs and all(POLICIES.organizations["guanliban"].people[s].section == "mishuke"
                         for s in secs)
     assert OPERATOR.person_id == ""

@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from calsync import access
-from calsync.agenda import TopicInput
+from calsync.meetings.agenda import TopicInput
 from calsync.occurrence import TZ, Attendee, Occurrence
 from tests.support.webapp import confidential_policies, login, make_app
 
@@ -255,8 +255,8 @@ OTHER_SECRETARY = access.Viewer("liu", "jiaoyuju", "secretary", section="bangong
 
 
 def test_topics_of_a_meeting_one_may_not_see_are_hidden_from_its_sections_staff() -> None:
-    """calsync.agenda's former copy let 综合业务科 staff see their section's topic of a confidential
-    meeting they are not invited to; only the page's extra check hid it."""
+    """calsync.meetings.agenda's former copy let 综合业务科 staff see their section's topic of a
+    confidential meeting they are not invited to; only the page's extra check hid it."""
     assert not access.sees_topic(STAFF, _occ(), "zonghe", "wang")
     assert access.sees_topic(STAFF, _occ("PUBLIC"), "zonghe", "wang")
     assert access.sees_topic(MEMBER, _occ(), "zonghe", "wang")
@@ -281,7 +281,7 @@ def test_leave_reason_of_another_organizations_note_needs_no_downgraded_role() -
 
 
 def test_decision_readers_on_the_page_and_in_caldav_are_one_rule() -> None:
-    """calsync.meetings.tasks (the VTODO collection's readers) and the page (sees_decision)
+    """calsync.ical.tasks (the VTODO collection's readers) and the page (sees_decision)
     answer alike for every viewer, meeting class and missing meeting."""
     secretaries = ("zhou",)
     viewers = (STAFF, MEMBER, SECRETARY, access.Viewer("zhang", "guanliban", "leader"))

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from calsync import login_limit
+from calsync.app import login_limit
 from tests.support.webapp import PASSWORD, login, make_app
 
 # 管理办: a secretary (秘书科), a staff member; 教育局: its secretary (办公室).

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calsync import adhoc
+from calsync.app.service import build, generation
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.generate import generate
+from calsync.meetings import adhoc
+from calsync.meetings.generate import generate
 from calsync.notices.plan import plan
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
-from calsync.service import build, generation
 from calsync.store import Store, open_store
 from tests.gen_helpers import shipped
 

@@ -1,5 +1,5 @@
-"""Topics and agenda, the pure rules (calsync.agenda): which meetings take topics, when they
-are due (the calendar's own deadline events), the late mark, the state machine, input checks,
+"""Topics and agenda, the pure rules (calsync.meetings.agenda): which meetings take topics, when
+they are due (the calendar's own deadline events), the late mark, the state machine, input checks,
 who may act, and the approved agenda as the DESCRIPTION's opening."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calsync import agenda
 from calsync.access import Viewer, may_act
-from calsync.generate import generate
+from calsync.meetings import agenda
+from calsync.meetings.generate import generate
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet, load_policies
 

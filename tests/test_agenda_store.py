@@ -11,12 +11,12 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from calsync.agenda import APPROVED, CONSENTED, DECLINED, DRAFT, AgendaError, TopicInput
+from calsync.app.inputs import read_inputs
+from calsync.app.service import build
 from calsync.errors import ConcurrentChange
-from calsync.inputs import read_inputs
+from calsync.meetings.agenda import APPROVED, CONSENTED, DECLINED, DRAFT, AgendaError, TopicInput
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.service import build
 from calsync.store import Store, open_store
 
 UID = "zhurenbangong@guanliban.calsync"
@@ -150,8 +150,8 @@ def test_two_secretaries_ordering_the_first_agenda_at_once(store: Store) -> None
 def test_approved_agenda_sends_an_update_to_the_attendees(store: Store) -> None:
     """The iMIP notices (calsync.notices) see the new DESCRIPTION: one update per attendee
     of 主任办公会, carrying the agenda; nobody else is written to."""
+    from calsync.app.notices_queue import plan_notices, queue
     from calsync.notices.imip import build as build_mail
-    from calsync.notices.queue import plan_notices, queue
 
     policies = load_policies(None)
     now = dt.datetime(2026, 3, 1, 8, 0, tzinfo=TZ)

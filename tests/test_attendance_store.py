@@ -12,9 +12,9 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
+from calsync.app.attendance_reports import attendance_by_occurrence, month_report
 from calsync.errors import ConcurrentChange, StoreError
 from calsync.meetings.attendance import Attendance
-from calsync.meetings.attendance_report import attendance_by_occurrence, month_report
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
 from calsync.store import Store, open_store

@@ -32,7 +32,7 @@ def _occ(attendees: tuple[Attendee, ...], uid: str = "m@x", klass: str = "PUBLIC
 
 
 # A hand-made meeting of 7: chair, 4 participants, one 列席, one external; one absentee
-# sends a substitute (added by calsync.leave.apply_leave as 代…参会).
+# sends a substitute (added by calsync.meetings.leave.apply_leave as 代…参会).
 PEOPLE = (
     Attendee("张建国", "zhang@x", "CHAIR", person_id="zhang"),
     Attendee("王立新", "wang@x", person_id="wang"),

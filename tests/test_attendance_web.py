@@ -219,7 +219,7 @@ def test_month_report_masks_a_confidential_meeting_for_a_reader_not_invited(
 
 def _ganbu(app: Flask) -> tuple[str, str]:
     """An ad-hoc 全局干部职工会 of 教育局 (keeper: 教育督导室, 篇二 四.2)."""
-    from calsync.service import generation
+    from calsync.app.service import generation
 
     core = app.extensions["calsync"]
     row = core.store.add_adhoc("jiaoyuju", meeting_type="ganbu",
@@ -264,7 +264,7 @@ def test_keeper_is_who_the_policy_names_and_the_report_goes_to_the_director(
     body = msg.get_content()
     assert "会议考勤情况：全局干部职工会" in str(msg["Subject"])
     assert "出席1人，迟到1人" in body and "迟到：" in body
-    from calsync.notices.queue import plan_notices
+    from calsync.app.notices_queue import plan_notices
 
     store = app.extensions["calsync"].store
     (row,) = [n for n in store.outbox(["jiaoyuju"]) if n.kind == "attendance"]

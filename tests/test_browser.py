@@ -16,8 +16,8 @@ from urllib.parse import quote, urljoin
 import pytest
 from calsync.web import create_app
 
-from calsync.accounts import hash_password
-from calsync.meeting_requests import series_uid
+from calsync.meetings.accounts import hash_password
+from calsync.meetings.requests import series_uid
 from calsync.occurrence import TZ
 from calsync.policy import shipped_policies
 from tests.support import web_fixtures as wf

@@ -263,7 +263,7 @@ def test_marks_are_shown_in_all_three_views(live: LiveWeb, pages) -> None:
 # --- a notice's link lands on the week ----------------------------------------------------
 
 def test_notice_link_lands_on_the_week_with_the_meeting_marked(live: LiveWeb, pages) -> None:
-    from calsync.notices.queue import queue
+    from calsync.app.notices_queue import queue
 
     c = live.app.extensions["calsync"]
     assert queue(c.policies, c.store, ["guanliban"], c.now(), web_base=live.url) > 0

@@ -7,10 +7,10 @@ import datetime as dt
 import json
 from urllib.parse import urljoin
 
-from calsync.clashes import busy_from_ics
+from calsync.app.service import clash_view
 from calsync.cli import main
+from calsync.meetings.clashes import busy_from_ics
 from calsync.policy import load_policies
-from calsync.service import clash_view
 from calsync.store import open_store
 from tests.support.servers import ServerHandle
 from tests.test_cli_publish import home, publish  # noqa: F401  (home is a fixture)

@@ -238,7 +238,7 @@ def mail_text(message: str) -> str:
 
 def test_invitation_mail_links_to_the_week(policies, tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("CALSYNC_PUBLIC_URL", raising=False)
-    from calsync.notices.queue import new_notice, plan_notices
+    from calsync.app.notices_queue import new_notice, plan_notices
     from calsync.store import open_store
 
     store = open_store(None, tmp_path)

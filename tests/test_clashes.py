@@ -14,7 +14,9 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calsync.clashes import (
+from calsync.app.service import policy_clashes
+from calsync.cli import main
+from calsync.meetings.clashes import (
     Busy,
     busy_from_ics,
     due_attendees,
@@ -22,10 +24,8 @@ from calsync.clashes import (
     is_active,
     overlaps,
 )
-from calsync.cli import main
+from calsync.meetings.slots import suggest_slots
 from calsync.occurrence import TZ, Attendee, Occurrence
-from calsync.service import policy_clashes
-from calsync.slots import suggest_slots
 from calsync.store import open_store
 from tests.gen_helpers import shipped, year_2026
 

@@ -27,11 +27,11 @@ import recurring_ical_events
 from ical.calendar_stream import IcsCalendarStream
 
 from calsync.cli import main
-from calsync.decisions import Decision
-from calsync.generate import Generation, generate
+from calsync.ical.render import render_calendar, render_series
+from calsync.meetings.decisions import Decision
+from calsync.meetings.generate import Generation, generate
 from calsync.occurrence import TZ, Series
 from calsync.policy import shipped_policies
-from calsync.render import render_calendar, render_series
 from tests.gen_helpers import shipped
 
 ORG = "guanliban"

@@ -140,7 +140,7 @@ def test_june_system_meeting_and_year_end_combined_meeting() -> None:
 
 @pytest.mark.parametrize("year, expected", [(2024, D(2024, 2, 7)), (2025, D(2025, 1, 23))])
 def test_combined_meeting_in_other_years(year: int, expected: dt.date) -> None:
-    from calsync.generate import generate
+    from calsync.meetings.generate import generate
     from tests.gen_helpers import shipped
 
     gen = generate(shipped(), D(year, 1, 1), D(year, 12, 31))

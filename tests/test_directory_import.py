@@ -18,7 +18,7 @@ from calsync.directory import apply, diff_lines, preview
 from calsync.directory.ids import pinyin_id, unique_id
 from calsync.directory.sheet import MAX_BYTES, SheetError, read_sheet
 from calsync.errors import PolicyError, UsageError
-from calsync.generate import generate
+from calsync.meetings.generate import generate
 from calsync.policy import load_policies, shipped_policies
 from tests.support import directory_sheets as ds
 

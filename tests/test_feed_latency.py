@@ -19,10 +19,10 @@ import recurring_ical_events
 import requests
 from flask import Flask
 
-from calsync.feeds import EventBytes, PersonIndex, render_feed, viewer_for, window_months
+from calsync.app.service import build
+from calsync.ical.feeds import EventBytes, PersonIndex, render_feed, viewer_for, window_months
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.service import build
 from calsync.store import Store
 from calsync.store.changes import ChangeWatch
 from tests.support.web_fixtures import serve_app

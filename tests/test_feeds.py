@@ -17,12 +17,12 @@ from flask import Flask
 from ical.calendar_stream import IcsCalendarStream
 
 from calsync.access import may_read_feed as may_see
-from calsync.accounts import role_for
+from calsync.app.service import build
 from calsync.cli import main as cli_main
-from calsync.feeds import BUSY, Viewer, render_feed, viewer_for
+from calsync.ical.feeds import BUSY, Viewer, render_feed, viewer_for
+from calsync.meetings.accounts import role_for
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet, load_policies
-from calsync.service import build
 from calsync.store import Store
 from tests.support.webapp import PASSWORD, confidential_policies, login, make_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from calsync.generate import generate
+from calsync.meetings.generate import generate
 from tests.gen_helpers import shipped
 
 

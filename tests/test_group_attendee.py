@@ -17,16 +17,16 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 
 from calsync.access import OPERATOR, for_viewer
-from calsync.accounts import role_for
-from calsync.feeds import render_feed, viewer_for
-from calsync.generate import generate
-from calsync.leave import Leave
+from calsync.ical.feeds import render_feed, viewer_for
+from calsync.ical.render import render_series
+from calsync.meetings.accounts import role_for
+from calsync.meetings.generate import generate
+from calsync.meetings.leave import Leave
+from calsync.meetings.people import attendees, attendees_and_audience, resolve
 from calsync.notices import imip
 from calsync.notices.plan import REQUEST, plan
-from calsync.people import attendees, attendees_and_audience, resolve
 from calsync.policy import PolicySet, load_policies
 from calsync.policy.model import Selector
-from calsync.render import render_series
 from tests.gen_helpers import series_by_id, shipped, year_2026
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))

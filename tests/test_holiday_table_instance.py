@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 
 from calsync import access
+from calsync.app.holiday_overlay import notice_changes
 from calsync.calendar.notice import parse_notice
-from calsync.calendar.overlay import notice_changes
 from tests.support.webapp import confidential_policies, login, make_app
 from tests.test_web_holidays import NOTICE_2027
 

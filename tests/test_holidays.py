@@ -9,8 +9,8 @@ import chinese_calendar
 import icalendar
 import pytest
 
+from calsync.calendar.lunar import lunar_new_year
 from calsync.cli import main
-from calsync.lunar import lunar_new_year
 from tests.gen_helpers import shipped
 
 

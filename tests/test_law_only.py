@@ -12,6 +12,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from calsync.app.serve import holiday_years_line
 from calsync.calendar.notice import parse_notice
 from calsync.calendar.statutory import (
     MAKEUP_SPAN,
@@ -20,9 +21,8 @@ from calsync.calendar.statutory import (
     statutory_days,
 )
 from calsync.cli import main
-from calsync.generate import Generation, generate
+from calsync.meetings.generate import Generation, generate
 from calsync.policy import load_policies, shipped_policies
-from calsync.serve import holiday_years_line
 from tests.gen_helpers import shipped
 
 NOTICES = Path(__file__).parent / "fixtures" / "notices"

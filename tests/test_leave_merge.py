@@ -7,13 +7,13 @@ import datetime as dt
 from types import SimpleNamespace
 
 from calsync.access import Viewer, sees_leave_reason
-from calsync.decisions import Decision
-from calsync.generate import generate
-from calsync.leave import Leave, approvers, is_late
-from calsync.meeting_requests import RequestForm, approver_for, series_uid, validate
-from calsync.merge import merged, rank_of
+from calsync.ical.render import render_series
+from calsync.meetings.decisions import Decision
+from calsync.meetings.generate import generate
+from calsync.meetings.leave import Leave, approvers, is_late
+from calsync.meetings.merge import merged, rank_of
+from calsync.meetings.requests import RequestForm, approver_for, series_uid, validate
 from calsync.occurrence import TZ
-from calsync.render import render_series
 from tests.gen_helpers import shipped
 
 MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
@@ -137,7 +137,7 @@ def test_request_lead_time_and_approver() -> None:
 
 def test_stored_inputs_reach_the_rendered_calendar(store) -> None:  # type: ignore[no-untyped-def]
     """Approved leave, an approved request and a merge, read from the store by build()."""
-    from calsync.service import build
+    from calsync.app.service import build
 
     uid = "zhoulihui@guanliban.calsync"
     rid = MON.isoformat()
@@ -174,7 +174,7 @@ def test_stored_inputs_reach_the_rendered_calendar(store) -> None:  # type: igno
 def test_a_decision_changes_only_its_own_series_bytes(store) -> None:  # type: ignore[no-untyped-def]
     """DTSTAMP comes from each series' own newest input: a publish after one decision
     rewrites (and bumps SEQUENCE on) that series only."""
-    from calsync.service import build
+    from calsync.app.service import build
 
     before = {r.uid: r.ics for r in build(shipped(), store, *MARCH, ["guanliban"]).resources}
     store.add_decision("guanliban", "zhoulihui@guanliban.calsync", MON.isoformat(), "cancel",

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from calsync.accounts import hash_password, sync_directory
-from calsync.caldav_grants import has_left, leavers_of
-from calsync.embedded_caldav import EmbeddedCalDAV
+from calsync.app.serve import _granter
+from calsync.caldav_server.grants import has_left, leavers_of
+from calsync.caldav_server.process import EmbeddedCalDAV
+from calsync.meetings.accounts import hash_password, sync_directory
 from calsync.policy import load_policies
-from calsync.serve import _granter
 from calsync.store import open_store
 from tests.support.servers import free_port
 

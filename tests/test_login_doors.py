@@ -28,8 +28,9 @@ from radicale import config as radicale_config
 from radicale.auth import AuthContext
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from calsync import login_limit, radicale_auth
-from calsync.embedded_caldav import EmbeddedCalDAV, service_password
+from calsync.app import login_limit
+from calsync.caldav_server import auth as radicale_auth
+from calsync.caldav_server.process import EmbeddedCalDAV, service_password
 from calsync.store import Store
 from tests.support.servers import free_port
 from tests.support.webapp import PASSWORD, login, make_app

@@ -10,7 +10,7 @@ import threading
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calsync.login_limit import (
+from calsync.app.login_limit import (
     Limit,
     LoginLimiter,
     Slowdown,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from calsync.calendar.lunar import lunar_new_year
 from calsync.calendar.lunar_table import DATES, FIRST, LAST
 from calsync.calendar.statutory import festival_days
-from calsync.lunar import lunar_new_year
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from make_lunar_table import dates

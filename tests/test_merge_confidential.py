@@ -20,11 +20,11 @@ import pytest
 from flask import Flask
 
 from calsync import access
-from calsync.embedded_caldav import EmbeddedCalDAV
+from calsync.app.notices_queue import queue
+from calsync.app.service import clash_view, generation, publish_orgs
+from calsync.caldav_server.process import EmbeddedCalDAV
 from calsync.notices.deliver import deliver_due
-from calsync.notices.queue import queue
 from calsync.occurrence import TZ, Attendee, Occurrence, at
-from calsync.service import clash_view, generation, publish_orgs
 from tests.support import web_fixtures as wf
 from tests.support.servers import free_port
 from tests.support.smtp_fixtures import SmtpServer

@@ -13,8 +13,8 @@ from sqlalchemy import inspect
 
 from calsync import access
 from calsync.errors import ConcurrentChange
+from calsync.ical.tasks import render_task
 from calsync.meetings import minutes as rules
-from calsync.meetings.tasks import render_task
 from calsync.store import Store, open_store
 from calsync.store import db as store_db
 from calsync.sync.normalize import semantic_key, with_sequence

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import requests
 
-from calsync.accounts import hash_password, sync_directory
-from calsync.embedded_caldav import EmbeddedCalDAV
+from calsync.app.service import publish_orgs
+from calsync.caldav_server.process import EmbeddedCalDAV
+from calsync.meetings.accounts import hash_password, sync_directory
 from calsync.meetings.minutes import DecisionInput
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.service import publish_orgs
 from calsync.store import open_store
 from tests.support.servers import free_port
 from tests.support.webapp import confidential_policies

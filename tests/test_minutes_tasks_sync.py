@@ -17,12 +17,12 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 from ical.types import RelationshipType  # noqa: F401 - the engine knows RELATED-TO
 
+from calsync.app.service import generation, resolve_and_record
+from calsync.app.tasks_publish import publish_tasks
+from calsync.ical.tasks import CONFIDENTIAL_TASKS, task_uid
 from calsync.meetings.minutes import DONE, PROGRESS, DecisionInput
-from calsync.meetings.tasks import CONFIDENTIAL_TASKS, task_uid
-from calsync.meetings.tasks_publish import publish_tasks
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.service import generation, resolve_and_record
 from calsync.store import open_store
 from calsync.sync.client import Target
 from tests.support.servers import ServerHandle

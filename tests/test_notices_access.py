@@ -24,8 +24,8 @@ from calsync.access import (
     notice_visibility,
 )
 from calsync.cli import main as cli_main
+from calsync.ical.render import new_calendar
 from calsync.occurrence import TZ
-from calsync.render import new_calendar
 from calsync.store import Store
 from tests.support.webapp import confidential_policies, login, make_app
 from tests.test_notices_web import CHAIR, SECRETARY, STAFF, ZRB, reply_ics

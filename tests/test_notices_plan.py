@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
-from calsync.decisions import Decision
-from calsync.generate import Generation, generate
-from calsync.leave import Leave
+from calsync.meetings.decisions import Decision
+from calsync.meetings.generate import Generation, generate
+from calsync.meetings.leave import Leave
 from calsync.notices.imip import calendar, text
 from calsync.notices.plan import CANCEL, REQUEST, Notice, Sent, plan, rid
 from calsync.occurrence import TZ

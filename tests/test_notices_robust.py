@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from calsync.app.scheduler import Scheduler
 from calsync.notices.deliver import deliver_due
 from calsync.occurrence import TZ
 from calsync.policy import load_policies, shipped_policies
-from calsync.scheduler import Scheduler
 from calsync.store import Store, open_store
 from calsync.store.outbox import NewNotice
 from calsync.sync.client import Target

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from calsync.notices.auto import enabled
+from calsync.app.notices_auto import enabled
+from calsync.app.scheduler import Scheduler
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.scheduler import Scheduler
 from calsync.store import open_store
 from calsync.sync.client import Target
 from tests.support.servers import ServerHandle

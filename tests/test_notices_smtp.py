@@ -17,12 +17,12 @@ import pytest
 import recurring_ical_events
 from ical.calendar_stream import IcsCalendarStream
 
+from calsync.app.notices_queue import queue
+from calsync.app.service import generation
 from calsync.cli import main as cli_main
 from calsync.notices.deliver import deliver_due
-from calsync.notices.queue import queue
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet, load_policies
-from calsync.service import generation
 from calsync.store import Store
 from tests.support.servers import free_port
 from tests.support.smtp_fixtures import SMTP_PASSWORD, SMTP_USER, SmtpServer
@@ -305,7 +305,7 @@ def test_an_unreachable_server_keeps_everything_queued(
 
 
 def test_two_planners_queue_each_version_once(policies: PolicySet, store: Store) -> None:
-    from calsync.notices.queue import new_notice, plan_notices
+    from calsync.app.notices_queue import new_notice, plan_notices
 
     mine = plan_notices(policies, store, ORG, NOW)
     theirs = plan_notices(policies, store, ORG, NOW + dt.timedelta(seconds=1))

@@ -11,8 +11,8 @@ from urllib.parse import quote
 import icalendar
 from flask import Flask
 
+from calsync.ical.render import new_calendar
 from calsync.occurrence import TZ
-from calsync.render import new_calendar
 from tests.support.smtp_fixtures import SmtpServer
 from tests.support.webapp import login, make_app
 

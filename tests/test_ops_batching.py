@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from calsync.resources import Resource
+from calsync.ical.resources import Resource
 from calsync.store import open_store
 from calsync.sync.apply import BATCH
 from calsync.sync.client import Target
@@ -31,7 +31,7 @@ EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calsync//test//EN\r\nBEGIN
 
 CHILD = """
 import os, sys
-from calsync.resources import Resource
+from calsync.ical.resources import Resource
 from calsync.store import open_store
 from calsync.sync.client import Target
 from calsync.sync.publish import CollectionSpec, publish

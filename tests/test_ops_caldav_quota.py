@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from calsync.accounts import hash_password, sync_directory
-from calsync.embedded_caldav import DEFAULT_MAX_BYTES, EmbeddedCalDAV, config_text
+from calsync.app.service import publish_orgs
+from calsync.caldav_server.process import DEFAULT_MAX_BYTES, EmbeddedCalDAV, config_text
+from calsync.meetings.accounts import hash_password, sync_directory
 from calsync.policy import load_policies
-from calsync.service import publish_orgs
 from calsync.store import open_store
 from tests.support.servers import free_port
 

@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from calsync.calendar.notice import parse_notice
 from calsync.directory import apply, preview
-from calsync.export import write_ics
-from calsync.generate import generate
+from calsync.ical.export import write_ics
+from calsync.meetings.generate import generate
 from calsync.policy import load_policies, shipped_policies
+from calsync.policy.holiday_tables import write_table
 from tests.support import directory_sheets as ds
 from tests.support.webapp import login, make_app
 
@@ -103,10 +105,6 @@ def test_calsync_export_writes_calendars_0600(tmp_path: Path) -> None:
 
 
 def test_the_applied_holiday_table_is_0600(tmp_path: Path) -> None:
-    # here, not at the top: calsync.calendar.tables imported before calsync.policy is a cycle
-    from calsync.calendar.notice import parse_notice
-    from calsync.calendar.tables import write_table
-
     text = (NOTICES / "2019.txt").read_text(encoding="utf-8")
     path = write_table(parse_notice(text), tmp_path / "holidays")
     assert _mode(path) == 0o600

@@ -28,13 +28,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from calsync.calendar.statutory import statutory_days
-from calsync.decisions import Decision
-from calsync.generate import DEADLINE_BLOCK, MARGIN, Generation, generate
+from calsync.calendar.workdays import WorkCalendar, YearTable
+from calsync.ical.render import render_calendar, render_series
+from calsync.meetings.decisions import Decision
+from calsync.meetings.generate import DEADLINE_BLOCK, MARGIN, Generation, generate
 from calsync.occurrence import TZ, Occurrence, Series
 from calsync.policy import PolicySet, load_policies, shipped_policies
 from calsync.policy.model import ON_HOLIDAY, Organization, Schedule
-from calsync.render import render_calendar, render_series
-from calsync.workdays import WorkCalendar, YearTable
 from tests.gen_helpers import shipped
 
 ONE_DAY = dt.timedelta(days=1)

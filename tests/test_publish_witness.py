@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 import pytest
 
 import calsync
-import calsync.service
+import calsync.app.service
 from calsync.cli import main
 from calsync.cli.publish_witness import sqlite_file, witness_path
 from calsync.occurrence import TZ
@@ -180,17 +180,17 @@ def test_a_decision_recorded_while_publishing_leaves_no_witness(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The race: a secretary records a decision after the build read the store. The witness
     would claim that publish covered it; none is written, and the next run publishes it."""
-    real = calsync.service.publish_orgs
+    real = calsync.app.service.publish_orgs
 
     def and_meanwhile(*args, **kwargs):  # the fault: a write from another process
         out = real(*args, **kwargs)
         _decision(sqlite_url)
         return out
 
-    monkeypatch.setattr(calsync.service, "publish_orgs", and_meanwhile)
+    monkeypatch.setattr(calsync.app.service, "publish_orgs", and_meanwhile)
     publish(capsys, caldav_server, sqlite_url, via, fault_proxy)
     assert not witness_file(sqlite_url).exists()
-    monkeypatch.setattr(calsync.service, "publish_orgs", real)
+    monkeypatch.setattr(calsync.app.service, "publish_orgs", real)
     after, sent = publish(capsys, caldav_server, sqlite_url, via, fault_proxy)
     assert after["counts"] == CANCELLED and "PROPFIND" not in sent
 

@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 
-from calsync.decisions import Decision
-from calsync.generate import generate
-from calsync.leave import approvers
-from calsync.meeting_requests import RequestForm, approver_for, validate
+from calsync.app.service import build, policy_clashes
+from calsync.ical.render import render_series
+from calsync.meetings.decisions import Decision
+from calsync.meetings.generate import generate
+from calsync.meetings.leave import approvers
+from calsync.meetings.requests import RequestForm, approver_for, validate
+from calsync.meetings.series_decisions import SeriesDecision
 from calsync.occurrence import TZ
-from calsync.render import render_series
-from calsync.series_decisions import SeriesDecision
-from calsync.service import build, policy_clashes
 from tests.gen_helpers import series_by_id, shipped, year_2026
 from tests.test_properties import cases
 
@@ -212,8 +212,8 @@ def test_one_series_decision_ends_the_supervisors_101_clashes(decision: SeriesDe
 def test_series_decision_is_stored_and_survives_regeneration_and_a_policy_edit(
         store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The decision is stored once (migration 0007) and applied at every generation."""
+    from calsync.app.service import clash_view
     from calsync.policy import load_policies
-    from calsync.service import clash_view
 
     store.add_series_decision("guanliban", "kewuhui-ducha@guanliban.calsync", "offset",
                               since="2026-01-01", offset_minutes=45, actor="zhou_mishukezhang")

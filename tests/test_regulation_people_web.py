@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from calsync.service import clash_view
+from calsync.app.service import clash_view
 from tests.support.webapp import login, make_app
 
 USERS = ("zhou_mishukezhang", "wu_kezhang", "tang_guzhang", "pan_keyuan", "song_fujuzhang",

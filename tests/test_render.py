@@ -7,12 +7,12 @@ import datetime as dt
 
 import icalendar
 
-from calsync.decisions import Decision
-from calsync.generate import generate
+from calsync.ical.render import render_resources, render_series
+from calsync.meetings.decisions import Decision
+from calsync.meetings.generate import generate
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
 from calsync.policy.model import Schedule
-from calsync.render import render_resources, render_series
 from tests.gen_helpers import series_by_id, shipped, year_2026
 
 

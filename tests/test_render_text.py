@@ -1,6 +1,6 @@
-"""calsync.render_text writes the bytes icalendar would write, for everything we generate.
+"""calsync.ical.render_text writes the bytes icalendar would write, for everything we generate.
 
-The reference is calsync.render.series_events (icalendar's object model) put into a calendar
+The reference is calsync.ical.render.series_events (icalendar's object model) put into a calendar
 by icalendar; the fast path must be byte-identical, so deterministic output and the golden
 behaviour of every other test carry over unchanged.
 """
@@ -17,16 +17,16 @@ from hypothesis import strategies as st
 from icalendar import Event
 
 from calsync.access import OPERATOR, for_viewer
-from calsync.generate import Generation, generate
-from calsync.occurrence import Occurrence, Series
-from calsync.render import (
+from calsync.ical.render import (
     new_calendar,
     render_calendar,
     render_series,
     series_events,
     series_text,
 )
-from calsync.render_text import fold
+from calsync.ical.render_text import fold
+from calsync.meetings.generate import Generation, generate
+from calsync.occurrence import Occurrence, Series
 from tests.gen_helpers import shipped
 
 STAMP = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)

@@ -14,7 +14,7 @@ from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calsync.meeting_requests import request_summary
+from calsync.meetings.requests import request_summary
 from calsync.occurrence import TZ
 from tests.support.webapp import confidential_policies, login, make_app
 
@@ -91,7 +91,7 @@ def test_an_approved_request_titled_with_its_category_is_not_doubled(app: Flask)
     r = client.post("/requests", data=data)
     assert r.status_code == 302, r.data.decode()
     [req] = store(app).meeting_requests("jiaoyuju")
-    from calsync.meeting_requests import request_series
+    from calsync.meetings.requests import request_series
     org = app.extensions["calsync"].policies.organizations["jiaoyuju"]
     [occ] = request_series(org, req).occurrences
     assert occ.summary == "局党委会（研究招生方案）"

@@ -18,10 +18,10 @@ import icalendar
 import pytest
 import requests
 
+from calsync.app.serve import holiday_years_line
+from calsync.app.service import build
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.serve import holiday_years_line
-from calsync.service import build
 from calsync.store import open_store
 from tests.support.faultproxy import FaultProxy
 from tests.support.serve_proc import (

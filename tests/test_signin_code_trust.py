@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from calsync import access
-from calsync.login_limit import LoginLimiter
+from calsync.app.login_limit import LoginLimiter
 from calsync.meetings.attendance import match_name
 from calsync.occurrence import TZ, Attendee, Occurrence
 from tests.support.webapp import confidential_policies, login, make_app

@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from calsync.app.held_inputs import org_held
+from calsync.app.service import build
 from calsync.cli import main
 from calsync.cli.stats import stats_range
 from calsync.errors import UsageError
 from calsync.meetings.held import Cell, held_stats, holder, periods_for, window
-from calsync.meetings.held_inputs import org_held
 from calsync.meetings.held_report import text_tables
-from calsync.merge import merged
+from calsync.meetings.merge import merged
+from calsync.meetings.stats import section_series
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import load_policies
-from calsync.service import build
-from calsync.stats import section_series
 from calsync.store import Store
 from tests.support.webapp import login, make_app
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from calsync.meetings.attendance_report import attendance_by_occurrence
-from calsync.meetings.held_inputs import org_held
+from calsync.app.attendance_reports import attendance_by_occurrence
+from calsync.app.held_inputs import org_held
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
 from calsync.store import Store

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calsync.accounts import sync_directory
+from calsync.app.service import build
 from calsync.cli import main
+from calsync.ical.render import new_calendar, series_events
+from calsync.meetings.accounts import sync_directory
 from calsync.policy import load_policies
-from calsync.render import new_calendar, series_events
-from calsync.service import build
 from calsync.store import Store, open_store
 from calsync.sync.errors import SafetyValveError
 from calsync.sync.layouts import retired

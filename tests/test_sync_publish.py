@@ -13,7 +13,7 @@ from typing import Any
 import caldav
 import pytest
 
-from calsync.resources import Resource
+from calsync.ical.resources import Resource
 from calsync.sync.client import CalDAVClient, Target
 from calsync.sync.errors import (
     PreconditionFailedTwice,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from calsync.resources import Resource
+from calsync.ical.resources import Resource
 from calsync.sync.apply import SyncState
 from calsync.sync.client import Target, norm_href
 from calsync.sync.publish import CollectionSpec, publish

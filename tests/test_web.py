@@ -201,7 +201,7 @@ def _pair_clash_id(app: Flask, page: str,
                    uids: frozenset[str] = frozenset({ZHOULIHUI,
                                                      "zhurenbangong@guanliban.calsync"})) -> str:
     """The clash of 周例会 with the moved 主任办公会 (a shared leader), as the page lists it."""
-    from calsync.service import clash_view
+    from calsync.app.service import clash_view
 
     core = app.extensions["calsync"]
     clashes, _ = clash_view(core.policies, core.store, dt.date(2026, 3, 2),

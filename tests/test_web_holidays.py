@@ -131,8 +131,8 @@ def test_apply_reaches_the_calendar_server(db_url: str, tmp_path: Path, policies
                                            radicale_server, capsys) -> None:
     from urllib.parse import urljoin, urlsplit
 
+    from calsync.app.scheduler import EXTENSION, Scheduler
     from calsync.occurrence import TZ
-    from calsync.scheduler import EXTENSION, Scheduler
     from calsync.sync.client import Target
 
     server = radicale_server

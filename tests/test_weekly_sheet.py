@@ -14,12 +14,12 @@ import pytest
 from flask import Flask
 
 from calsync.access import OPERATOR, viewer_of
+from calsync.app.service import generation
 from calsync.cli import main
 from calsync.meetings import held_report, weekly
 from calsync.meetings.held import held_stats
 from calsync.occurrence import TZ
 from calsync.policy import load_policies
-from calsync.service import generation
 from calsync.store import Store
 from tests.support.webapp import login, make_app
 

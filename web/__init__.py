@@ -1,7 +1,8 @@
 """The secretaries' web page: a Flask app factory with one blueprint per page.
 
-Views are thin: they parse a form, call the core (calsync.service, the store, calsync.leave,
-calsync.meeting_requests, calsync.slots) and render a server-side Jinja template.
+Views are thin: they parse a form, call the core (calsync.app.service, the store,
+calsync.meetings.leave, calsync.meetings.requests, calsync.meetings.slots) and render a
+server-side Jinja template.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .ops_guard import register as register_ops_guard
 
     register_ops_guard(app)  # public URL, ProxyFix, NUL in forms, database unavailable
-    from calsync.scheduler import attach
+    from calsync.app.scheduler import attach
 
     attach(app)  # successful POSTs poke the publishing scheduler
     return app

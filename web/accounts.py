@@ -12,7 +12,7 @@ from flask_login import current_user, login_required, login_user
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from calsync.accounts import hash_password, password_ok
+from calsync.meetings.accounts import hash_password, password_ok
 
 from .core import authorize, core, load_user, secretary_required, user
 from .forms import REQUIRED, Form, PlainForm

@@ -2,7 +2,7 @@
 (篇一 二.2 "遇有重大事项可随时召开", 五.2 "可临时增加").
 
 Before saving, the clashes of the new meeting with the week's occurrences are shown
-(calsync.service.policy_clashes); the secretary may save anyway with a note, which the
+(calsync.app.service.policy_clashes); the secretary may save anyway with a note, which the
 event's description then carries.
 """
 
@@ -14,11 +14,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from calsync import adhoc
+from calsync.app.service import generation, policy_clashes, stored_busy
 from calsync.errors import ConcurrentChange, StoreError
+from calsync.meetings import adhoc
 from calsync.occurrence import TZ
 from calsync.policy.model import Organization
-from calsync.service import generation, policy_clashes, stored_busy
 
 from .core import authorize, core, user
 

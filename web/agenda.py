@@ -1,5 +1,5 @@
 """议题与议程: topics for one occurrence, the 分管领导's consent, the organizer section's
-agenda and the chair's approval (篇一 二.4, 三.4). Rules in calsync.agenda; every POST goes
+agenda and the chair's approval (篇一 二.4, 三.4). Rules in calsync.meetings.agenda; every POST goes
 through authorize() with the one person the step belongs to."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from flask import (
 from flask_login import login_required
 
 from calsync import access
-from calsync import agenda as rules
 from calsync.errors import ConcurrentChange
+from calsync.meetings import agenda as rules
 from calsync.occurrence import Occurrence
 
 from . import occurrences as occ_mod

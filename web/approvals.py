@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from calsync import access
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.meeting_requests import categories
+from calsync.meetings.requests import categories
 
 from . import occurrences as occ_mod
 from .core import authorize, core, person_name, user

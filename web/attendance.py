@@ -21,8 +21,9 @@ from flask import (
 from flask_login import current_user, login_required
 
 from calsync import access
+from calsync.app import attendance_mail as mail
+from calsync.app import attendance_reports as reports
 from calsync.meetings import attendance_export as export
-from calsync.meetings import attendance_mail as mail
 from calsync.meetings import attendance_policy as policy
 from calsync.meetings import attendance_report as report
 
@@ -87,7 +88,7 @@ def month():
     year, mon = report.parse_month(occ_mod.check_month(request.args.get("month")),
                                    now().date())
     c = core()
-    rep = report.month_report(c.policies, c.store, org_id, year, mon, u.viewer, now())
+    rep = reports.month_report(c.policies, c.store, org_id, year, mon, u.viewer, now())
     org = c.policies.organizations[org_id]
     return render_template("attendance.html", rep=rep, month=f"{year:04d}-{mon:02d}",
                            org=org, mail_on=mail_on(), export=export,
@@ -104,7 +105,7 @@ def month_export(fmt: str):
         abort(403)
     year, mon = report.parse_month(occ_mod.check_month(request.args.get("month")),
                                    now().date())
-    rep = report.month_report(core().policies, core().store, org_id, year, mon, u.viewer,
+    rep = reports.month_report(core().policies, core().store, org_id, year, mon, u.viewer,
                               now())
     return download(rep, fmt, f"考勤-{u.org.short_name or u.org.name}-{year}年{mon}月")
 
@@ -121,7 +122,7 @@ def month_send():
     c = core()
     sent = mail.send(c.policies, c.store, org_id, f"{year:04d}{mon:02d}",
                      _month_readers(org_id),
-                     lambda viewer: report.month_report(c.policies, c.store, org_id, year,
+                     lambda viewer: reports.month_report(c.policies, c.store, org_id, year,
                                                         mon, viewer, now()),
                      now(), instance(), smtp_url())
     flash_sent(sent)

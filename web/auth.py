@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from calsync.accounts import hash_password, password_ok
-from calsync.login_limit import LoginLimiter, wait_text
+from calsync.app.login_limit import LoginLimiter, wait_text
+from calsync.meetings.accounts import hash_password, password_ok
 
 from .core import core, load_user, now
 from .forms import LoginForm, PlainForm

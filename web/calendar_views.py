@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from calsync import access
+from calsync.calendar.workdays import WorkCalendar
 from calsync.meetings.links import anchor
 from calsync.occurrence import TZ, Occurrence
-from calsync.workdays import WorkCalendar
 
 from .calendar_layout import Placed, Span, columns, span
 

@@ -3,7 +3,7 @@
 calsync.access.may_merge decides: merging a confidential meeting with people who do not read
 it would show it to them (篇二 四.5), so the page says why and offers 调整 instead — on the
 clashes page (no 合并 button) and here (no 确认合并). The core ignores such a merge whoever
-stored it (calsync.adjust); the clashes page lists any left in the store for withdrawal.
+stored it (calsync.meetings.adjust); the clashes page lists any left in the store for withdrawal.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from flask_login import login_required
 
 from calsync import access
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.merge import cancelled_note, merged
+from calsync.meetings.merge import cancelled_note, merged
 from calsync.occurrence import TZ, Occurrence
 
 from . import occurrences as occ_mod
-from .clashes import CONCURRENT, _back, _version, _view, bp
+from .clash_common import CONCURRENT, back_to_week, bp, decision_version, week_clashes
 from .core import authorize, core, org_choice, secretary_required, user
 from .forms import MergeForm, options
 
@@ -58,14 +58,14 @@ def refused_merges(org_id: str, decisions: Iterable, idx: dict) -> list[tuple[ob
 def merge(clash_id: str):
     org_id = org_choice(request.values.get("org"))
     week = occ_mod.parse_week(request.values.get("week"))
-    clashes, occs = _view(org_id, week)
+    clashes, occs = week_clashes(org_id, week)
     clash = next((x for x in clashes if x.id == clash_id), None)
     idx = occ_mod.by_key(occs)
     pair = [occ_mod.lookup(idx, it.series_uid, it.recurrence_id)
             for it in (clash.items if clash else ())]
     if clash is None or len(pair) != 2 or None in pair:
         flash("该冲突已不存在（可能已被其他秘书处理），请查看最新列表。", "warn")
-        return _back(org_id, week.label)
+        return back_to_week(org_id, week.label)
     a, b = pair
     assert a is not None and b is not None
     authorize("decide", a.organization)
@@ -82,8 +82,8 @@ def merge(clash_id: str):
                                  ("custom", "自定义时间")])
     if request.method == "GET":
         form.time.data = "a"
-        form.version_a.data = _version(a.uid, occ_mod.rid(a))
-        form.version_b.data = _version(b.uid, occ_mod.rid(b))
+        form.version_a.data = decision_version(a.uid, occ_mod.rid(a))
+        form.version_b.data = decision_version(b.uid, occ_mod.rid(b))
     keep, other, start = a, b, a.start
     concurrent = None
     if request.method == "POST" and form.validate():
@@ -107,11 +107,11 @@ def merge(clash_id: str):
                     note=form.note.data or cancelled_note(preview, start))
             except ConcurrentChange:
                 concurrent = CONCURRENT.format(who="请查看会议页面的决定记录")
-                form.version_a.data = _version(a.uid, occ_mod.rid(a))
-                form.version_b.data = _version(b.uid, occ_mod.rid(b))
+                form.version_a.data = decision_version(a.uid, occ_mod.rid(a))
+                form.version_b.data = decision_version(b.uid, occ_mod.rid(b))
             else:
                 flash(f"已合并：{preview.summary}，{start:%Y-%m-%d %H:%M}", "ok")
-                return _back(org_id, week.label)
+                return back_to_week(org_id, week.label)
     preview = merged(keep, other, org, start)
     page = render_template("merge.html", form=form, clash=clash, a=a, b=b, keep=keep,
                            other=other, preview=preview, org_id=org_id, week=week,

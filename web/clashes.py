@@ -10,23 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request
 from flask_login import login_required
 
 from calsync import access
 from calsync.errors import ConcurrentChange, StoreError
 from calsync.occurrence import TZ, Occurrence
 
-from . import names
+from . import clash_merge, names
 from . import occurrences as occ_mod
+from .clash_common import CONCURRENT, back_to_week, bp, decision_version, week_clashes
 from .core import authorize, core, now, org_choice, secretary_required, user, visible
 from .filters import label
 from .forms import CancelForm, KeepForm, MoveForm
-
-bp = Blueprint("clashes", __name__, url_prefix="/clashes")
-
-CONCURRENT = ("另一位秘书刚刚对此会议作出了决定（{who}）。"
-              "您填写的内容已保留，请核对最新情况后再提交。")
 
 
 @dataclass(frozen=True)
@@ -38,28 +34,13 @@ class ItemView:
     shown: bool            # False: confidential, shown as 忙碌
 
 
-def _version(series_uid: str | None, rid: str | None) -> int:
-    if not series_uid or not rid:
-        return 0
-    d = core().store.active_decision(series_uid, rid)
-    return d.version if d else 0
-
-
-def _view(org_id: str, week: occ_mod.Week):
-    from calsync.service import clash_view
-
-    c = core()
-    clashes, occs = clash_view(c.policies, c.store, week.monday, week.sunday, [org_id])
-    return clashes, occs
-
-
 def _items(clash, index) -> list[ItemView]:
     u = user()
     out = []
     for it in clash.items:
         occ = occ_mod.lookup(index, it.series_uid, it.recurrence_id)
         decidable = occ is not None and u.secretary_of(occ.organization)
-        out.append(ItemView(it, occ, _version(it.series_uid, it.recurrence_id), decidable,
+        out.append(ItemView(it, occ, decision_version(it.series_uid, it.recurrence_id), decidable,
                             occ is None or visible(u, occ)))
     return out
 
@@ -71,7 +52,7 @@ def index():
     org_id = org_choice(request.args.get("org"))
     week = occ_mod.Week.of(occ_mod.chosen_day(request.args.get("date"),
                                               request.args.get("week")))
-    clashes, occs = _view(org_id, week)
+    clashes, occs = week_clashes(org_id, week)
     idx = occ_mod.by_key(occs)
     by_rid = {(o.uid, occ_mod.rid(o)): o for o in occs}
     rows = []
@@ -97,7 +78,7 @@ def index():
 
 def _series_choices(org, items: list[ItemView]) -> list[tuple[str, str]]:
     """(group UID, label) of the clash's series a secretary may decide as a whole."""
-    from calsync.series_decisions import group_uid
+    from calsync.meetings.series_decisions import group_uid
 
     out: dict[str, str] = {}
     for iv in items:
@@ -120,7 +101,7 @@ def _subject_id(clash, items: list[ItemView]) -> str | None:
 def series():
     """One decision for every occurrence of a series from a date on (issue 10): stagger it,
     or record that a person sends a substitute. Survives regeneration and policy edits."""
-    from calsync.series_decisions import group_uid
+    from calsync.meetings.series_decisions import group_uid
 
     from .forms import SeriesDecisionForm
 
@@ -129,7 +110,7 @@ def series():
     form = SeriesDecisionForm()
     if not form.validate():
         flash("请填写完整：错开的分钟数（1–720），或代会人员与生效日期。", "warn")
-        return _back(org_id, form.week.data)
+        return back_to_week(org_id, form.week.data)
     org = core().policies.organizations[org_id]
     target = form.series.data
     known = {group_uid(org, o) for o in occ_mod.in_range(
@@ -150,7 +131,7 @@ def series():
         flash(f"无法保存：{exc}", "warn")
     else:
         flash("已对整个系列作出决定：此后每次会议都按此安排。", "ok")
-    return _back(org_id, form.week.data)
+    return back_to_week(org_id, form.week.data)
 
 
 @bp.route("/series/<int:decision_id>/withdraw", methods=["POST"])
@@ -163,16 +144,12 @@ def series_withdraw(decision_id: int):
         abort(404)
     core().store.withdraw_series_decision(decision_id, actor=user().username)
     flash("已撤销对整个系列的决定。", "ok")
-    return _back(org_id, request.form.get("week"))
+    return back_to_week(org_id, request.form.get("week"))
 
 
 def _in_week(rid: str, week: occ_mod.Week) -> bool:
     at = occ_mod.parse_instant(rid)
     return at is not None and week.monday <= at.astimezone(TZ).date() <= week.sunday
-
-
-def _back(org_id: str, week: str | None):
-    return redirect(url_for("clashes.index", org=org_id, week=week or None))
 
 
 def _occurrence_for_decision(series_uid: str | None, rid: str | None) -> Occurrence:
@@ -195,12 +172,12 @@ def keep(clash_id: str):
     # Only a clash of the secretary's own organization, as found in the week they looked at:
     # an id from elsewhere would hide another unit's clash.
     week = occ_mod.parse_week(request.form.get("week"))
-    if clash_id not in {c.id for c in _view(org_id, week)[0]}:
+    if clash_id not in {c.id for c in week_clashes(org_id, week)[0]}:
         abort(403)
     core().store.ack_clash(clash_id, form.fingerprint.data, actor=user().username,
                            note=form.note.data or "")
     flash("已保留：此冲突不再提示，除非相关会议再有变化。", "ok")
-    return _back(org_id, request.form.get("week"))
+    return back_to_week(org_id, request.form.get("week"))
 
 
 @bp.route("/cancel", methods=["GET", "POST"])
@@ -214,7 +191,7 @@ def cancel():
     week = request.values.get("week")
     if request.method == "GET":
         form.series.data, form.rid.data = occ.uid, occ_mod.rid(occ)
-        form.version.data = _version(occ.uid, occ_mod.rid(occ))
+        form.version.data = decision_version(occ.uid, occ_mod.rid(occ))
     elif form.validate():
         try:
             core().store.add_decision(occ.organization, occ.uid, occ_mod.rid(occ), "cancel",
@@ -224,7 +201,7 @@ def cancel():
         except ConcurrentChange:
             return _concurrent("cancel.html", form, occ, week)
         flash(f"已取消：{occ.summary}（{occ.start:%m-%d %H:%M}）", "ok")
-        return _back(occ.organization, week)
+        return back_to_week(occ.organization, week)
     return render_template("cancel.html", form=form, occ=occ, week=week)
 
 
@@ -242,7 +219,7 @@ def _concurrent(template: str, form, occ: Occurrence, week: str | None, **extra)
 @login_required
 @secretary_required
 def move():
-    from calsync.slots import suggest_slots
+    from calsync.meetings.slots import suggest_slots
 
     form = MoveForm()
     series, rid = (form.series.data, form.rid.data) if request.method == "POST" else (
@@ -257,7 +234,7 @@ def move():
     slots = suggest_slots(occ, others, (), calendar=c.policies.calendar, after=after)
     if request.method == "GET":
         form.series.data, form.rid.data = occ.uid, occ_mod.rid(occ)
-        form.version.data = _version(occ.uid, occ_mod.rid(occ))
+        form.version.data = decision_version(occ.uid, occ_mod.rid(occ))
     elif form.validate():
         start = occ_mod.parse_instant(form.slot.data) if form.slot.data else None
         if start is None and form.start.data is not None:
@@ -275,7 +252,7 @@ def move():
             except ConcurrentChange:
                 return _concurrent("move.html", form, occ, week, slots=slots)
             flash(f"已调整：{occ.summary} → {start:%Y-%m-%d %H:%M}", "ok")
-            return _back(occ.organization, week)
+            return back_to_week(occ.organization, week)
     return render_template("move.html", form=form, occ=occ, week=week, slots=slots)
 
 
@@ -284,7 +261,7 @@ def move():
 @secretary_required
 def withdraw():
     """Withdraw a stale decision (its occurrence no longer exists) or a merge the core
-    ignores (calsync.adjust): back to the policy."""
+    ignores (calsync.meetings.adjust): back to the policy."""
     series, rid = request.form.get("series", ""), request.form.get("rid", "")
     decision = core().store.active_decision(series, rid)
     if decision is None:
@@ -302,7 +279,7 @@ def withdraw():
     else:
         both = clash_merge.withdraw_partner(decision, user().username)
         flash("已撤销该合并及其对另一会议的取消。" if both else "已撤销过期的决定。", "ok")
-    return _back(org_id, request.form.get("week"))
+    return back_to_week(org_id, request.form.get("week"))
 
 
 @bp.route("/conflicts/<int:conflict_id>", methods=["POST"])
@@ -310,8 +287,8 @@ def withdraw():
 @secretary_required
 def resolve(conflict_id: int):
     """A calendar-app edit: keep the calendar's version or the policy's."""
+    from calsync.app.service import resolve_and_record
     from calsync.occurrence import default_horizon
-    from calsync.service import resolve_and_record
 
     c = core()
     conflict = c.store.get_conflict(conflict_id)
@@ -329,8 +306,4 @@ def resolve(conflict_id: int):
                                          user().username, start, end)
         flash(f"已保留日历中的修改，记录了{recorded}项决定。" if keep == "server"
               else "已保留制度规定，下次发布时覆盖日历中的修改。", "ok")
-    return _back(conflict.organization, request.form.get("week"))
-
-
-# The merge page lives in its own module; importing it registers /clashes/<id>/merge on bp.
-from . import clash_merge  # noqa: E402
+    return back_to_week(conflict.organization, request.form.get("week"))

@@ -12,8 +12,9 @@ from typing import Any
 from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
 
-from calsync import access, accounts
-from calsync.calendar.overlay import with_holiday_folder
+from calsync import access
+from calsync.app.holiday_overlay import with_holiday_folder
+from calsync.meetings import accounts
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet, load_policies
 from calsync.policy.model import Organization, Person

@@ -28,13 +28,13 @@ from flask import (
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from calsync import accounts
-from calsync.calendar.overlay import with_holiday_folder
+from calsync.app.holiday_overlay import with_holiday_folder
 from calsync.directory import Preview, SheetError, apply, preview
 from calsync.directory.plan import section_text
 from calsync.directory.sheet import MAX_BYTES
 from calsync.directory.tomlfile import LayoutError
 from calsync.errors import CalsyncError, PolicyError
+from calsync.meetings import accounts
 from calsync.policy import load_policies, shipped_policies
 
 from . import csrf
@@ -186,7 +186,7 @@ def confirm():
 def reload_policies(actor: str) -> None:
     """The running service takes the new directory: the page, the feeds and the publishing
     scheduler use the reloaded policies, and new people get accounts (without passwords)."""
-    from calsync.scheduler import EXTENSION
+    from calsync.app.scheduler import EXTENSION
 
     c = core()
     folder = Path(current_app.config["CALSYNC_INSTANCE"]) / "holidays"

@@ -15,8 +15,8 @@ waitress' threads, so pages always find a thread). Stale-while-revalidate: a req
 feed is being made again by another thread, or that finds every render slot busy, gets the
 last good bytes at once (marked ``stale``) instead of queueing; a feed never rendered gets
 ``None`` then (the view answers 503 with Retry-After). A person's feed looks at that person's
-series only (calsync.feeds.PersonIndex), and a series' events are rendered once per
-generation and shared by every feed that shows them whole (calsync.feeds.EventBytes).
+series only (calsync.ical.feeds.PersonIndex), and a series' events are rendered once per
+generation and shared by every feed that shows them whole (calsync.ical.feeds.EventBytes).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from calsync.access import may_read_feed
-from calsync.feeds import (
+from calsync.app.inputs import dtstamps, read_inputs
+from calsync.ical.feeds import (
     EventBytes,
     PersonIndex,
     Scope,
@@ -40,9 +41,8 @@ from calsync.feeds import (
     feed_key,
     render_feed,
 )
-from calsync.generate import Generation, generate
-from calsync.inputs import dtstamps, read_inputs
-from calsync.meeting_requests import series_uid
+from calsync.meetings.generate import Generation, generate
+from calsync.meetings.requests import series_uid
 from calsync.occurrence import default_horizon
 from calsync.policy import PolicySet
 from calsync.store import Store

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from calsync.feeds import Scope, parse_scope
+from calsync.ical.feeds import Scope, parse_scope
 
 from .feeds import default_window, etag_matches, gzip_ok, not_modified_headers
 

@@ -40,8 +40,8 @@ from flask_login import login_required
 from werkzeug.http import parse_accept_header
 
 from calsync.access import external_viewer, may_read_feed
-from calsync.accounts import role_for
-from calsync.feeds import Scope, Viewer, Window, parse_scope, viewer_for, window_months
+from calsync.ical.feeds import Scope, Viewer, Window, parse_scope, viewer_for, window_months
+from calsync.meetings.accounts import role_for
 from calsync.occurrence import default_horizon
 
 from .core import core, user

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from calsync.leave import CATEGORIES
+from calsync.meetings.leave import CATEGORIES
 
 MESSAGES = {
     "Not a valid choice.": "请从列表中选择。",

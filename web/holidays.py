@@ -19,12 +19,12 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from calsync import access
+from calsync.app.holiday_overlay import Change, affected_orgs, notice_changes, with_holiday_folder
 from calsync.calendar import applications
 from calsync.calendar.notice import Notice, NoticeRefused, parse_notice
-from calsync.calendar.overlay import Change, affected_orgs, notice_changes, with_holiday_folder
-from calsync.calendar.tables import write_table
 from calsync.errors import CalsyncError
 from calsync.policy import PolicySet
+from calsync.policy.holiday_tables import write_table
 
 from .core import core, now, secretary_required, user
 from .forms import Form
@@ -208,7 +208,7 @@ def withdraw(year: int):
 
 def _republish(policies: PolicySet) -> None:
     """The publishing scheduler (``calsync serve``) takes the new calendar and runs soon."""
-    from calsync.scheduler import EXTENSION
+    from calsync.app.scheduler import EXTENSION
 
     scheduler = current_app.extensions.get(EXTENSION)
     if scheduler is not None:

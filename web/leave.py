@@ -13,7 +13,7 @@ from flask_login import login_required
 
 from calsync import access
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.leave import LATE_LABEL, approvers, due_people, is_late
+from calsync.meetings.leave import LATE_LABEL, approvers, due_people, is_late
 from calsync.occurrence import Occurrence
 from calsync.store.health import StoreUnavailable
 

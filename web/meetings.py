@@ -7,9 +7,9 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from calsync import access, agenda
+from calsync import access
 from calsync.errors import ConcurrentChange
-from calsync.meetings import links
+from calsync.meetings import agenda, links
 
 from . import calendar_layout as layout
 from . import calendar_views as views

@@ -91,8 +91,8 @@ def index():
 @login_required
 @secretary_required
 def send():
+    from calsync.app.notices_queue import queue
     from calsync.notices.deliver import deliver_due
-    from calsync.notices.queue import queue
 
     if not PlainForm().validate_on_submit():
         abort(400)

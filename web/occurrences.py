@@ -108,7 +108,7 @@ def parse_instant(text: str | None) -> dt.datetime | None:
 
 
 def in_range(start: dt.date, end: dt.date, orgs: list[str]) -> list[Occurrence]:
-    from calsync.service import generation
+    from calsync.app.service import generation
 
     c = core()
     return generation(c.policies, c.store, start, end, orgs).occurrences()

@@ -47,8 +47,8 @@ def board() -> PlanBoard:
             watch = ChangeWatch(c.store.engine)
 
             def make(org: str):
+                from calsync.app.service import publish_orgs
                 from calsync.occurrence import default_horizon
-                from calsync.service import publish_orgs
 
                 start, end = default_horizon(c.now().date())
                 _, result = publish_orgs(c.policies, c.store, target, [org], start, end,
@@ -64,8 +64,8 @@ def board() -> PlanBoard:
 @login_required
 @secretary_required
 def index():
+    from calsync.app.service import publish_orgs
     from calsync.occurrence import default_horizon
-    from calsync.service import publish_orgs
 
     form = PlainForm()
     target = _target()

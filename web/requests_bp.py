@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from calsync import access
-from calsync.meeting_requests import RequestForm as CoreForm
-from calsync.meeting_requests import approver_for, categories, validate
+from calsync.meetings.request_rights import own_sections, requestable
+from calsync.meetings.requests import RequestForm as CoreForm
+from calsync.meetings.requests import approver_for, categories, validate
 from calsync.occurrence import TZ
-from calsync.request_rights import own_sections, requestable
 
 from .core import authorize, core, now, person_name, user
 from .forms import RequestForm, options

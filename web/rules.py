@@ -43,7 +43,7 @@ RULES: dict[str, Rule] = {
     # -- no login ------------------------------------------------------------------------
     "static": _r(PUBLIC, "nothing: the page's CSS and scripts"),
     "auth.index": _r(PUBLIC, "nothing: sends to the week or to the login form"),
-    "auth.login": _r(PUBLIC, "login limiter (calsync.login_limit)"),
+    "auth.login": _r(PUBLIC, "login limiter (calsync.app.login_limit)"),
     "signin.public": _r(PUBLIC, "signin_code_view"),
     "feeds.feed_me": _r(TOKEN, "may_read_feed"),
     "feeds.feed_org": _r(TOKEN, "may_read_feed"),

@@ -19,9 +19,10 @@ from flask import (
 from flask_login import current_user, login_required
 
 from calsync import access
+from calsync.app import attendance_mail as mail
+from calsync.app import attendance_reports as reports
 from calsync.errors import ConcurrentChange
 from calsync.meetings import attendance as att
-from calsync.meetings import attendance_mail as mail
 from calsync.meetings import attendance_policy as policy
 from calsync.meetings import attendance_report as report
 from calsync.occurrence import TZ, Occurrence
@@ -128,7 +129,7 @@ def page(series_uid: str, rid: str):
     read = access.may_read_attendance(v, occ, _readers(occ))
     if not (access.may_sign_in(v, occ) or keep or read):
         abort(403)
-    rep = report.occurrence_report(c.policies, c.store, occ)
+    rep = reports.occurrence_report(c.policies, c.store, occ)
     me = _person_key(occ, v) if access.may_sign_in(v, occ) else None
     marks = {m.person_key: m for m in c.store.attendance_marks(occ.uid, rep.rid)}
     sheet = _sheet(occ) if keep else None
@@ -241,7 +242,7 @@ def occurrence_export(series_uid: str, rid: str, fmt: str):
     occ = _occurrence(series_uid, rid)
     if not access.may_read_attendance(user().viewer, occ, _readers(occ)):
         abort(403)
-    rep = report.occurrence_report(core().policies, core().store, occ)
+    rep = reports.occurrence_report(core().policies, core().store, occ)
     name = f"考勤-{occ.summary}-{occ.start.astimezone(TZ):%Y%m%d}"
     return _download(rep, fmt, name)
 
@@ -255,7 +256,7 @@ def send_occurrence(series_uid: str, rid: str):
     if not (_may_keep(occ) or (v.role == "secretary" and v.organization == occ.organization)):
         abort(403)
     c = core()
-    rep = report.occurrence_report(c.policies, c.store, occ)
+    rep = reports.occurrence_report(c.policies, c.store, occ)
     to = policy.report_to(c.policies, occ)
     sent = mail.send(c.policies, c.store, occ.organization, f"{occ.uid}-{rep.rid}", to,
                      lambda viewer: mail.masked_for(viewer, rep), now(), _instance(),

@@ -5,7 +5,7 @@ A person is recognised only by logging in. Without a login the page takes the sh
 shown in the room and a typed name; calsync.access decides what the page shows
 (:func:`calsync.access.signin_code_view`) and whom a typed name may sign in
 (:func:`calsync.access.may_sign_in_by_name`: nobody who could log in). Wrong codes and
-refused names count in the login limiter (calsync.login_limit), per sheet and address.
+refused names count in the login limiter (calsync.app.login_limit), per sheet and address.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 
 from calsync import access
-from calsync.login_limit import LoginLimiter, wait_text
+from calsync.app.login_limit import LoginLimiter, wait_text
 from calsync.meetings import attendance as att
 from calsync.meetings import attendance_report as report
 from calsync.occurrence import TZ, Attendee, Occurrence
@@ -29,7 +29,7 @@ from .core import core, now, user
 # of that name, no such person), so the page cannot be used to read the list.
 REFUSED = ("未能凭此姓名签到。本单位有账号的人员请登录后签到；"
            "其他人员请核对姓名，或请会务人员手工登记。")
-KIND = "code"   # calsync.login_limit: a sheet's short code, never an account's password
+KIND = "code"   # calsync.app.login_limit: a sheet's short code, never an account's password
 WRONG_CODE = "签到码不正确，请核对会场显示的 6 位签到码。"
 LIMITED = "签到码或姓名错误次数过多，请 {wait} 后再试，或请会务人员登记。"
 

@@ -65,7 +65,7 @@ def stats_reader() -> bool:
 
 
 def _stats(org_id: str, start: dt.date, end: dt.date) -> HeldStats:
-    from calsync.meetings.held_inputs import org_held
+    from calsync.app.held_inputs import org_held
 
     c = core()
     return org_held(c.policies, c.store, org_id, start, end, c.now())

@@ -36,7 +36,7 @@ def _monday() -> dt.date:
 
 
 def _sheet() -> tuple[weekly.Sheet, bool]:
-    from calsync.meetings.held_inputs import org_sheet
+    from calsync.app.held_inputs import org_sheet
 
     org_id = org_choice(request.args.get("org"))
     board = request.args.get("board") == "1"

@@ -10,8 +10,8 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
+from calsync.calendar.lunar import lunar_new_year
 from calsync.calendar.lunar_table import DATES, FIRST, LAST
-from calsync.lunar import lunar_new_year
 
 ONE_DAY = dt.timedelta(days=1)
 

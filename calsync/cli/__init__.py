@@ -17,7 +17,7 @@ from calsync.cli.errors import run_guarded
 from calsync.errors import UsageError
 
 if TYPE_CHECKING:
-    from calsync.generate import Generation
+    from calsync.meetings.generate import Generation
     from calsync.policy import PolicySet
 
 Command = Callable[[argparse.Namespace], int]
@@ -219,7 +219,7 @@ def _viewed(args: argparse.Namespace
     """The policies and the generation of the asked range, warnings said, as ``--as`` may see
     it (calsync.access: confidential meetings masked without it)."""
     from calsync.access import for_viewer, viewer_of
-    from calsync.generate import generate
+    from calsync.meetings.generate import generate
 
     policies = _load(args)
     start, end, orgs = _range(args, policies)
@@ -231,7 +231,7 @@ def _viewed(args: argparse.Namespace
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from calsync.export import write_ics
+    from calsync.ical.export import write_ics
 
     policies, gen, start, end, orgs = _viewed(args)
     written = write_ics(policies, gen, args.out, orgs, args.dtstamp)
@@ -245,7 +245,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_occurrences(args: argparse.Namespace) -> int:
-    from calsync.export import occurrence_json, occurrence_rows, occurrence_table
+    from calsync.ical.export import occurrence_json, occurrence_rows, occurrence_table
 
     _, gen, _, _, _ = _viewed(args)
     if args.format == "json":

@@ -10,12 +10,12 @@ from collections import Counter
 from collections.abc import Callable
 
 from calsync.access import clash_for_viewer, viewer_of
-from calsync.clashes import Clash, clash_json, recurrence_id
+from calsync.app.service import generation, policy_clashes, stored_busy
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
+from calsync.meetings.clashes import Clash, clash_json, recurrence_id
 from calsync.occurrence import TZ, default_horizon
 from calsync.policy import PolicySet
-from calsync.service import generation, policy_clashes, stored_busy
 
 KIND_LABELS = {"person": "人员冲突", "room": "会场冲突", "audience": "参会人员重合",
                "non-working-day": "非工作日"}

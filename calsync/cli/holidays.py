@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from calsync.calendar.notice import parse_notice
-from calsync.calendar.tables import write_table, year_summary
 from calsync.errors import UsageError
 from calsync.policy import PolicySet, load_policies, shipped_policies
+from calsync.policy.holiday_tables import write_table, year_summary
 
 
 def register(sub: argparse._SubParsersAction,

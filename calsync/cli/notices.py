@@ -17,13 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from calsync import access
+from calsync.app.notices_queue import new_notice, plan_notices
 from calsync.cli import add_viewer_option
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.notices.answers import record_answers
 from calsync.notices.deliver import OUTBOX_DIR, deliver_due
 from calsync.notices.plan import CANCEL, Notice
-from calsync.notices.queue import new_notice, plan_notices
 from calsync.notices.smtp import ENV_SMTP_URL, parse_smtp_url
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
@@ -114,7 +114,7 @@ def _plan(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: lis
 
 def _send(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: list[str],
           now: dt.datetime) -> int:
-    from calsync.notices.queue import queue
+    from calsync.app.notices_queue import queue
 
     url = args.smtp_url or os.environ.get(ENV_SMTP_URL) or None
     if url:

@@ -40,14 +40,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from calsync.locations import (
+from calsync.occurrence import TZ
+from calsync.settings import (
     ENV_DATABASE_URL,
     SQLITE_FILENAME,
     instance_path,
     policies_path,
     shipped_policies,
 )
-from calsync.occurrence import TZ
 
 VERSION = 1
 # The libraries whose code shapes what a publish writes; an upgrade of one is a new digest.

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from calsync.cli import parse_date
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
-from calsync.generate import generate
+from calsync.meetings.generate import generate
+from calsync.meetings.series_decisions import covers
 from calsync.policy import PolicySet
-from calsync.series_decisions import covers
 
 ACTIONS = ("offset", "delegate", "list", "withdraw")
 

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from calsync.access import OPERATOR, viewer_of
+from calsync.app.held_inputs import org_held, org_sheet
 from calsync.cli import add_viewer_option, parse_date
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.meetings import held_report, weekly
-from calsync.meetings.held_inputs import org_held, org_sheet
 from calsync.occurrence import TZ
 from calsync.policy import PolicySet
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from calsync.cli import publish_witness as witness
 from calsync.errors import UsageError
-from calsync.locations import instance_path
+from calsync.settings import instance_path
 from calsync.sync import LAYOUTS
 from calsync.sync.recovery import KIND_CHOICES
 
@@ -142,8 +142,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def _publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str], start: dt.date,
              end: dt.date, opts: witness.Options | None) -> int:
-    from calsync.calendar.overlay import with_holiday_folder
-    from calsync.service import publish_orgs, refresh_watched
+    from calsync.app.holiday_overlay import with_holiday_folder
+    from calsync.app.service import publish_orgs, refresh_watched
 
     # Notices applied on the 节假日 page live in the instance; a CLI publish must not undo them.
     policies = with_holiday_folder(policies, instance_path(args.instance) / "holidays")
@@ -234,7 +234,7 @@ def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
             raise UsageError("which conflicts? give an id (see `calsync conflicts`) or select "
                              "them with --all, --org ID, --series ID or --kind KIND")
         return _resolve_bulk(args, policies, orgs, start, end)
-    from calsync.service import resolve_and_record
+    from calsync.app.service import resolve_and_record
 
     with store_from(args) as store:
         resolution, recorded = resolve_and_record(policies, store, args.id, args.keep,
@@ -248,7 +248,7 @@ def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
 
 def _resolve_bulk(args: argparse.Namespace, policies: PolicySet, orgs: list[str],
                   start, end) -> int:
-    from calsync.service import resolve_and_record
+    from calsync.app.service import resolve_and_record
     from calsync.sync.recovery import select_conflicts
 
     with store_from(args) as store:

@@ -8,9 +8,9 @@ import os
 import sys
 from collections.abc import Callable
 
-from calsync import accounts
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
+from calsync.meetings import accounts
 from calsync.policy import PolicySet
 
 MIN_PASSWORD = 8
@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction,
 
 
 def cmd_serve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
-    from calsync.serve import run
+    from calsync.app.serve import run
 
     return run(args, policies, orgs)
 

@@ -128,7 +128,7 @@ def person_key(a: Attendee) -> str:
 
 
 def is_substitute_only(a: Attendee) -> bool:
-    """An attendee added only because someone sent them (calsync.leave.apply_leave)."""
+    """An attendee added only because someone sent them (calsync.meetings.leave.apply_leave)."""
     return bool(a.delegated_from) and a.note.startswith("代") and a.note.endswith("参会")
 
 

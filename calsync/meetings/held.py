@@ -28,10 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from calsync.meetings.stats import months_between, section_series
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy.model import Organization
-from calsync.stats import months_between, section_series
-from calsync.store.decisions import normalize_instant
 
 AttendanceKey = tuple[str, str]   # (series UID, recurrence id = nominal start ISO)
 
@@ -201,7 +200,7 @@ def holding_section(org: Organization, occ: Occurrence, by_series: Mapping[str, 
                     asked_by: Mapping[str, str], per_section_uid: Mapping[str, str]) -> str:
     """The section that holds ``occ`` (see the module docstring).
 
-    ``by_series``: per-section policy series → section (calsync.stats.section_series);
+    ``by_series``: per-section policy series → section (calsync.meetings.stats.section_series);
     ``asked_by``: meeting-request UID → the requesting section; ``per_section_uid``: ad-hoc
     UID → the section of an ad-hoc per-section meeting (an extra 科务会).
     """
@@ -219,15 +218,15 @@ def holding_section(org: Organization, occ: Occurrence, by_series: Mapping[str, 
 
 def attendance_key(occ: Occurrence) -> AttendanceKey:
     # the sign-in store's key: the recurrence id in canonical ISO text
-    return (occ.uid, normalize_instant(occ.nominal_start.isoformat(), "recurrence id"))
+    return (occ.uid, occ.recurrence_key)
 
 
 def holder(org: Organization, requests: Iterable[SectionRef] = (),
            adhoc: Iterable[SectionRef] = ()) -> Callable[[Occurrence], str]:
     """``occurrence → holding section`` for ``org``, given its approved requests and ad-hoc
     meetings (store records)."""
-    from calsync.adhoc import series_uid as adhoc_uid
-    from calsync.meeting_requests import series_uid as request_uid
+    from calsync.meetings.adhoc import series_uid as adhoc_uid
+    from calsync.meetings.requests import series_uid as request_uid
 
     by_series = section_series(org)
     asked_by = {request_uid(org, r.id): r.section_id for r in requests if r.section_id}

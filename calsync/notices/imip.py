@@ -2,7 +2,7 @@
 
 One message per notice: ``multipart/alternative`` with a Chinese text/plain summary (会议名称,
 时间, 地点, 主持) and ``text/calendar; method=REQUEST|CANCEL; charset=utf-8``. The calendar
-reuses calsync.render, so UIDs, RRULEs and overrides are those of the CalDAV copy; SEQUENCE
+reuses calsync.ical.render, so UIDs, RRULEs and overrides are those of the CalDAV copy; SEQUENCE
 is the notice's. The Message-ID is derived from UID, SEQUENCE and recipient: the same notice
 version always has the same Message-ID, which is what makes a re-sent copy recognisable.
 """
@@ -20,10 +20,10 @@ from email.utils import format_datetime
 
 from icalendar import Event, vCalAddress, vText
 
+from calsync.ical.render import new_calendar, series_events
 from calsync.meetings.links import week_url
 from calsync.notices.plan import CANCEL, REQUEST, Notice
 from calsync.occurrence import TZ, Occurrence, Series
-from calsync.render import new_calendar, series_events
 
 _WEEKDAYS = "一二三四五六日"
 _EVERY = {1: "每周", 2: "每两周", 3: "每三周", 4: "每四周"}

@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from calsync.calendar.workdays import WorkCalendar
 from calsync.errors import PolicyError, PolicyProblem
-from calsync.locations import policies_path, shipped_policies
+from calsync.policy.holiday_tables import load_holiday_tables
 from calsync.policy.load import load_organizations
 from calsync.policy.model import Organization
-from calsync.workdays import WorkCalendar, load_holiday_tables
+from calsync.settings import policies_path, shipped_policies
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def check_references(org: Organization, readers: dict[str, Reader],
 
 
 def _agenda_references(org: Organization, meetr: Reader) -> None:
-    """Each meeting type's topics close at one deadline (calsync.agenda)."""
+    """Each meeting type's topics close at one deadline (calsync.meetings.agenda)."""
     closes: dict[str, str] = {}
     for did, dl in org.deadlines.items():
         target = dl.agenda_for if dl.kind == "weekly" else dl.meeting

@@ -1,5 +1,5 @@
 """Topics and agenda versions of one occurrence (篇一 二.4, 三.4). The rules are
-calsync.agenda's; this keeps the rows, versions (optimistic locking) and audit trail."""
+calsync.meetings.agenda's; this keeps the rows, versions (optimistic locking) and audit trail."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from calsync.agenda import (
+from calsync.errors import ConcurrentChange
+from calsync.meetings.agenda import (
     APPROVED,
     CONSENTED,
     DRAFT,
@@ -21,7 +22,6 @@ from calsync.agenda import (
     check_order,
     next_state,
 )
-from calsync.errors import ConcurrentChange
 from calsync.store.base import StoreBase, to_record, utc
 from calsync.store.models import AgendaRow, AgendaTopicRow
 

@@ -2,7 +2,7 @@
 
 A sheet per occurrence holds the QR code's secret (``token``, long and random: the link is
 the key to the public sign-in page) and the short code people without an account type (six
-digits, shown to the keeper; guesses go through calsync.login_limit, web/signin_public.py).
+digits, shown to the keeper; guesses go through calsync.app.login_limit, web/signin_public.py).
 A mark per person and occurrence: the first sign-in wins (signing in twice changes nothing);
 a keeper's hand correction changes it and is audited with before and after. Method ``code``
 is a typed name with the short code (no login: nobody vouched for it; the keeper sees it so).
@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from calsync.errors import StoreError
-from calsync.store.attendance_models import AttendanceMarkRow, SigninSheetRow
 from calsync.store.base import StoreBase, to_record, utc
 from calsync.store.decisions import normalize_instant
 from calsync.store.leave import check_version, required_text
+from calsync.store.models.attendance import AttendanceMarkRow, SigninSheetRow
 
 MARK_STATUSES = ("present", "late", "absent")
 METHODS = ("self", "code", "hand")

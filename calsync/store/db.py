@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from calsync.errors import StoreError
-from calsync.locations import ENV_DATABASE_URL, ENV_INSTANCE, SQLITE_FILENAME, instance_path
+from calsync.settings import ENV_DATABASE_URL, ENV_INSTANCE, SQLITE_FILENAME, instance_path
 
 if TYPE_CHECKING:
     from alembic.config import Config

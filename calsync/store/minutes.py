@@ -12,7 +12,7 @@ from sqlalchemy import select
 from calsync.errors import ConcurrentChange
 from calsync.meetings.minutes import DONE, OPEN, DecisionInput
 from calsync.store.base import StoreBase, to_record, utc
-from calsync.store.minutes_models import ActionItemRow, ActionNoteRow, MinutesRow
+from calsync.store.models.minutes import ActionItemRow, ActionNoteRow, MinutesRow
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class NoticeReply:
 
 @dataclass(frozen=True, slots=True)
 class NewNotice:
-    """What the queue shell hands the store (calsync.notices.queue)."""
+    """What the queue shell hands the store (calsync.app.notices_queue)."""
 
     organization: str
     uid: str

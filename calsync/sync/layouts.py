@@ -26,12 +26,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
-from calsync.access import busy_series, names_viewer, readers, viewer_of
+from calsync.access import (
+    busy_series,
+    decision_readers,
+    names_viewer,
+    readers,
+    secretaries_of,
+    viewer_of,
+)
 from calsync.errors import UsageError
+from calsync.ical.render import render_resources
+from calsync.ical.resources import Resource
+from calsync.ical.tasks import (
+    CONFIDENTIAL_TASKS,
+    confidential_tasks_slug,
+    render_task,
+    tasks_slug,
+)
 from calsync.occurrence import Occurrence, Series
 from calsync.policy import PolicySet
-from calsync.render import render_resources
-from calsync.resources import Resource
 from calsync.sync import LAYOUTS
 from calsync.sync.publish import CollectionSpec
 
@@ -60,16 +73,11 @@ def confidential_slug(org_id: str, who: frozenset[str]) -> str:
     return f"{org_id}{CONFIDENTIAL_PREFIX}{digest}"
 
 
-def secretaries(policies: PolicySet, org_id: str) -> tuple[str, ...]:
-    org = policies.organizations[org_id]
-    return tuple(p.id for p in org.staff if p.section and p.section == org.organizer)
-
-
 def org_collections(policies: PolicySet, org_id: str, series: Iterable[Series],
                     render: Render) -> list[CollectionSpec]:
     """The ``org`` layout of one organization."""
     org = policies.organizations[org_id]
-    secs = secretaries(policies, org_id)
+    secs = secretaries_of(org)
     public: list[Resource] = []
     hidden: list[Occurrence] = []
     groups: dict[frozenset[str], list[Resource]] = {}
@@ -106,7 +114,7 @@ def org_collections(policies: PolicySet, org_id: str, series: Iterable[Series],
 
 
 def uid_domains(policies: PolicySet, org_id: str) -> tuple[str, ...]:
-    """The UID domains calsync writes for an organization (calsync.generate)."""
+    """The UID domains calsync writes for an organization (calsync.meetings.generate)."""
     own = policies.organizations[org_id].uid_domain
     return tuple(sorted({own, f"{org_id}.calsync"} - {""}))
 
@@ -188,3 +196,57 @@ def _url(home: str, spec: CollectionSpec | None) -> str:
         url = spec.url or home.rstrip("/") + "/" + spec.slug.strip("/") + "/"
     parts = urlsplit(url)  # the store keeps URLs without credentials
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+# -- decisions as tasks (VTODO, calsync.ical.tasks): one public and one collection per set of
+# readers of confidential meetings' decisions
+
+def task_collections(policies: PolicySet, org_id: str, items: Iterable[object],
+                     occurrences: Mapping[tuple[str, str], Occurrence],
+                     keep_empty: bool = False) -> list[CollectionSpec]:
+    """The tasks collections of one organization. ``occurrences``: (series UID, recurrence
+    id) → occurrence, for the meeting's class and readers; a decision whose meeting is not
+    generated any more keeps its recorded class, and a confidential one then goes to the
+    organizer section alone. ``keep_empty``: publish ``<org>-tasks`` even without decisions
+    (it held some before)."""
+    org = policies.organizations[org_id]
+    secs = secretaries_of(org)
+    names = {s.id: s.name for s in org.sections.values()}
+    public: list[Resource] = []
+    groups: dict[frozenset[str], list[Resource]] = {}
+    for it in items:
+        if it.organization != org_id:  # type: ignore[attr-defined]
+            continue
+        occ = occurrences.get((it.series_uid, it.recurrence_id))  # type: ignore[attr-defined]
+        res = render_task(it, names.get(it.section, it.section), occ)  # type: ignore[attr-defined]
+        who = decision_readers(occ, bool(it.confidential), secs)  # type: ignore[attr-defined]
+        if who is None:      # a public meeting's: the organization's staff
+            public.append(res)
+            continue
+        groups.setdefault(who, []).append(res)
+    short = org.short_name or org.name
+    specs = []
+    if public or keep_empty:
+        specs.append(CollectionSpec(tasks_slug(org_id), f"{short}会议议定事项", (org_id,),
+                                    tuple(public)))
+    for who, resources in sorted(groups.items(),
+                                 key=lambda kv: confidential_tasks_slug(org_id, kv[0])):
+        specs.append(CollectionSpec(confidential_tasks_slug(org_id, who),
+                                    f"{short}保密会议议定事项", (org_id,), tuple(resources),
+                                    readers=who))
+    return specs
+
+
+def retired_tasks(specs: list[CollectionSpec], orgs: Iterable[str],
+                  known: Mapping[str, Iterable[str]], home: str) -> list[CollectionSpec]:
+    """Empty specs for confidential tasks collections written before and wanted no more (a
+    meeting's readers changed): emptied without tripping the safety valve."""
+    wanted = {_url(home, s) for s in specs}
+    out = []
+    for org_id in sorted(set(orgs)):
+        for url in sorted(known.get(org_id, ())):
+            slug = url.rstrip("/").rsplit("/", 1)[-1]
+            if url not in wanted and slug.startswith(org_id + CONFIDENTIAL_TASKS):
+                out.append(CollectionSpec(slug, slug, (org_id,), (), url=url,
+                                          readers=frozenset(), retire=True))
+    return out

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from calsync.resources import Resource
+from calsync.ical.resources import Resource
 from calsync.sync.apply import Progress, SyncState, apply_plan, org_of_uid
 from calsync.sync.client import CalDAVClient, Target, TransportError, norm_href
 from calsync.sync.errors import ServerError, SyncError, UnknownConflict
@@ -42,7 +42,7 @@ class CollectionSpec:
     resources: tuple[Resource, ...]
     url: str | None = None  # an explicit collection URL wins over home + slug
     # Who may read it (person ids); None: the organizations' staff. The server's rights are
-    # set from this (calsync.embedded_caldav); calsync itself only writes.
+    # set from this (calsync.caldav_server.process); calsync itself only writes.
     readers: frozenset[str] | None = None
     # A collection calsync no longer wants: emptied without tripping the safety valve.
     retire: bool = False

@@ -87,7 +87,7 @@ def shipped_app(root: Path, users: Iterable[str], password: str,
     get ``password``."""
     from calsync.web import create_app
 
-    from calsync.accounts import hash_password
+    from calsync.meetings.accounts import hash_password
     from calsync.policy import shipped_policies
 
     app = create_app({"CALSYNC_DATABASE_URL": f"sqlite:///{root / 'calsync.sqlite3'}",

@@ -11,7 +11,7 @@ from calsync.web import create_app
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calsync.accounts import hash_password
+from calsync.meetings.accounts import hash_password
 from calsync.policy import shipped_policies
 
 NOW = "2026-03-01T08:00:00+08:00"   # a Sunday; week 2026-W10 follows

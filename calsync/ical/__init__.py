@@ -1,0 +1,1 @@
+"""iCalendar out: rendering meetings and decisions (VEVENT, VTODO), feeds and exports."""
