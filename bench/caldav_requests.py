@@ -40,11 +40,12 @@ def _requests(store) -> None:
         for month in range(1, 13):
             day = 16 if org == "jiaoyuju" else 15
             start = f"2026-{month:02d}-{day}T15:00:00+08:00"
-            req = store.add_request(org, section_id=section, category=category,
-                                    title=f"第{month}次研究事项", audience=audience, start=start,
-                                    end=start.replace("T15:", "T17:"), room=None,
-                                    important=False, approver_id=None, actor="bench")
-            store.decide_request(req.id, True, actor="bench", expected_version=req.version)
+            req = store.requests.add_request(org, section_id=section, category=category,
+                                             title=f"第{month}次研究事项", audience=audience,
+                                             start=start,
+                                             end=start.replace("T15:", "T17:"), room=None,
+                                             important=False, approver_id=None, actor="bench")
+            store.requests.decide_request(req.id, True, actor="bench", expected_version=req.version)
 
 
 def run(label: str, policies_dir: Path, server, work: Path) -> list[tuple]:

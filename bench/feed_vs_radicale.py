@@ -131,7 +131,7 @@ def main() -> int:
             print(f"published {result.counts()} to {collection}")
         app = create_app({"CALSYNC_DATABASE_URL": db_url, "CALSYNC_INSTANCE": str(tmp / "inst"),
                           "WTF_CSRF_ENABLED": False})
-        token = app.extensions["calsync"].store.feed_token(VIEWER, ORG, actor="bench")
+        token = app.extensions["calsync"].store.feeds.feed_token(VIEWER, ORG, actor="bench")
         port = free_port()
         web = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
         threading.Thread(target=web.run, daemon=True).start()

@@ -310,7 +310,7 @@ def main() -> int:
     pol = load_policies(policies)
     people = [(p.id, org.id) for org in pol.organizations.values() for p in org.staff]
     with open_store(db_url) as store:
-        tokens = {pid: store.feed_token(pid, org, actor="bench") for pid, org in people}
+        tokens = {pid: store.feeds.feed_token(pid, org, actor="bench") for pid, org in people}
     sec_token = tokens[SECRETARY]
     import calsync
     print(f"calsync from {Path(calsync.__file__).parent}; {len(people)} people in "

@@ -34,14 +34,18 @@ EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calsync//bench//EN\r\nBEGI
 
 
 class Timed:
-    """The store, timing every call (the publish only sees ``store: object``)."""
+    """The store, timing every call (the publish only sees ``store: object``); a repository
+    (``store.sync_state``) is wrapped in turn, adding to the same total."""
 
-    def __init__(self, store: object) -> None:
+    def __init__(self, store: object, total: Timed | None = None) -> None:
         self._store = store
+        self._total = total or self
         self.seconds = 0.0
 
     def __getattr__(self, name: str):
         value = getattr(self._store, name)
+        if hasattr(value, "_writing") and not callable(value):     # a repository
+            return Timed(value, self._total)
         if not callable(value):
             return value
 
@@ -50,7 +54,7 @@ class Timed:
             try:
                 return value(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - t0
+                self._total.seconds += time.perf_counter() - t0
         return call
 
 

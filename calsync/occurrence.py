@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 TZID = "Asia/Shanghai"
@@ -181,10 +183,112 @@ def part_id(series_id: str, part: str) -> str:
 
 
 def part_uid(uid: str, part: str) -> str:
+    """A part's UID: ``zhoulihui--zhang_zhuren@guanliban.calsync`` (``uid`` when whole)."""
     if not part:
         return uid
-    local, at_sign, domain = uid.partition("@")
-    return f"{part_id(local, part)}{at_sign}{domain}"
+    local, domain = split_uid(uid)
+    return join_uid(part_id(local, part), domain)
+
+
+def split_part(uid: str) -> tuple[str, str]:
+    """(series UID, part) of a published UID: the inverse of ``part_uid`` ("" when whole).
+    The part is after the last ``--`` (a person id holding ``--`` would not come back)."""
+    local, domain = split_uid(uid)
+    series_id, sep, part = local.rpartition(PART_SEPARATOR)
+    if not sep or not series_id or not part:
+        return uid, ""
+    return join_uid(series_id, domain), part
+
+
+# -- the UID codec: every UID calsync writes is ``<local>@<domain>``, the domain naming the
+# organization: its policy's ``uid_domain`` (organization.toml), else ``<org>.calsync``. UIDs
+# written before a uid_domain was set keep the default, so both are the organization's.
+
+DEFAULT_DOMAIN_SUFFIX = ".calsync"
+
+
+class UidOwner(Protocol):
+    """What the codec reads of an organization (calsync.policy.Organization)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def uid_domain(self) -> str: ...
+
+
+class HasOrganizations(Protocol):
+    """What the codec reads of the policies (calsync.policy.PolicySet)."""
+
+    @property
+    def organizations(self) -> Mapping[str, UidOwner]: ...
+
+
+def default_domain(org_id: str) -> str:
+    """``guanliban.calsync``: an organization's domain when its policy sets none."""
+    return f"{org_id}{DEFAULT_DOMAIN_SUFFIX}"
+
+
+def org_domain(org: UidOwner) -> str:
+    """The domain of the UIDs calsync writes for ``org`` now."""
+    return org.uid_domain or default_domain(org.id)
+
+
+def org_domains(org: UidOwner) -> tuple[str, ...]:
+    """Every domain whose UIDs are ``org``'s: its uid_domain and the default (sorted)."""
+    return tuple(sorted({org.uid_domain, default_domain(org.id)} - {""}))
+
+
+def join_uid(local: str, domain: str) -> str:
+    return f"{local}@{domain}" if domain else local
+
+
+def uid_for(org: UidOwner, local: str) -> str:
+    """``<local>@<org's domain>``: the one way calsync names what it writes for ``org``."""
+    return join_uid(local, org_domain(org))
+
+
+def uid_beside(uid: str, local: str, org_id: str) -> str:
+    """``<local>@`` the domain of ``uid`` (a meeting's): what stands for or comes of a meeting
+    (its 忙碌 block, its decisions' tasks) is named like it; ``<org>.calsync`` for a UID
+    without a domain."""
+    return join_uid(local, domain_of(uid) or default_domain(org_id))
+
+
+def split_uid(uid: str) -> tuple[str, str]:
+    """(local part, domain): at the last ``@``; the domain is "" without one."""
+    local, at_sign, domain = uid.rpartition("@")
+    return (local, domain) if at_sign else (uid, "")
+
+
+def local_part(uid: str) -> str:
+    """``zhoulihui`` of ``zhoulihui@guanliban.calsync``."""
+    return split_uid(uid)[0]
+
+
+def domain_of(uid: str) -> str:
+    """``guanliban.calsync`` of ``zhoulihui@guanliban.calsync``; "" without an ``@``."""
+    return split_uid(uid)[1]
+
+
+def domain_owners(orgs: Iterable[UidOwner]) -> dict[str, str]:
+    """Domain → organization id, for every domain of every organization."""
+    return {d: org.id for org in orgs for d in org_domains(org)}
+
+
+def organization_of(uid: str, policies: HasOrganizations) -> str | None:
+    """The organization whose UID ``uid`` is (its uid_domain or ``<org>.calsync``), or None
+    for a UID that is no organization's (a calendar app's, another system's)."""
+    return domain_owners(policies.organizations.values()).get(domain_of(uid))
+
+
+def default_owner(uid: str) -> str | None:
+    """The organization a UID names by its default domain alone (``<org>.calsync``), for code
+    that has no policies (calsync.sync); a custom uid_domain is not known there."""
+    domain = domain_of(uid)
+    if domain.endswith(DEFAULT_DOMAIN_SUFFIX) and len(domain) > len(DEFAULT_DOMAIN_SUFFIX):
+        return domain[: -len(DEFAULT_DOMAIN_SUFFIX)]
+    return None
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:

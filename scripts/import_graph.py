@@ -95,6 +95,8 @@ def imports(module: str, path: Path, known: dict[str, Path]):
         if node.lineno in type_checking:
             continue
         for name in names:
+            if name == "calsync.web" or name.startswith("calsync.web."):
+                name = name[len("calsync."):]  # web/ ships as calsync.web
             while name and name not in known:
                 name = name.rpartition(".")[0]
             if name and name != module:

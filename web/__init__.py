@@ -11,17 +11,61 @@ import atexit
 import os
 import secrets
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
-from .core import Core, current_user_loader, login_manager
+from calsync.app.scheduler import attach as attach_scheduler
+from calsync.settings import SETTINGS, SETTINGS_KEY, Settings
 
-csrf = CSRFProtect()
+from . import (
+    accounts,
+    adhoc,
+    agenda,
+    approvals,
+    attendance,
+    auth,
+    clashes,
+    directory,
+    external_feeds,
+    feeds,
+    holidays,
+    leave,
+    meetings,
+    minutes,
+    names,
+    nav,
+    notices,
+    ops_guard,
+    publish,
+    requests_bp,
+    rules,
+    signin,
+    sitting_in,
+    stats,
+    weekly,
+)
+from .core import Core, csrf, current_user_loader, login_manager
+from .feed_shortcut import FeedShortcut
+from .filters import register_filters
+from .sessions import FeedlessSessions
+
+# One blueprint per page, registered in this order (the nav and url_map follow it).
+BLUEPRINTS = (
+    auth, clashes, meetings, leave, requests_bp, approvals, publish, stats, feeds, holidays,
+    notices,      # 会议通知: the iMIP outbox
+    adhoc, sitting_in, external_feeds,  # 临时会议, 列席, 外部订阅
+    agenda,       # 议题与议程 (篇一 二.4, 三.4)
+    weekly,       # 一周会议安排 (issue 12 item 5)
+    accounts,     # passwords on the page (issue 13)
+    minutes,      # 纪要与议定事项 (issue 12)
+    directory,    # 导入通讯录 (issue 13)
+    signin,       # 签到 and 考勤 (篇二 四.1–2, issue 12)
+    attendance,   # 会议考勤 by month (篇二 四.2)
+)
 
 DEFAULTS: dict[str, object] = {
     "CALSYNC_DATABASE_URL": None,
@@ -52,22 +96,25 @@ class CalsyncFlask(Flask):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app; one Store is opened here and closed at exit (or ``app.calsync.close``)."""
+    """Build the app; one Store is opened here and closed at exit (or ``app.calsync.close``).
+
+    Its settings (calsync.settings, kept as ``app.config["CALSYNC_SETTINGS"]``): the
+    ``CALSYNC_SETTINGS`` given (``calsync serve``), else the ``CALSYNC_*`` variables; a config
+    key named like a variable (``CALSYNC_INSTANCE`` …) wins over either."""
     config = dict(config or {})
-    instance = Path(config.get("CALSYNC_INSTANCE") or os.environ.get("CALSYNC_INSTANCE")
-                    or "instance").resolve()
+    settings = app_settings(config)
+    instance = settings.instance_dir
     app = CalsyncFlask(__name__, instance_path=str(instance), instance_relative_config=True)
-    from .sessions import FeedlessSessions
-
     app.session_interface = FeedlessSessions()   # feeds are token-authenticated: no cookie
-    from .feed_shortcut import FeedShortcut
-
     app.wsgi_app = FeedShortcut(app, app.wsgi_app)   # a current feed's 304 before Flask
     app.config.update(DEFAULTS)
     app.config.update(config)
+    app.config[SETTINGS_KEY] = settings
     app.config["CALSYNC_INSTANCE"] = str(instance)
+    app.config["CALSYNC_DATABASE_URL"] = settings.database_url
+    app.config["CALSYNC_POLICIES"] = str(settings.policies) if settings.policies else None
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(instance)
+        app.config["SECRET_KEY"] = _secret_key(settings)
     # Flask's defaults hold these keys (SameSite as None), so setdefault would change nothing;
     # Secure follows CALSYNC_PUBLIC_URL (web/ops_guard.py)
     app.config["SESSION_COOKIE_HTTPONLY"] = config.get("SESSION_COOKIE_HTTPONLY", True)
@@ -81,67 +128,32 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.user_loader(current_user_loader)
 
-    from . import approvals, auth, clashes, feeds, leave, meetings, publish, requests_bp, stats
-    from .filters import register_filters
-    from .holidays import bp as holidays_bp
-    from .notices import bp as notices_bp
-
-    for bp in (auth.bp, clashes.bp, meetings.bp, leave.bp, requests_bp.bp, approvals.bp,
-               publish.bp, stats.bp, feeds.bp, holidays_bp):
-        app.register_blueprint(bp)
-    app.register_blueprint(notices_bp)  # 会议通知: the iMIP outbox
-    from . import adhoc, external_feeds, sitting_in
-
-    for extra in (adhoc.bp, sitting_in.bp, external_feeds.bp):  # 临时会议, 列席, 外部订阅
-        app.register_blueprint(extra)
-    from .agenda import bp as agenda_bp
-
-    app.register_blueprint(agenda_bp)  # 议题与议程 (篇一 二.4, 三.4)
-    from .weekly import bp as weekly_bp
-
-    app.register_blueprint(weekly_bp)  # 一周会议安排 (issue 12 item 5)
-    from .accounts import bp as accounts_bp
-
-    app.register_blueprint(accounts_bp)  # passwords on the page (issue 13)
-    from .minutes import bp as minutes_bp
-
-    app.register_blueprint(minutes_bp)  # 纪要与议定事项 (issue 12)
-    from .directory import bp as directory_bp
-
-    app.register_blueprint(directory_bp)  # 导入通讯录 (issue 13)
-    from .signin import bp as signin_bp
-
-    app.register_blueprint(signin_bp)  # 签到 and 考勤 (篇二 四.1–2, issue 12)
-    from .attendance import bp as attendance_bp
-
-    app.register_blueprint(attendance_bp)  # 会议考勤 by month (篇二 四.2)
+    for page in BLUEPRINTS:
+        app.register_blueprint(page.bp)
     register_filters(app)
-    from .names import register as register_names
-
-    register_names(app)  # the `who` filter: user ids as names
-    from .nav import register as register_nav
-
-    register_nav(app)  # 待我审批 only for approvers
-    from .rules import enforce
-
-    enforce(app)  # every endpoint's declared door (web/rules.py), checked before its view
+    names.register(app)  # the `who` filter: user ids as names
+    nav.register(app)  # 待我审批 only for approvers
+    rules.enforce(app)  # every endpoint's declared door (web/rules.py), checked before its view
     _error_pages(app)
-    from .ops_guard import register as register_ops_guard
-
-    register_ops_guard(app)  # public URL, ProxyFix, NUL in forms, database unavailable
-    from calsync.app.scheduler import attach
-
-    attach(app)  # successful POSTs poke the publishing scheduler
+    ops_guard.register(app)  # public URL, ProxyFix, NUL in forms, database unavailable
+    attach_scheduler(app)  # successful POSTs poke the publishing scheduler
     return app
 
 
-def _secret_key(instance: Path) -> str:
+def app_settings(config: Mapping[str, Any]) -> Settings:
+    """The settings of an app built with ``config`` (see :func:`create_app`)."""
+    base = config.get(SETTINGS_KEY) or Settings.from_env()
+    return base.override(**{s.name: config.get(s.env) for s in SETTINGS if s.env in config})
+
+
+def _secret_key(settings: Settings) -> str:
     """$CALSYNC_SECRET_KEY, else a random key kept in the instance folder, so a restart keeps
     everyone logged in. Written to a temporary file and linked into place: of several
     workers starting at once exactly one key wins and every worker reads that one."""
-    if os.environ.get("CALSYNC_SECRET_KEY"):
-        return os.environ["CALSYNC_SECRET_KEY"]
-    path = instance / "secret_key"
+    if settings.secret_key:
+        return settings.secret_key
+    instance = settings.instance_dir
+    path = settings.secret_key_file
     for _ in range(50):
         if path.exists():
             key = path.read_text(encoding="utf-8").strip()

@@ -58,8 +58,8 @@ def password():
         elif form.new.data == form.current.data:
             form.new.errors.append("新密码不能与当前密码相同。")
         else:
-            core().store.set_password(me.username, hash_password(form.new.data or ""),
-                                      actor=me.username)
+            core().store.users.set_password(me.username, hash_password(form.new.data or ""),
+                                            actor=me.username)
             # The store bumped the session version: every other session of this person is
             # over; this one continues under the new version.
             fresh = load_user(me.username)
@@ -76,7 +76,7 @@ def password():
 @secretary_required
 def people():
     me = user()
-    users = core().store.list_users(me.org.id)
+    users = core().store.users.list_users(me.org.id)
     return render("people.html", users=users, form=PlainForm())
 
 
@@ -84,14 +84,14 @@ def people():
 @login_required
 def reset(username: str):
     PlainForm()  # CSRF is checked by CSRFProtect before we get here
-    record = core().store.get_user(username)
+    record = core().store.users.get_user(username)
     if record is None:
         abort(404)
     # Only a secretary of the person's own organization (calsync.access.may_act).
     authorize("reset-password", record.organization)
     temporary = secrets.token_urlsafe(9)
-    core().store.set_password(username, hash_password(temporary), actor=user().username,
-                              temporary=True)
+    core().store.users.set_password(username, hash_password(temporary), actor=user().username,
+                                    temporary=True)
     response = make_response(render("people_reset.html", person=record,
                                      temporary=temporary))
     # The password is shown once: no cache may keep the page.

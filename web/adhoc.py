@@ -69,7 +69,7 @@ def _clashes(org: Organization, form: adhoc.AdhocForm) -> list[Any]:
 
 def _page(org: Organization, raw: dict[str, Any], errors: dict[str, str],
           clashes: list[Any] | None = None, status: int = 200):
-    rows = core().store.adhoc_meetings(org.id)
+    rows = core().store.adhoc.adhoc_meetings(org.id)
     return render_template("adhoc.html", org=org, raw=raw, errors=errors, clashes=clashes,
                            types=adhoc.meeting_types(org), rows=rows,
                            uid=lambda r: adhoc.series_uid(org, r.id),
@@ -101,7 +101,7 @@ def create():
         return _page(org, raw, {"note": "与其他会议时间冲突，仍要保存请填写说明。"}, clashes,
                      status=400)
     try:
-        row = core().store.add_adhoc(
+        row = core().store.adhoc.add_adhoc(
             org.id, meeting_type=form.meeting_type, start=form.start.isoformat(),
             end=form.end.isoformat(), actor=u.username, title=form.title,
             section_id=form.section_id, room=form.room, extra=form.extra,
@@ -117,7 +117,7 @@ def create():
 @login_required
 def withdraw(adhoc_id: int):
     store = core().store
-    row = store.get_adhoc(adhoc_id)
+    row = store.adhoc.get_adhoc(adhoc_id)
     if row is None:
         abort(404)
     authorize("adhoc", row.organization)
@@ -126,7 +126,7 @@ def withdraw(adhoc_id: int):
     except ValueError:
         abort(400)
     try:
-        store.withdraw_adhoc(adhoc_id, expected_version=version, actor=user().username)
+        store.adhoc.withdraw_adhoc(adhoc_id, expected_version=version, actor=user().username)
     except ConcurrentChange:
         flash("另一位秘书刚刚修改了这项临时会议，请核对后再操作。", "warn")
     except StoreError:

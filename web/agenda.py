@@ -22,13 +22,14 @@ from calsync import access
 from calsync.errors import ConcurrentChange
 from calsync.meetings import agenda as rules
 from calsync.occurrence import Occurrence
+from calsync.settings import AGENDA_FILES_DIR
 
 from . import occurrences as occ_mod
 from . import uploads
 from .core import authorize, core, person_name, user
 
 bp = Blueprint("agenda", __name__, url_prefix="/agenda")
-FILES = "agenda-files"       # under the instance folder, never under static/
+FILES = AGENDA_FILES_DIR       # under the instance folder, never under static/
 CONCURRENT = "其他人刚刚修改了议题或议程，请刷新页面核对后再提交。"
 
 
@@ -52,7 +53,7 @@ def _own(series_uid: str) -> None:
 def _topic(topic_id: int):
     """The topic and its occurrence, if the user may see the topic (calsync.access.sees_topic);
     else 404, like an unknown topic id: whether a topic exists is not told by the answer."""
-    t = core().store.topic(topic_id)
+    t = core().store.agenda.topic(topic_id)
     if t is None:
         abort(404)
     occ = occ_mod.find(t.series_uid, t.recurrence_id)
@@ -83,9 +84,9 @@ def page(series_uid: str, rid: str):
     org = c.policies.organizations[occ.organization]
     key = occ_mod.rid(occ)
     due = rules.deadline(spec, occ, c.policies.calendar)
-    topics = [t for t in c.store.topics(occ.uid, key)
+    topics = [t for t in c.store.agenda.topics(occ.uid, occ.nominal_start)
               if access.sees_topic(u.viewer, occ, t.section, _supervisor(org.id, t.section))]
-    versions = c.store.agendas(occ.uid, key)
+    versions = c.store.agenda.agendas(occ.uid, occ.nominal_start)
     viewer = u.viewer
     return render_template(
         "agenda.html", occ=occ, spec=spec, org=org, rid=key, due=due, topics=topics,
@@ -130,8 +131,8 @@ def submit(series_uid: str, rid: str):
         return _back(occ)
     due = rules.deadline(spec, occ, c.policies.calendar)
     now = c.now()
-    record = c.store.submit_topic(
-        occ.organization, occ.uid, occ_mod.rid(occ), section=section, topic=topic,
+    record = c.store.agenda.submit_topic(
+        occ.organization, occ.uid, occ.nominal_start, section=section, topic=topic,
         actor=u.username, late_note=rules.late_note(spec, due, now),
         file_name=stored[0] if stored else None, file_label=stored[1] if stored else None,
         at=now)
@@ -147,9 +148,9 @@ def decide(topic_id: int, action: str):
     t, occ = _topic(topic_id)
     authorize("agenda-consent", t.organization, owner=_supervisor(t.organization, t.section))
     try:
-        c.store.decide_topic(topic_id, action, actor=user().username,
-                             expected_version=request.form.get("version", type=int),
-                             at=c.now())
+        c.store.agenda.decide_topic(topic_id, action, actor=user().username,
+                                    expected_version=request.form.get("version", type=int),
+                                    at=c.now())
     except ConcurrentChange:
         flash(CONCURRENT, "warn")
     except rules.AgendaError as exc:
@@ -175,10 +176,10 @@ def order(series_uid: str, rid: str):
                 flash("议程序号须为整数", "warn")
                 return _back(occ)
     try:
-        c.store.order_agenda(occ.organization, occ.uid, occ_mod.rid(occ),
-                             [tid for _pos, tid in sorted(chosen)], actor=user().username,
-                             expected_agenda=request.form.get("agenda", 0, type=int),
-                             at=c.now())
+        c.store.agenda.order_agenda(occ.organization, occ.uid, occ.nominal_start,
+                                    [tid for _pos, tid in sorted(chosen)], actor=user().username,
+                                    expected_agenda=request.form.get("agenda", 0, type=int),
+                                    at=c.now())
     except ConcurrentChange:
         flash(CONCURRENT, "warn")
     except rules.AgendaError as exc:
@@ -196,9 +197,9 @@ def approve(series_uid: str, rid: str):
     authorize("agenda-approve", occ.organization, owner=_chair(occ))
     c = core()
     try:
-        c.store.approve_agenda(occ.uid, occ_mod.rid(occ),
-                               request.form.get("agenda", 0, type=int),
-                               actor=user().username, at=c.now())
+        c.store.agenda.approve_agenda(occ.uid, occ.nominal_start,
+                                      request.form.get("agenda", 0, type=int),
+                                      actor=user().username, at=c.now())
     except ConcurrentChange:
         flash(CONCURRENT, "warn")
     except rules.AgendaError as exc:

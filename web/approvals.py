@@ -29,7 +29,7 @@ def index():
     viewer = u.viewer
     store = core().store
     leave = []
-    for n in store.leave_notes(u.org.id, status="pending"):
+    for n in store.leave.leave_notes(u.org.id, status="pending"):
         step = access.leave_step(viewer, n)
         if step:
             occ = occ_mod.find(n.series_uid, n.recurrence_id)
@@ -37,7 +37,7 @@ def index():
             # reason and time: the meeting itself is not named to them (篇二 四.5)
             leave.append((n, step, occ if occ is not None and access.knows(viewer, occ)
                           else None))
-    reqs = [r for r in store.meeting_requests(u.org.id, status="pending")
+    reqs = [r for r in store.requests.meeting_requests(u.org.id, status="pending")
             if access.may_decide_request(viewer, r)]
     return render_template("approvals.html", leave=leave, reqs=reqs,
                            name=lambda pid: person_name(u.org, pid),
@@ -50,7 +50,7 @@ def index():
 def leave(note_id: int):
     u = user()
     store = core().store
-    note = store.get_leave(note_id)
+    note = store.leave.get_leave(note_id)
     if note is None or not access.knows_leave_note(u.viewer, note):
         abort(404)
     authorize("approve", note.organization)
@@ -62,8 +62,8 @@ def leave(note_id: int):
         abort(400)
     approve = form.approve.data == "1"
     try:
-        store.decide_leave(note_id, step, approve, actor=u.username,
-                           expected_version=form.version.data)
+        store.leave.decide_leave(note_id, step, approve, actor=u.username,
+                                 expected_version=form.version.data)
     except ConcurrentChange:
         flash(STALE, "warn")
     except StoreError:
@@ -79,7 +79,7 @@ def leave(note_id: int):
 def request_decision(request_id: int):
     u = user()
     store = core().store
-    req = store.get_request(request_id)
+    req = store.requests.get_request(request_id)
     if req is None or not access.sees_request(u.viewer, req):
         abort(404)
     authorize("approve", req.organization)
@@ -90,8 +90,8 @@ def request_decision(request_id: int):
         abort(400)
     approve = form.approve.data == "1"
     try:
-        store.decide_request(request_id, approve, actor=u.username,
-                             expected_version=form.version.data, note=form.note.data or "")
+        store.requests.decide_request(request_id, approve, actor=u.username,
+                                      expected_version=form.version.data, note=form.note.data or "")
     except ConcurrentChange:
         flash(STALE, "warn")
     except StoreError:

@@ -26,6 +26,7 @@ from calsync.app import attendance_reports as reports
 from calsync.meetings import attendance_export as export
 from calsync.meetings import attendance_policy as policy
 from calsync.meetings import attendance_report as report
+from calsync.settings import ENV_SMTP_URL, Settings
 
 from . import occurrences as occ_mod
 from .core import authorize, core, now, user
@@ -41,15 +42,19 @@ def flash_sent(sent: list[str]) -> None:
               "warn")
 
 
-def smtp_url() -> str | None:
-    """The app's CALSYNC_SMTP_URL (config or environment), as the 会议通知 page reads it."""
-    import os
+def mail_settings() -> Settings:
+    """The mail settings when mail goes out: the app's ``CALSYNC_SMTP_URL`` config key, else
+    the variables as they are now (calsync.settings), as the 会议通知 page reads them."""
+    return Settings.from_env(smtp_url=current_app.config.get(ENV_SMTP_URL))
 
-    return current_app.config.get("CALSYNC_SMTP_URL") or os.environ.get("CALSYNC_SMTP_URL")
+
+def smtp_url() -> str | None:
+    return mail_settings().smtp_url
 
 
 def mail_on() -> bool:
-    return bool(smtp_url()) or mail.enabled()
+    settings = mail_settings()
+    return bool(settings.smtp_url) or settings.notices_enabled
 
 
 def instance() -> Path:

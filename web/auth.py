@@ -34,7 +34,7 @@ def login():
             # Counted per name whether or not the account exists: the lock tells nothing.
             form.password.errors.append(f"登录失败次数过多，请 {wait_text(until, at)}后再试。")
             return render_template("login.html", form=form), 429
-        record = core().store.get_user(name)
+        record = core().store.users.get_user(name)
         u = load_user(name) if record is not None else None
         # One message for a wrong password, an unknown name and an account without a
         # password: the login page must not tell strangers which accounts exist.
@@ -74,7 +74,7 @@ def logout():
     PlainForm()  # CSRF is checked by CSRFProtect before we get here
     # Every session of this person ends, not only this browser's: a copied session cookie
     # (or a phone left logged in) stops working too (web/core.py's user loader).
-    core().store.end_sessions(current_user.username)
+    core().store.users.end_sessions(current_user.username)
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))

@@ -3,6 +3,8 @@ version and the way back to the week."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, redirect, url_for
 
 from calsync.app.service import clash_view
@@ -16,10 +18,13 @@ CONCURRENT = ("另一位秘书刚刚对此会议作出了决定（{who}）。"
               "您填写的内容已保留，请核对最新情况后再提交。")
 
 
-def decision_version(series_uid: str | None, rid: str | None) -> int:
-    if not series_uid or not rid:
+def decision_version(series_uid: str | None, rid: str | dt.datetime | None) -> int:
+    """The active decision's version on an occurrence (0: none); ``rid`` a clash item's
+    recurrence id (ISO text) or an occurrence's nominal start."""
+    nominal = occ_mod.parse_instant(rid)
+    if not series_uid or nominal is None:
         return 0
-    d = core().store.active_decision(series_uid, rid)
+    d = core().store.decisions.active_decision(series_uid, nominal)
     return d.version if d else 0
 
 

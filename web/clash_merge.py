@@ -82,8 +82,8 @@ def merge(clash_id: str):
                                  ("custom", "自定义时间")])
     if request.method == "GET":
         form.time.data = "a"
-        form.version_a.data = decision_version(a.uid, occ_mod.rid(a))
-        form.version_b.data = decision_version(b.uid, occ_mod.rid(b))
+        form.version_a.data = decision_version(a.uid, a.nominal_start)
+        form.version_b.data = decision_version(b.uid, b.nominal_start)
     keep, other, start = a, b, a.start
     concurrent = None
     if request.method == "POST" and form.validate():
@@ -99,16 +99,16 @@ def merge(clash_id: str):
             versions = ((form.version_a.data, form.version_b.data) if keep is a
                         else (form.version_b.data, form.version_a.data))
             try:
-                core().store.add_merge(
-                    org_id, keep=(keep.uid, occ_mod.rid(keep)),
-                    other=(other.uid, occ_mod.rid(other)), new_start=start.isoformat(),
-                    new_end=preview.end.isoformat(), actor=user().username, source="web",
+                core().store.decisions.add_merge(
+                    org_id, keep=(keep.uid, keep.nominal_start),
+                    other=(other.uid, other.nominal_start), new_start=start,
+                    new_end=preview.end, actor=user().username, source="web",
                     expected_versions=versions,
                     note=form.note.data or cancelled_note(preview, start))
             except ConcurrentChange:
                 concurrent = CONCURRENT.format(who="请查看会议页面的决定记录")
-                form.version_a.data = decision_version(a.uid, occ_mod.rid(a))
-                form.version_b.data = decision_version(b.uid, occ_mod.rid(b))
+                form.version_a.data = decision_version(a.uid, a.nominal_start)
+                form.version_b.data = decision_version(b.uid, b.nominal_start)
             else:
                 flash(f"已合并：{preview.summary}，{start:%Y-%m-%d %H:%M}", "ok")
                 return back_to_week(org_id, week.label)
@@ -126,12 +126,15 @@ def withdraw_partner(decision, actor: str) -> bool:
     if not other or len(other) != 2:
         return False
     store = core().store
-    d = store.active_decision(other[0], other[1])
-    if (d is None or d.action != "cancel" or (d.payload or {}).get("merged_into")
-            != [decision.series_uid, decision.recurrence_id]):
+    other_rid = occ_mod.parse_instant(other[1])    # the payload keeps it as ISO text
+    d = store.decisions.active_decision(other[0], other_rid) if other_rid else None
+    if (d is None or other_rid is None or d.action != "cancel"
+            or (d.payload or {}).get("merged_into")
+            != [decision.series_uid, decision.recurrence_id.isoformat()]):
         return False
     try:
-        store.withdraw_decision(other[0], other[1], actor=actor, expected_version=d.version)
+        store.decisions.withdraw_decision(other[0], other_rid, actor=actor,
+                                          expected_version=d.version)
     except (ConcurrentChange, StoreError):
         return False
     return True

@@ -14,15 +14,18 @@ from flask import abort, flash, render_template, request
 from flask_login import login_required
 
 from calsync import access
+from calsync.app.service import resolve_and_record
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.occurrence import TZ, Occurrence
+from calsync.meetings.series_decisions import group_uid
+from calsync.meetings.slots import suggest_slots
+from calsync.occurrence import TZ, Occurrence, default_horizon
 
 from . import clash_merge, names
 from . import occurrences as occ_mod
 from .clash_common import CONCURRENT, back_to_week, bp, decision_version, week_clashes
 from .core import authorize, core, now, org_choice, secretary_required, user, visible
 from .filters import label
-from .forms import CancelForm, KeepForm, MoveForm
+from .forms import CancelForm, KeepForm, MoveForm, SeriesDecisionForm
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ def index():
         if shown is not None:
             rows.append((shown, _items(c, idx)))
     store = core().store
-    decided = [d for d in store.active_decisions(org_id) if _in_week(d.recurrence_id, week)]
+    decided = [d for d in store.decisions.active_decisions(org_id)
+               if _in_week(d.recurrence_id, week)]
     stale = [d for d in decided if occ_mod.lookup(idx, d.series_uid, d.recurrence_id) is None]
     org = core().policies.organizations[org_id]
     return render_template("clashes.html", rows=rows, week=week, org_id=org_id,
@@ -71,14 +75,13 @@ def index():
                            series_choices=lambda items: _series_choices(org, items),
                            subject_id=lambda clash, items: _subject_id(clash, items),
                            staff=org.staff,
-                           series_decisions=store.active_series_decisions(org_id),
-                           conflicts=store.open_conflicts(org_id),
+                           series_decisions=store.series_decisions.active_series_decisions(org_id),
+                           conflicts=store.conflicts.open_conflicts(org_id),
                            can_decide=user().secretary_of(org_id))
 
 
 def _series_choices(org, items: list[ItemView]) -> list[tuple[str, str]]:
     """(group UID, label) of the clash's series a secretary may decide as a whole."""
-    from calsync.meetings.series_decisions import group_uid
 
     out: dict[str, str] = {}
     for iv in items:
@@ -101,9 +104,7 @@ def _subject_id(clash, items: list[ItemView]) -> str | None:
 def series():
     """One decision for every occurrence of a series from a date on (issue 10): stagger it,
     or record that a person sends a substitute. Survives regeneration and policy edits."""
-    from calsync.meetings.series_decisions import group_uid
 
-    from .forms import SeriesDecisionForm
 
     org_id = request.form.get("org") or ""
     authorize("decide", org_id)
@@ -123,7 +124,7 @@ def series():
                                            or (substitute and substitute not in org.people)):
         abort(400)
     try:
-        core().store.add_series_decision(
+        core().store.series_decisions.add_series_decision(
             org_id, target, form.action.data, since=form.since.data.isoformat(),
             actor=user().username, offset_minutes=form.offset.data or 0, person_id=person,
             substitute_id=substitute, note=form.note.data or "")
@@ -140,14 +141,15 @@ def series():
 def series_withdraw(decision_id: int):
     org_id = request.form.get("org") or ""
     authorize("withdraw-decision", org_id)
-    if not any(d.id == decision_id for d in core().store.active_series_decisions(org_id)):
+    active = core().store.series_decisions.active_series_decisions(org_id)
+    if not any(d.id == decision_id for d in active):
         abort(404)
-    core().store.withdraw_series_decision(decision_id, actor=user().username)
+    core().store.series_decisions.withdraw_series_decision(decision_id, actor=user().username)
     flash("已撤销对整个系列的决定。", "ok")
     return back_to_week(org_id, request.form.get("week"))
 
 
-def _in_week(rid: str, week: occ_mod.Week) -> bool:
+def _in_week(rid: dt.datetime, week: occ_mod.Week) -> bool:
     at = occ_mod.parse_instant(rid)
     return at is not None and week.monday <= at.astimezone(TZ).date() <= week.sunday
 
@@ -174,8 +176,8 @@ def keep(clash_id: str):
     week = occ_mod.parse_week(request.form.get("week"))
     if clash_id not in {c.id for c in week_clashes(org_id, week)[0]}:
         abort(403)
-    core().store.ack_clash(clash_id, form.fingerprint.data, actor=user().username,
-                           note=form.note.data or "")
+    core().store.acks.ack_clash(clash_id, form.fingerprint.data, actor=user().username,
+                                note=form.note.data or "")
     flash("已保留：此冲突不再提示，除非相关会议再有变化。", "ok")
     return back_to_week(org_id, request.form.get("week"))
 
@@ -191,13 +193,13 @@ def cancel():
     week = request.values.get("week")
     if request.method == "GET":
         form.series.data, form.rid.data = occ.uid, occ_mod.rid(occ)
-        form.version.data = decision_version(occ.uid, occ_mod.rid(occ))
+        form.version.data = decision_version(occ.uid, occ.nominal_start)
     elif form.validate():
         try:
-            core().store.add_decision(occ.organization, occ.uid, occ_mod.rid(occ), "cancel",
-                                      actor=user().username, source="web",
-                                      note=form.note.data or "",
-                                      expected_version=form.version.data)
+            core().store.decisions.add_decision(occ.organization, occ.uid, occ.nominal_start,
+                                                "cancel", actor=user().username, source="web",
+                                                note=form.note.data or "",
+                                                expected_version=form.version.data)
         except ConcurrentChange:
             return _concurrent("cancel.html", form, occ, week)
         flash(f"已取消：{occ.summary}（{occ.start:%m-%d %H:%M}）", "ok")
@@ -206,7 +208,7 @@ def cancel():
 
 
 def _concurrent(template: str, form, occ: Occurrence, week: str | None, **extra):
-    latest = core().store.active_decision(occ.uid, occ_mod.rid(occ))
+    latest = core().store.decisions.active_decision(occ.uid, occ.nominal_start)
     # The person's name and what they decided (周敏，取消), never a user id (web/names.py).
     who = (f"{names.who(latest.created_by)}，{label(latest.action)}" if latest
            else "决定已撤销")
@@ -219,8 +221,6 @@ def _concurrent(template: str, form, occ: Occurrence, week: str | None, **extra)
 @login_required
 @secretary_required
 def move():
-    from calsync.meetings.slots import suggest_slots
-
     form = MoveForm()
     series, rid = (form.series.data, form.rid.data) if request.method == "POST" else (
         request.args.get("series"), request.args.get("rid"))
@@ -234,7 +234,7 @@ def move():
     slots = suggest_slots(occ, others, (), calendar=c.policies.calendar, after=after)
     if request.method == "GET":
         form.series.data, form.rid.data = occ.uid, occ_mod.rid(occ)
-        form.version.data = decision_version(occ.uid, occ_mod.rid(occ))
+        form.version.data = decision_version(occ.uid, occ.nominal_start)
     elif form.validate():
         start = occ_mod.parse_instant(form.slot.data) if form.slot.data else None
         if start is None and form.start.data is not None:
@@ -244,11 +244,11 @@ def move():
         else:
             end = start + (occ.end - occ.start)
             try:
-                c.store.add_decision(occ.organization, occ.uid, occ_mod.rid(occ), "move",
-                                     actor=user().username, source="web",
-                                     new_start=start.isoformat(), new_end=end.isoformat(),
-                                     note=form.note.data or "",
-                                     expected_version=form.version.data)
+                c.store.decisions.add_decision(occ.organization, occ.uid, occ.nominal_start,
+                                               "move", actor=user().username, source="web",
+                                               new_start=start, new_end=end,
+                                               note=form.note.data or "",
+                                               expected_version=form.version.data)
             except ConcurrentChange:
                 return _concurrent("move.html", form, occ, week, slots=slots)
             flash(f"已调整：{occ.summary} → {start:%Y-%m-%d %H:%M}", "ok")
@@ -262,16 +262,17 @@ def move():
 def withdraw():
     """Withdraw a stale decision (its occurrence no longer exists) or a merge the core
     ignores (calsync.meetings.adjust): back to the policy."""
-    series, rid = request.form.get("series", ""), request.form.get("rid", "")
-    decision = core().store.active_decision(series, rid)
-    if decision is None:
+    series = request.form.get("series", "")
+    rid = occ_mod.parse_instant(request.form.get("rid"))
+    decision = core().store.decisions.active_decision(series, rid) if rid else None
+    if decision is None or rid is None:
         abort(404)
     org_id = decision.organization
     authorize("withdraw-decision", org_id)
     try:
         version = int(request.form.get("version", ""))
-        core().store.withdraw_decision(series, rid, actor=user().username,
-                                       expected_version=version)
+        core().store.decisions.withdraw_decision(series, rid, actor=user().username,
+                                                 expected_version=version)
     except ConcurrentChange:
         flash(CONCURRENT.format(who="请刷新后查看"), "warn")
     except (ValueError, StoreError):
@@ -287,11 +288,9 @@ def withdraw():
 @secretary_required
 def resolve(conflict_id: int):
     """A calendar-app edit: keep the calendar's version or the policy's."""
-    from calsync.app.service import resolve_and_record
-    from calsync.occurrence import default_horizon
 
     c = core()
-    conflict = c.store.get_conflict(conflict_id)
+    conflict = c.store.conflicts.get_conflict(conflict_id)
     if conflict is None:
         abort(404)
     authorize("resolve", conflict.organization)

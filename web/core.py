@@ -11,15 +11,16 @@ from typing import Any
 
 from flask import abort, current_app
 from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFProtect
 
 from calsync import access
-from calsync.app.holiday_overlay import with_holiday_folder
 from calsync.meetings import accounts
 from calsync.occurrence import TZ, Occurrence
-from calsync.policy import PolicySet, load_policies
+from calsync.policy import PolicySet, load
 from calsync.policy.model import Organization, Person
 from calsync.store import Store, open_store
 
+csrf = CSRFProtect()  # the forms' CSRF check; the directory upload marks itself exempt
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录。"
@@ -35,10 +36,8 @@ class Core:
 
     @classmethod
     def open(cls, config: Mapping[str, Any]) -> Core:
-        policies = load_policies(Path(config["CALSYNC_POLICIES"])
-                                 if config.get("CALSYNC_POLICIES") else None)
-        # Notices applied on the 节假日 page (web/holidays.py) overlay the policies' tables.
-        policies = with_holiday_folder(policies, Path(config["CALSYNC_INSTANCE"]) / "holidays")
+        # with the notices applied on the 节假日 page (web/holidays.py), as every command
+        policies = load(config.get("CALSYNC_POLICIES") or None, Path(config["CALSYNC_INSTANCE"]))
         store = open_store(config.get("CALSYNC_DATABASE_URL"),
                            Path(config["CALSYNC_INSTANCE"]))
         try:
@@ -130,7 +129,7 @@ def load_user(username: str) -> WebUser | None:
     """A user with a password whose organization is still in the policies and who has not
     left it."""
     c = core()
-    record = c.store.get_user(username)
+    record = c.store.users.get_user(username)
     if record is None or not record.password_hash:
         return None
     org = c.policies.organizations.get(record.organization)

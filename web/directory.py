@@ -28,17 +28,17 @@ from flask import (
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from calsync.app.holiday_overlay import with_holiday_folder
+from calsync.app.scheduler import EXTENSION
 from calsync.directory import Preview, SheetError, apply, preview
 from calsync.directory.plan import section_text
 from calsync.directory.sheet import MAX_BYTES
 from calsync.directory.tomlfile import LayoutError
 from calsync.errors import CalsyncError, PolicyError
 from calsync.meetings import accounts
-from calsync.policy import load_policies, shipped_policies
+from calsync.policy import load, shipped_policies
+from calsync.settings import DIRECTORY_UPLOADS_DIR
 
-from . import csrf
-from .core import authorize, core, now, user
+from .core import authorize, core, csrf, now, user
 
 bp = Blueprint("directory", __name__, url_prefix="/people/directory")
 
@@ -48,7 +48,7 @@ _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 
 
 def _uploads() -> Path:
-    folder = Path(current_app.config["CALSYNC_INSTANCE"]) / "directory-uploads"
+    folder = Path(current_app.config["CALSYNC_INSTANCE"]) / DIRECTORY_UPLOADS_DIR
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
@@ -173,7 +173,7 @@ def confirm():
     meta_path.unlink(missing_ok=True)
     data_path.unlink(missing_ok=True)
     plan = shown.plan
-    core().store.audit(user().username, "directory.import", f"directory:{org_id}", after={
+    core().store.audit.record(user().username, "directory.import", f"directory:{org_id}", after={
         "file": meta["file"], "added": [p.id for _, p in plan.added],
         "changed": [c.after.id for c in plan.changed], "left": [p.id for p in plan.left],
         "backup": backup.name if backup else None})
@@ -186,11 +186,9 @@ def confirm():
 def reload_policies(actor: str) -> None:
     """The running service takes the new directory: the page, the feeds and the publishing
     scheduler use the reloaded policies, and new people get accounts (without passwords)."""
-    from calsync.app.scheduler import EXTENSION
 
     c = core()
-    folder = Path(current_app.config["CALSYNC_INSTANCE"]) / "holidays"
-    policies = with_holiday_folder(load_policies(c.policies.root), folder)
+    policies = load(c.policies.root, Path(current_app.config["CALSYNC_INSTANCE"]))
     accounts.sync_directory(c.store, policies, actor=actor)
     c.policies = policies
     current_app.extensions.pop("calsync_feeds", None)   # rebuilt on the next feed request

@@ -27,7 +27,7 @@ def index():
     for p in u.org.people.values():
         if not p.external:
             continue
-        token = store.feed_token(p.id, u.org.id, actor=u.username)
+        token = store.feeds.feed_token(p.id, u.org.id, actor=u.username)
         https = external_url("feeds.feed_me", token=token)
         webcal = "webcal://" + https.split("://", 1)[1]
         links.append({"person": p, "https": https, "webcal": webcal, "qr": _qr(webcal)})
@@ -43,7 +43,7 @@ def rotate(person_id: str):
     if person is None or not person.external:
         abort(404)
     store = core().store
-    store.feed_token(person.id, u.org.id, actor=u.username)
-    store.rotate_feed_token(person.id, actor=u.username)
+    store.feeds.feed_token(person.id, u.org.id, actor=u.username)
+    store.feeds.rotate_feed_token(person.id, actor=u.username)
     flash(f"已更换{person.name}的订阅地址，原地址立即失效，请将新地址转交本人。", "info")
     return redirect(url_for("external_feeds.index"))

@@ -135,7 +135,7 @@ class FeedCache:
             hit = self._tokens.get(token) if stamp == self._stamp else None
         if hit is not None:
             return hit
-        found = self.store.person_for_token(token)
+        found = self.store.feeds.person_for_token(token)
         if found is not None:       # unknown tokens are not remembered: no memory to fill
             with self._lock:
                 if stamp == self._stamp:
@@ -275,19 +275,19 @@ class FeedCache:
         orgs = sorted(policies.organizations)
         start, end = default_horizon(self.now().date())
         stored = read_inputs(self.store, policies, orgs)
+        decided = stored.inputs
         digest = hashlib.sha256(repr((id(policies), start, end,
                                       sorted(stored.newest.items()),
-                                      stored.decisions, stored.requests, stored.leave,
-                                      stored.series, stored.adhoc, stored.sitting_in,
-                                      sorted(stored.agendas.items()))).encode()).hexdigest()
+                                      decided.decisions, decided.requests, decided.leave,
+                                      decided.series_decisions, decided.adhoc,
+                                      decided.sitting_in,
+                                      sorted(decided.agendas.items()))).encode()).hexdigest()
         if previous is not None and previous.digest == digest:
             return previous
-        gen = generate(policies, start, end, orgs, stored.decisions, stored.requests,
-                       stored.leave, stored.series, adhoc=stored.adhoc,
-                       sitting_in=stored.sitting_in, agendas=stored.agendas)
+        gen = generate(policies, start, end, orgs, decided)
         stamps = dtstamps(policies, stored.newest, gen.series)
         sections = {series_uid(policies.organizations[r.organization], r.id): r.section_id
-                    for r in stored.requests}
+                    for r in decided.requests}
         return _Inputs(digest, gen, stamps, sections, PersonIndex(gen), EventBytes())
 
     def _render(self, key: FeedKey, inputs: _Inputs) -> Rendered:
@@ -301,7 +301,7 @@ class FeedCache:
         with self._lock:
             self.renders += 1
         etag = hashlib.sha256(body).hexdigest()
-        last_modified = self.store.feed_state(_state_key(key), etag, self.now())
+        last_modified = self.store.feeds.feed_state(_state_key(key), etag, self.now())
         # mtime=0: the gzip bytes depend on the body only.
         gzipped = gzip.compress(body, compresslevel=6, mtime=0)
         org = policies.organizations[viewer.organization]

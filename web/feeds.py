@@ -230,7 +230,7 @@ def _same(tag: str, etag: str) -> bool:
 @login_required
 def subscriptions():
     u = user()
-    token = core().store.feed_token(u.username, u.org.id, actor=u.username)
+    token = core().store.feeds.feed_token(u.username, u.org.id, actor=u.username)
     links = []
     scopes: list[tuple[str, str, dict[str, str]]] = [("我的会议（含截止事项和我的请假状态）",
                                                       "feeds.feed_me", {})]
@@ -254,8 +254,8 @@ def subscriptions():
 def rotate():
     u = user()
     store = core().store
-    store.feed_token(u.username, u.org.id, actor=u.username)
-    store.rotate_feed_token(u.username, actor=u.username)
+    store.feeds.feed_token(u.username, u.org.id, actor=u.username)
+    store.feeds.rotate_feed_token(u.username, actor=u.username)
     flash("订阅地址已更换，原地址立即失效。请在日历应用中删除旧订阅，用下面的新地址重新订阅。",
           "info")
     return redirect(url_for("feeds.subscriptions"))

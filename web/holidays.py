@@ -19,11 +19,12 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from calsync import access
-from calsync.app.holiday_overlay import Change, affected_orgs, notice_changes, with_holiday_folder
+from calsync.app.holiday_overlay import Change, affected_orgs, notice_changes
+from calsync.app.scheduler import EXTENSION
 from calsync.calendar import applications
 from calsync.calendar.notice import Notice, NoticeRefused, parse_notice
 from calsync.errors import CalsyncError
-from calsync.policy import PolicySet
+from calsync.policy import PolicySet, load
 from calsync.policy.holiday_tables import write_table
 
 from .core import core, now, secretary_required, user
@@ -67,7 +68,7 @@ def _org_names(orgs: Iterable[str]) -> str:
 
 
 def _person_name(username: str) -> str:
-    record = core().store.get_user(username)
+    record = core().store.users.get_user(username)
     return record.display_name if record is not None and record.display_name else username
 
 
@@ -129,14 +130,15 @@ def _apply(form: NoticeForm, notice: Notice, confirmed: dict[str, str]):
     c, u = core(), user()
     try:
         write_table(notice, instance_holidays())
-        c.policies = with_holiday_folder(c.policies, instance_holidays())
+        # the calendar as every command now reads it; the rest waits for a reload
+        c.policies = replace(c.policies, calendar=load(c.policies.root, instance()).calendar)
     except CalsyncError as exc:
         form.text.errors = [*form.text.errors, " ".join(exc.lines())]
         return _page(form, 500)
     applications.drop(instance(), notice.year)
     _republish(c.policies)
-    c.store.audit(u.username, "holidays.apply", f"holidays:{notice.year}",
-                  after={"source": notice.source, "organization": u.org.id,
+    c.store.audit.record(u.username, "holidays.apply", f"holidays:{notice.year}",
+                         after={"source": notice.source, "organization": u.org.id,
                          "confirmed": confirmed})
     flash(f"已应用{notice.year}年节假日安排（{notice.source}），日历将重新发布。", "info")
     return redirect(url_for("holidays.index"))
@@ -148,8 +150,8 @@ def _propose(text: str, notice: Notice, affected: frozenset[str]):
     applications.save(instance(), applications.Application(
         notice.year, text, notice.source, u.username, u.org.id,
         now().isoformat(timespec="seconds"), tuple(sorted(affected)), {u.org.id: u.username}))
-    c.store.audit(u.username, "holidays.propose", f"holidays:{notice.year}",
-                  after={"source": notice.source, "organization": u.org.id,
+    c.store.audit.record(u.username, "holidays.propose", f"holidays:{notice.year}",
+                         after={"source": notice.source, "organization": u.org.id,
                          "waiting": sorted(todo)})
     flash(f"该通知将调整{_org_names(todo)}的会议，已提交，需{_org_names(todo)}秘书确认后生效。",
           "info")
@@ -178,8 +180,8 @@ def confirm(year: int):
     if not access.may_confirm_holiday_table(u.viewer, affected):
         abort(403)
     confirmed = {**a.confirmed, u.org.id: u.username}
-    core().store.audit(u.username, "holidays.confirm", f"holidays:{year}",
-                       after={"source": a.source, "organization": u.org.id})
+    core().store.audit.record(u.username, "holidays.confirm", f"holidays:{year}",
+                              after={"source": a.source, "organization": u.org.id})
     requester = access.Viewer(a.requested_by, a.organization, "secretary")
     if access.may_apply_holiday_table(requester, affected, confirmed):
         return _apply(NoticeForm(), notice, confirmed)
@@ -198,9 +200,9 @@ def withdraw(year: int):
     if not access.may_withdraw_holiday_table(u.viewer, a.requested_by, affected):
         abort(403)
     applications.drop(instance(), year)
-    core().store.audit(u.username, "holidays.withdraw", f"holidays:{year}",
-                       before={"source": a.source, "requested_by": a.requested_by},
-                       after={"organization": u.org.id})
+    core().store.audit.record(u.username, "holidays.withdraw", f"holidays:{year}",
+                              before={"source": a.source, "requested_by": a.requested_by},
+                              after={"organization": u.org.id})
     flash(f"{year}年节假日安排申请已{'撤回' if u.username == a.requested_by else '退回'}。",
           "info")
     return redirect(url_for("holidays.index"))
@@ -208,7 +210,6 @@ def withdraw(year: int):
 
 def _republish(policies: PolicySet) -> None:
     """The publishing scheduler (``calsync serve``) takes the new calendar and runs soon."""
-    from calsync.app.scheduler import EXTENSION
 
     scheduler = current_app.extensions.get(EXTENSION)
     if scheduler is not None:

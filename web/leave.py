@@ -90,8 +90,8 @@ def index():
     elif form.validate() and _create(form, by_value):
         return redirect(url_for("leave.index"))
     store = core().store
-    notes = (store.leave_notes(u.org.id) if u.is_secretary
-             else store.leave_notes(u.org.id, person_id=u.username))
+    notes = (store.leave.leave_notes(u.org.id) if u.is_secretary
+             else store.leave.leave_notes(u.org.id, person_id=u.username))
     return render_template("leave.html", form=form, notes=list(reversed(notes)),
                            name=lambda pid: person_name(u.org, pid), late_label=LATE_LABEL,
                            director_title=u.org.words.director_title)
@@ -115,8 +115,8 @@ def _create(form: LeaveForm, by_value: dict[str, Occurrence]) -> bool:
     chair, director = approvers(u.org, occ, person)
     late = is_late(occ, now())
     try:
-        core().store.add_leave(
-            occ.organization, occ.uid, occ_mod.rid(occ), person,
+        core().store.leave.add_leave(
+            occ.organization, occ.uid, occ.nominal_start, person,
             category=form.category.data, reason=(form.reason.data or "").strip(),
             substitute_id=substitute, late=late, needs_director=director is not None,
             chair_id=chair, director_id=director, actor=u.username)
@@ -135,7 +135,7 @@ def _create(form: LeaveForm, by_value: dict[str, Occurrence]) -> bool:
 def withdraw(note_id: int):
     u = user()
     store = core().store
-    note = store.get_leave(note_id)
+    note = store.leave.get_leave(note_id)
     if note is None or not access.knows_leave_note(u.viewer, note):
         abort(404)
     authorize("withdraw-leave", note.organization, owner=note.person_id)
@@ -143,7 +143,7 @@ def withdraw(note_id: int):
     if not form.validate():
         abort(400)
     try:
-        store.withdraw_leave(note_id, actor=u.username, expected_version=form.version.data)
+        store.leave.withdraw_leave(note_id, actor=u.username, expected_version=form.version.data)
     except ConcurrentChange:
         flash("这条请假刚刚被审批或修改，请查看最新状态后再操作。", "warn")
     except StoreError:

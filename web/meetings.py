@@ -15,6 +15,7 @@ from . import calendar_layout as layout
 from . import calendar_views as views
 from . import occurrences as occ_mod
 from .core import authorize, core, invited, now, org_choice, person_name, user
+from .forms import ConfirmForm
 from .notices import replies_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -64,7 +65,7 @@ def meeting(series_uid: str, rid: str):
     c = core()
     org = c.policies.organizations[occ.organization]
     key = occ_mod.rid(occ)
-    notes = c.store.leave_for_occurrence(occ.uid, key)
+    notes = c.store.leave.leave_for_occurrence(occ.uid, occ.nominal_start)
     chair_id = occ.chair.person_id if occ.chair else None
     leave_rows = [(n, access.sees_leave_reason(u.viewer, occ.organization, n.person_id,
                                                (n.chair_id, n.director_id, chair_id)))
@@ -76,8 +77,8 @@ def meeting(series_uid: str, rid: str):
     return render_template(
         "meeting.html", occ=occ, shown=True, org=org, leave_rows=leave_rows,
         open_by_person=open_by_person, name=lambda pid: person_name(org, pid),
-        history=c.store.decision_history(occ.uid, key),
-        audit=c.store.audit_log(target=f"decision:{occ.uid}@{key}"),
+        history=c.store.decisions.decision_history(occ.uid, occ.nominal_start),
+        audit=c.store.audit.audit_log(target=f"decision:{occ.uid}@{key}"),
         can_ask_leave=occ.kind == "meeting" and invited(u, occ), rid=key,
         # only what the regulation says waits for a decision (not a 暂定 holiday date)
         can_confirm=bool(pending) and occ.status == "TENTATIVE"
@@ -93,7 +94,6 @@ def meeting(series_uid: str, rid: str):
 def confirm(series_uid: str, rid: str):
     """篇一 五.1 / 六.1: a secretary records the 主任办公会's decision or the city's approval;
     the meeting stops being TENTATIVE (a stored decision, applied at every generation)."""
-    from .forms import ConfirmForm
 
     occ = occ_mod.known(series_uid, rid)
     authorize("decide", occ.organization)
@@ -101,9 +101,10 @@ def confirm(series_uid: str, rid: str):
     if not form.validate():
         abort(400)
     try:
-        core().store.add_decision(occ.organization, occ.uid, occ_mod.rid(occ), "confirm",
-                                  actor=user().username, source="web",
-                                  note=form.note.data or "", expected_version=form.version.data)
+        core().store.decisions.add_decision(occ.organization, occ.uid, occ.nominal_start, "confirm",
+                                            actor=user().username, source="web",
+                                            note=form.note.data or "",
+                                            expected_version=form.version.data)
     except ConcurrentChange:
         flash("另一位秘书刚刚对此会议作出了决定，请核对后再提交。", "warn")
     else:

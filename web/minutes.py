@@ -6,6 +6,7 @@ a decision one may not see is a 404, like an unknown id (not even its existence)
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from flask import (
@@ -24,13 +25,14 @@ from calsync import access
 from calsync.errors import ConcurrentChange
 from calsync.meetings import minutes as rules
 from calsync.occurrence import TZ, Occurrence
+from calsync.settings import MINUTES_FILES_DIR
 
 from . import occurrences as occ_mod
 from . import uploads
 from .core import authorize, core, person_name, user
 
 bp = Blueprint("minutes", __name__, url_prefix="/minutes")
-FILES = "minutes-files"       # under the instance folder, never under static/
+FILES = MINUTES_FILES_DIR       # under the instance folder, never under static/
 
 
 def _occurrence(series_uid: str, rid: str) -> Occurrence:
@@ -54,13 +56,14 @@ def page(series_uid: str, rid: str):
     c, u = core(), user()
     key = occ_mod.rid(occ)
     org = c.policies.organizations[occ.organization]
-    record = c.store.minutes(occ.uid, key)
-    items = c.store.action_items(occ.organization, series_uid=occ.uid, recurrence_id=key)
+    record = c.store.minutes.get_minutes(occ.uid, occ.nominal_start)
+    items = c.store.minutes.action_items(occ.organization, series_uid=occ.uid,
+                                         recurrence_id=occ.nominal_start)
     today = c.now().date()
     return render_template(
         "minutes.html", occ=occ, rid=key, org=org, record=record,
         html=rules.render_minutes(record.text) if record else "",
-        items=items, notes=c.store.action_notes([i.id for i in items]), today=today,
+        items=items, notes=c.store.minutes.action_notes([i.id for i in items]), today=today,
         can_write=access.may_act(u.viewer, occ.organization, "minutes"),
         can_progress=lambda i: access.may_act(u.viewer, i.organization, "decision-progress",
                                               owner=i.section),
@@ -89,13 +92,13 @@ def save(series_uid: str, rid: str):
     except rules.MinutesError as exc:
         flash(str(exc), "warn")
         return _back(occ)
-    before = core().store.minutes(occ.uid, occ_mod.rid(occ))
+    before = core().store.minutes.get_minutes(occ.uid, occ.nominal_start)
     if not text and stored is None and not (before and before.file_name):
         flash("请填写纪要内容或上传纪要文件", "warn")
         return _back(occ)
     try:
-        core().store.save_minutes(
-            occ.organization, occ.uid, occ_mod.rid(occ), text=text,
+        core().store.minutes.save_minutes(
+            occ.organization, occ.uid, occ.nominal_start, text=text,
             confidential=occ.klass == "CONFIDENTIAL", actor=user().username,
             expected_version=version, file_name=stored[0] if stored else None,
             file_label=stored[1] if stored else None)
@@ -123,10 +126,10 @@ def add_decision(series_uid: str, rid: str):
     except rules.MinutesError as exc:
         flash(str(exc), "warn")
         return _back(occ)
-    core().store.add_action_item(occ.organization, occ.uid, occ_mod.rid(occ), item,
-                                 meeting=occ.summary,
-                                 confidential=occ.klass == "CONFIDENTIAL",
-                                 actor=user().username)
+    core().store.minutes.add_action_item(occ.organization, occ.uid, occ.nominal_start, item,
+                                         meeting=occ.summary,
+                                         confidential=occ.klass == "CONFIDENTIAL",
+                                         actor=user().username)
     tasks = f"{org.short_name or org.name}会议议定事项"
     flash(f"已添加议定事项：{item.title}，将发布到“{tasks}”任务列表", "ok")
     return _back(occ)
@@ -140,7 +143,7 @@ def _item_occurrence(item) -> Occurrence | None:
 @login_required
 def progress(item_id: int):
     c, u = core(), user()
-    item = c.store.action_item(item_id)
+    item = c.store.minutes.action_item(item_id)
     if item is None or item.organization != u.org.id:
         abort(404)
     if not access.sees_decision(u.viewer, item.organization, _item_occurrence(item),
@@ -157,8 +160,8 @@ def progress(item_id: int):
         flash(str(exc), "warn")
         return _after_progress(item)
     try:
-        c.store.report_progress(item.id, status=status, note=note, actor=u.username,
-                                expected_version=version)
+        c.store.minutes.report_progress(item.id, status=status, note=note, actor=u.username,
+                                        expected_version=version)
     except ConcurrentChange as exc:
         flash(str(exc), "warn")
     else:
@@ -171,7 +174,7 @@ def _after_progress(item):
     if target == "list":
         return redirect(url_for("minutes.decisions"))
     return redirect(url_for("minutes.page", series_uid=item.series_uid,
-                            rid=item.recurrence_id))
+                            rid=item.recurrence_id.isoformat()))
 
 
 @bp.route("/decisions")
@@ -187,9 +190,9 @@ def decisions():
         leaders.add(org.director)
     follows = access.follows_up(viewer, org.id, leaders)
     today = c.now().date()
-    cache: dict[tuple[str, str], Occurrence | None] = {}
+    cache: dict[tuple[str, dt.datetime], Occurrence | None] = {}
     shown = []
-    for item in c.store.action_items(org.id):
+    for item in c.store.minutes.action_items(org.id):
         if not access.lists_decision(viewer, follows, item.section):
             continue
         k = (item.series_uid, item.recurrence_id)
@@ -201,7 +204,7 @@ def decisions():
     rest = [i for i in shown if not rules.overdue(i.status, i.due, today)]
     return render_template(
         "decisions.html", org=org, late=late, rest=rest, follows=follows, today=today,
-        notes=c.store.action_notes([i.id for i in shown]), labels=rules.STATUS_LABELS,
+        notes=c.store.minutes.action_notes([i.id for i in shown]), labels=rules.STATUS_LABELS,
         can_progress=lambda i: access.may_act(viewer, i.organization, "decision-progress",
                                               owner=i.section),
         may_open=lambda i: cache.get((i.series_uid, i.recurrence_id)) is not None
@@ -210,16 +213,15 @@ def decisions():
         name=lambda pid: person_name(org, pid), when=_when)
 
 
-def _when(recurrence_id: str) -> str:
-    nominal = occ_mod.parse_instant(recurrence_id)
-    return f"{nominal.astimezone(TZ):%Y-%m-%d %H:%M}" if nominal else recurrence_id
+def _when(recurrence_id: dt.datetime) -> str:
+    return f"{recurrence_id.astimezone(TZ):%Y-%m-%d %H:%M}"
 
 
 @bp.route("/<path:series_uid>/<rid>/file")
 @login_required
 def download(series_uid: str, rid: str):
     occ = _occurrence(series_uid, rid)
-    record = core().store.minutes(occ.uid, occ_mod.rid(occ))
+    record = core().store.minutes.get_minutes(occ.uid, occ.nominal_start)
     if record is None or not record.file_name:
         abort(404)
     path = _files() / record.file_name

@@ -21,9 +21,9 @@ def approves_anything() -> bool:
     viewer = u.viewer
     store = core().store
     return any(access.leave_step(viewer, n) is not None
-               for n in store.leave_notes(u.org.id, status="pending")) or any(
+               for n in store.leave.leave_notes(u.org.id, status="pending")) or any(
         access.may_decide_request(viewer, r)
-        for r in store.meeting_requests(u.org.id, status="pending"))
+        for r in store.requests.meeting_requests(u.org.id, status="pending"))
 
 
 def register(app: Flask) -> None:

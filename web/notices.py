@@ -12,7 +12,6 @@ audit log keeps who it was.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import (
@@ -29,12 +28,15 @@ from flask import (
 from flask_login import login_required
 
 from calsync import access
+from calsync.app.notices_queue import queue
 from calsync.errors import CalsyncError, UsageError
-from calsync.notices.deliver import OUTBOX_DIR
-from calsync.notices.smtp import ENV_SMTP_URL, parse_smtp_url
+from calsync.notices.answers import record_answers
+from calsync.notices.deliver import OUTBOX_DIR, deliver_due
+from calsync.notices.smtp import parse_smtp_url
 from calsync.store.outbox import STATUSES
 
 from . import links
+from .attendance import mail_settings
 from .core import authorize, core, now, secretary_required, user
 from .forms import PlainForm
 
@@ -47,7 +49,7 @@ PARTSTAT_NAMES = {"ACCEPTED": "接受", "DECLINED": "拒绝", "TENTATIVE": "暂�
 
 
 def _smtp_url() -> str | None:
-    return current_app.config.get("CALSYNC_SMTP_URL") or os.environ.get(ENV_SMTP_URL) or None
+    return mail_settings().smtp_url
 
 
 def _outbox_dir() -> Path:
@@ -58,7 +60,8 @@ def replies_for(uid: str, recurrence_id: str) -> dict[str, str]:
     """address -> the attendee's answer (in Chinese) for one occurrence: an answer for the
     occurrence wins over one for the whole series."""
     found: dict[str, str] = {}
-    for a in sorted(core().store.notice_replies(uid=uid), key=lambda a: a.recurrence_id != ""):
+    replies = core().store.notices.notice_replies(uid=uid)
+    for a in sorted(replies, key=lambda a: a.recurrence_id != ""):
         if a.recurrence_id in ("", recurrence_id):
             found[a.recipient] = PARTSTAT_NAMES.get(a.partstat, a.partstat)
     return found
@@ -78,11 +81,11 @@ def index():
         transport = parse_smtp_url(url).masked() if url else None
     except UsageError:
         transport = "（CALSYNC_SMTP_URL 格式有误）"
-    rows = store.outbox([org.id], status=status)
-    failed = rows if status == "failed" else store.outbox([org.id], status="failed")
+    rows = store.notices.outbox([org.id], status=status)
+    failed = rows if status == "failed" else store.notices.outbox([org.id], status="failed")
     subjects = {r.uid: r.summary for r in rows}
     return render_template("notices.html", rows=rows, failed=failed, status=status,
-                           replies=store.notice_replies([org.id]), subjects=subjects,
+                           replies=store.notices.notice_replies([org.id]), subjects=subjects,
                            transport=transport, folder=_outbox_dir(), form=PlainForm(),
                            status_names=STATUS_NAMES, partstat_names=PARTSTAT_NAMES)
 
@@ -91,9 +94,6 @@ def index():
 @login_required
 @secretary_required
 def send():
-    from calsync.app.notices_queue import queue
-    from calsync.notices.deliver import deliver_due
-
     if not PlainForm().validate_on_submit():
         abort(400)
     c = core()
@@ -122,8 +122,6 @@ def _may_answer(org_id: str, address: str) -> bool:
 @bp.route("/imip/reply", methods=["POST"])
 @login_required
 def reply():
-    from calsync.notices.answers import record_answers
-
     raw = request.mimetype == "text/calendar"
     if raw:
         data = request.get_data()

@@ -10,7 +10,8 @@ from typing import NoReturn
 from flask import abort
 
 from calsync import access
-from calsync.occurrence import TZ, Occurrence
+from calsync.app.service import generation
+from calsync.occurrence import TZ, Occurrence, organization_of
 
 from .core import core, now, user
 
@@ -95,36 +96,34 @@ def parse_day(text: str | None) -> dt.date | None:
 
 
 def rid(occ: Occurrence) -> str:
-    """The recurrence id the store uses: nominal start, ISO with offset."""
+    """The recurrence id as pages and forms carry it: nominal start, ISO with offset (the
+    store takes ``occ.nominal_start`` itself)."""
     return occ.nominal_start.isoformat()
 
 
-def parse_instant(text: str | None) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(text or "")
-    except ValueError:
-        return None
+def parse_instant(text: str | dt.datetime | None) -> dt.datetime | None:
+    """A recurrence id from a URL or form (ISO text), or a stored record's (a datetime)."""
+    if isinstance(text, dt.datetime):
+        value = text
+    else:
+        try:
+            value = dt.datetime.fromisoformat(text or "")
+        except ValueError:
+            return None
     return value if value.tzinfo is not None else None
 
 
 def in_range(start: dt.date, end: dt.date, orgs: list[str]) -> list[Occurrence]:
-    from calsync.app.service import generation
-
     c = core()
     return generation(c.policies, c.store, start, end, orgs).occurrences()
 
 
 def org_of_uid(series_uid: str) -> str | None:
-    orgs = core().policies.organizations
-    domain = series_uid.partition("@")[2]
-    for org in orgs.values():
-        if domain in (org.uid_domain, f"{org.id}.calsync"):
-            return org.id
-    head = domain.split(".")[0]
-    return head if head in orgs else None
+    """The organization whose UID it is (calsync.occurrence.organization_of), or None."""
+    return organization_of(series_uid, core().policies)
 
 
-def find(series_uid: str, recurrence_id: str) -> Occurrence | None:
+def find(series_uid: str, recurrence_id: str | dt.datetime) -> Occurrence | None:
     """The occurrence (decisions, leave and requests applied), or None."""
     nominal = parse_instant(recurrence_id)
     if nominal is None:
@@ -154,7 +153,7 @@ def by_key(occs: list[Occurrence]) -> dict[tuple[str, dt.datetime], Occurrence]:
 
 
 def lookup(index: dict[tuple[str, dt.datetime], Occurrence], series_uid: str | None,
-           recurrence_id: str | None) -> Occurrence | None:
+           recurrence_id: str | dt.datetime | None) -> Occurrence | None:
     nominal = parse_instant(recurrence_id)
     if series_uid is None or nominal is None:
         return None

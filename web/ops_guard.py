@@ -7,7 +7,6 @@ framed (clickjacking)."""
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,12 +14,11 @@ from flask import Flask, Request, Response, flash, render_template
 from werkzeug.datastructures import ImmutableMultiDict
 
 from calsync.errors import UsageError
+from calsync.settings import ENV_PUBLIC_URL, ENV_TRUSTED_PROXIES, SETTINGS_KEY
 from calsync.store.health import StoreUnavailable
 
 log = logging.getLogger("calsync.web")
 
-ENV_PUBLIC_URL = "CALSYNC_PUBLIC_URL"
-ENV_TRUSTED_PROXIES = "CALSYNC_TRUSTED_PROXIES"
 NUL_CLEANED = "提交的内容含有空字符（NUL），已自动删除；请核对后再保存。"
 CSP = "Content-Security-Policy"
 NO_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
@@ -69,14 +67,14 @@ class NulCleaningRequest(Request):
 
 
 def register(app: Flask) -> None:
-    public = public_url(app.config.get(ENV_PUBLIC_URL) or os.environ.get(ENV_PUBLIC_URL))
+    settings = app.config[SETTINGS_KEY]   # the app config's keys over the variables
+    public = public_url(settings.public_url)
     # web/links.py builds every feed, webcal, sign-in and QR link from this key (else from
     # the listen address); never from the request's Host header
     app.config[ENV_PUBLIC_URL] = public
     if public and public.startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True  # never sent over plain http
-    proxies = trusted_proxies(str(app.config.get(ENV_TRUSTED_PROXIES) or "")
-                              or os.environ.get(ENV_TRUSTED_PROXIES))
+    proxies = trusted_proxies(str(settings.trusted_proxies or "") or None)
     app.config[ENV_TRUSTED_PROXIES] = proxies  # calsync/serve.py reads it (waitress_options)
     if proxies and not public:
         log.warning("calsync: %s is set but %s is not: links use the address calsync listens "

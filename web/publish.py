@@ -9,8 +9,11 @@ import threading
 from flask import Blueprint, current_app, render_template, request
 from flask_login import login_required
 
+from calsync.app.service import publish_orgs
 from calsync.errors import CalsyncError
-from calsync.occurrence import TZ
+from calsync.occurrence import TZ, default_horizon
+from calsync.store.changes import ChangeWatch
+from calsync.sync.client import Target
 
 from .core import authorize, core, now, secretary_required, user
 from .forms import PlainForm
@@ -22,7 +25,6 @@ _board_lock = threading.Lock()
 
 
 def _target():
-    from calsync.sync.client import Target
 
     conf = core().caldav
     if not conf or not conf.get("url"):
@@ -40,16 +42,12 @@ def board() -> PlanBoard:
     with _board_lock:
         found = app.extensions.get("calsync_plans")
         if found is None:
-            from calsync.store.changes import ChangeWatch
 
             c = core()
             target = _target()
             watch = ChangeWatch(c.store.engine)
 
             def make(org: str):
-                from calsync.app.service import publish_orgs
-                from calsync.occurrence import default_horizon
-
                 start, end = default_horizon(c.now().date())
                 _, result = publish_orgs(c.policies, c.store, target, [org], start, end,
                                          dry_run=True)
@@ -64,9 +62,6 @@ def board() -> PlanBoard:
 @login_required
 @secretary_required
 def index():
-    from calsync.app.service import publish_orgs
-    from calsync.occurrence import default_horizon
-
     form = PlainForm()
     target = _target()
     org_id = user().org.id

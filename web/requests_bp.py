@@ -62,14 +62,14 @@ def index():
             getattr(form, FIELDS.get(key, "title")).errors.append(message)
         if not errors:
             approver = approver_for(org, wanted.section_id, wanted.important, wanted.category)
-            req = core().store.add_request(
+            req = core().store.requests.add_request(
                 org.id, section_id=wanted.section_id, category=wanted.category,
                 title=wanted.title.strip(), audience=wanted.audience,
                 start=wanted.start.isoformat(), end=wanted.end.isoformat(), room=wanted.room,
                 important=wanted.important, approver_id=approver, actor=u.username)
             flash(f"已提交会议申请第{req.id}号，等待{person_name(org, approver)}审批。", "ok")
             return redirect(url_for("requests.index"))
-    rows = [r for r in reversed(core().store.meeting_requests(org.id))
+    rows = [r for r in reversed(core().store.requests.meeting_requests(org.id))
             if access.sees_request(u.viewer, r)]
     return render_template("requests.html", form=form, rows=rows,
                            name=lambda pid: person_name(org, pid),

@@ -150,7 +150,8 @@ def enforce(app: Flask) -> None:
 
 
 def markdown_table() -> str:
-    """The table of every endpoint's rule, as the README prints it (kept current by a test)."""
+    """The table of every endpoint's rule, as docs/security.md prints it (kept current by a
+    test)."""
     rows = ["| endpoint | door | the rule the view asks (calsync.access) |", "|---|---|---|"]
     for endpoint in sorted(RULES):
         rule = RULES[endpoint]

@@ -49,12 +49,6 @@ ATTENDANCE = "attendance"
 STATUS_CHOICES = (("present", "出席"), ("late", "迟到"), ("absent", "缺席"))
 
 
-@bp.record_once
-def _check_policies(state) -> None:
-    # A broken attendance.toml stops the start-up with the file and key, like any policy.
-    policy.check_all(state.app.extensions["calsync"].policies)
-
-
 # -- helpers ------------------------------------------------------------------------------
 
 def _occurrence(series_uid: str, rid: str) -> Occurrence:
@@ -68,8 +62,8 @@ def _occurrence(series_uid: str, rid: str) -> Occurrence:
 
 def _sheet(occ: Occurrence):
     """The occurrence's sign-in sheet (made the first time a keeper opens it)."""
-    return core().store.signin_sheet(occ.organization, occ.uid, occ_mod.rid(occ),
-                                     actor=user().username, at=now())
+    return core().store.attendance.signin_sheet(occ.organization, occ.uid, occ.nominal_start,
+                                                actor=user().username, at=now())
 
 
 def _keepers(occ: Occurrence) -> frozenset[str]:
@@ -131,9 +125,10 @@ def page(series_uid: str, rid: str):
         abort(403)
     rep = reports.occurrence_report(c.policies, c.store, occ)
     me = _person_key(occ, v) if access.may_sign_in(v, occ) else None
-    marks = {m.person_key: m for m in c.store.attendance_marks(occ.uid, rep.rid)}
+    marks = {m.person_key: m
+             for m in c.store.attendance.attendance_marks(occ.uid, occ.nominal_start)}
     sheet = _sheet(occ) if keep else None
-    audit = [e for e in c.store.audit_log(target=target(occ.uid, rep.rid))
+    audit = [e for e in c.store.audit.audit_log(target=target(occ.uid, occ.nominal_start))
              if e.action == "attendance.hand"] if (keep or read) else []
     org = c.policies.organizations[occ.organization]
     extra = [a for a in occ.attendees if att.is_substitute_only(a)]
@@ -207,10 +202,10 @@ def mark(series_uid: str, rid: str):
     except ValueError:
         abort(400)
     try:
-        core().store.mark_attendance(occ.organization, occ.uid, occ_mod.rid(occ), key,
-                                     name=people[key].name, status=status,
-                                     actor=user().username, expected_version=version,
-                                     at=now())
+        core().store.attendance.mark_attendance(occ.organization, occ.uid, occ.nominal_start, key,
+                                                name=people[key].name, status=status,
+                                                actor=user().username, expected_version=version,
+                                                at=now())
     except ConcurrentChange:
         flash(f"{people[key].name} 的考勤刚被他人更改或已签到，请核对后再登记。", "warn")
     else:
@@ -226,9 +221,9 @@ def renew_code(series_uid: str, rid: str):
     c = core()
     sheet = _sheet(occ)
     try:
-        c.store.renew_signin_code(sheet.id, actor=user().username,
-                                  expected_version=int(request.form.get("version", "0")),
-                                  at=now())
+        c.store.attendance.renew_signin_code(sheet.id, actor=user().username,
+                                             expected_version=int(request.form.get("version", "0")),
+                                             at=now())
     except (ConcurrentChange, ValueError):
         flash("签到码刚被他人更换，请使用页面上的新签到码。", "warn")
     else:

@@ -64,9 +64,10 @@ def sign(occ: Occurrence, key: str, name: str, method: str, actor: str) -> tuple
     if w.state(at) != "open":
         return "warn", window_text(w, at)
     status = w.status_at(at)
-    mark, new = core().store.sign_in(occ.organization, occ.uid, occ_mod.rid(occ), key,
-                                     name=name, status=status, method=method, actor=actor,
-                                     at=at)
+    mark, new = core().store.attendance.sign_in(occ.organization, occ.uid, occ.nominal_start, key,
+                                                name=name, status=status, method=method,
+                                                actor=actor,
+                                                at=at)
     if not new and mark.status == att.ABSENT:
         return "warn", f"会务人员已将 {name} 登记为缺席；如已到场，请联系会务人员更正。"
     if not new:
@@ -88,7 +89,7 @@ def account_holders(policies: PolicySet, store, matches: list[Attendee]) -> set[
             ids |= {p.id for org in policies.organizations.values() for p in org.staff
                     if p.email.strip().lower() == email}
         for pid in ids:
-            u = store.get_user(pid)
+            u = store.users.get_user(pid)
             if u is not None and u.password_hash:
                 out |= {pid, email} - {""}
     return out
@@ -98,7 +99,7 @@ def page(token: str):
     """The QR code's page. Logged in and invited: one button. Otherwise the short code and
     a name (external attendees, 列席, people without an account)."""
     c = core()
-    sheet = c.store.signin_sheet_by_token(token)
+    sheet = c.store.attendance.signin_sheet_by_token(token)
     occ = occ_mod.find(sheet.series_uid, sheet.recurrence_id) if sheet else None
     if sheet is None or occ is None or not att.signable(occ):
         abort(404)
@@ -135,7 +136,7 @@ def _code_sign_in(occ: Occurrence, sheet, at: dt.datetime) -> tuple[tuple[str, s
         return ("warn", LIMITED.format(wait=wait_text(until, at))), 429
     code = "".join(request.form.get("code", "").split())
     name = request.form.get("name", "").strip()[:50]
-    current = c.store.signin_sheet_by_token(sheet.token)
+    current = c.store.attendance.signin_sheet_by_token(sheet.token)
     if current is None or code != current.code:
         limiter.failed(key, address, at, kind=KIND)
         return ("warn", WRONG_CODE), 400

@@ -38,7 +38,7 @@ def sitting_in_panel(occ: Occurrence) -> dict[str, Any]:
     may = (current_user.is_authenticated and occ.kind == "meeting"
            and access.may_act(u.viewer, occ.organization, access.SIT_IN, owner=_chair_id(occ)))
     org = core().policies.organizations[occ.organization]
-    rows = core().store.sitting_in(occ.organization, occ.uid, occ_mod.rid(occ))
+    rows = core().store.adhoc.sitting_in(occ.organization, occ.uid, occ.nominal_start)
     named = {a.person_id for a in occ.attendees if a.person_id}
     choices = [p for p in org.people.values() if p.id not in named] if may else []
     return {"may": may, "rows": rows, "choices": choices,
@@ -61,8 +61,8 @@ def add(series_uid: str, rid: str):
         flash(f"{org.people[person_id].name}已在参会人员中。", "warn")
         return _back(occ)
     try:
-        core().store.add_sitting_in(occ.organization, occ.uid, occ_mod.rid(occ), person_id,
-                                    actor=user().username)
+        core().store.adhoc.add_sitting_in(occ.organization, occ.uid, occ.nominal_start, person_id,
+                                          actor=user().username)
     except StoreError:
         flash(f"{org.people[person_id].name}已列席。", "warn")
     else:
@@ -74,7 +74,7 @@ def add(series_uid: str, rid: str):
 @login_required
 def withdraw(sitting_id: int):
     store = core().store
-    row = store.get_sitting_in(sitting_id)
+    row = store.adhoc.get_sitting_in(sitting_id)
     if row is None:
         abort(404)
     occ = occ_mod.find(row.series_uid, row.recurrence_id)
@@ -84,7 +84,7 @@ def withdraw(sitting_id: int):
     except ValueError:
         abort(400)
     try:
-        store.withdraw_sitting_in(sitting_id, expected_version=version, actor=user().username)
+        store.adhoc.withdraw_sitting_in(sitting_id, expected_version=version, actor=user().username)
     except ConcurrentChange:
         flash("列席人员刚被他人修改，请核对后再操作。", "warn")
     except StoreError:

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from calsync import access
+from calsync.app.held_inputs import org_held
 from calsync.meetings import charts, held_report
 from calsync.meetings.held import Cell, HeldStats
 
@@ -65,8 +66,6 @@ def stats_reader() -> bool:
 
 
 def _stats(org_id: str, start: dt.date, end: dt.date) -> HeldStats:
-    from calsync.app.held_inputs import org_held
-
     c = core()
     return org_held(c.policies, c.store, org_id, start, end, c.now())
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
 from calsync.access import OPERATOR
+from calsync.app.held_inputs import org_sheet
 from calsync.meetings import weekly
 
 from . import occurrences as occ_mod
@@ -36,8 +37,6 @@ def _monday() -> dt.date:
 
 
 def _sheet() -> tuple[weekly.Sheet, bool]:
-    from calsync.app.held_inputs import org_sheet
-
     org_id = org_choice(request.args.get("org"))
     board = request.args.get("board") == "1"
     c = core()

@@ -23,7 +23,7 @@ from calsync.access.visibility import (
 )
 from calsync.errors import UsageError
 from calsync.meetings.accounts import role_for
-from calsync.occurrence import Attendee, Occurrence
+from calsync.occurrence import Attendee, Occurrence, local_part
 
 if TYPE_CHECKING:
     from calsync.policy import PolicySet
@@ -135,9 +135,9 @@ def clash_for_viewer(viewer: Viewer, clash: Any,
         seen = visibility(viewer, occ) if occ is not None else FULL
         if seen == NONE:
             return None
-        if seen != FULL:
+        if occ is not None and seen != FULL:  # an item without its occurrence is FULL
             open_ = False
-            it = replace(it, summary=BUSY, series_uid=busy_uid(occ).partition("@")[0],
+            it = replace(it, summary=BUSY, series_uid=local_part(busy_uid(occ)),
                          recurrence_id=None)
         items.append(it)
     if open_:

@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from calsync.occurrence import TZ, Occurrence, Series
+from calsync.occurrence import (
+    TZ,
+    Occurrence,
+    Series,
+    local_part,
+    uid_beside,
+)
 
 BUSY = "忙碌"
 Visibility = Literal["full", "busy", "none"]
@@ -65,16 +71,16 @@ def shows(viewer: Viewer, occ: Occurrence) -> bool:
 
 
 def busy_uid(occ: Occurrence) -> str:
-    domain = occ.uid.partition("@")[2] or f"{occ.organization}.calsync"
+    """The block's UID: its time, in the meeting's domain (the organization's)."""
     start, end = occ.start.astimezone(TZ), occ.end.astimezone(TZ)
-    return f"busy-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}@{domain}"
+    return uid_beside(occ.uid, f"busy-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}", occ.organization)
 
 
 def busy_block(occ: Occurrence) -> Occurrence:
     """The "忙碌" block: the time, the status and the class, nothing that names the meeting
     (nor its chair: a duty leader's part would show in the published UID)."""
     uid = busy_uid(occ)
-    return replace(occ, series=uid.partition("@")[0], uid=uid, nominal_start=occ.start,
+    return replace(occ, series=local_part(uid), uid=uid, nominal_start=occ.start,
                    meeting_types=(), summary=BUSY, description="", location="",
                    organizer=("", ""), attendees=(), clause="", provisional=False,
                    alarm_minutes=None, related_to=None, notes=(), audience=(), part="")

@@ -10,7 +10,6 @@ Outbox rows of kind ``attendance`` carry an empty ``state``, so the iMIP planner
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from collections.abc import Callable, Iterable
 from email.errors import MessageError
@@ -21,15 +20,15 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from calsync import access
-from calsync.app.notices_auto import enabled
 from calsync.meetings import attendance_export as export
+from calsync.meetings.attendance import NONE
 from calsync.meetings.attendance_report import MonthReport, OccurrenceReport
 from calsync.meetings.people import organizer
 from calsync.notices.deliver import OUTBOX_DIR, deliver_due
 from calsync.notices.imip import one_line
-from calsync.notices.smtp import ENV_SMTP_URL
-from calsync.occurrence import TZ
+from calsync.occurrence import TZ, uid_for
 from calsync.policy import PolicySet
+from calsync.settings import Settings
 from calsync.store import Store
 from calsync.store.outbox import NewNotice
 
@@ -42,7 +41,6 @@ def masked_for(viewer: access.Viewer, report: OccurrenceReport) -> OccurrenceRep
         return report
     from dataclasses import replace
 
-    from calsync.meetings.attendance import NONE
     return replace(report, rows=(), counts=NONE, masked=True)
 
 
@@ -66,13 +64,14 @@ def send(policies: PolicySet, store: Store, org_id: str, key: str, recipients: I
     """Queue one copy per recipient (person ids) with a mail address and deliver what is
     due; returns the names it went to. Nothing when notices are off (no CALSYNC_SMTP_URL
     and no CALSYNC_NOTICES=1). ``smtp_url``: the app's CALSYNC_SMTP_URL setting, if any."""
-    smtp_url = smtp_url or os.environ.get(ENV_SMTP_URL) or None
-    if not (smtp_url or enabled()):
+    settings = Settings.from_env(smtp_url=smtp_url)
+    smtp_url = settings.smtp_url
+    if not (smtp_url or settings.notices_enabled):
         return []
     org = policies.organizations[org_id]
     sender = organizer(org)
-    uid = f"attendance-{key}@{org.uid_domain or org_id + '.calsync'}"
-    previous = [n for n in store.outbox([org_id]) if n.uid == uid]
+    uid = uid_for(org, f"attendance-{key}")
+    previous = [n for n in store.notices.outbox([org_id]) if n.uid == uid]
     queued, names = [], []
     for pid in sorted(set(recipients)):
         person = org.people.get(pid)
@@ -102,6 +101,6 @@ def send(policies: PolicySet, store: Store, org_id: str, key: str, recipients: I
                                 text))
         names.append(person.name)
     if queued:
-        store.queue_notices(queued, at=now)
+        store.notices.queue_notices(queued, at=now)
         deliver_due(store, smtp_url, instance / OUTBOX_DIR, now)
     return names

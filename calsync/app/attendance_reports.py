@@ -14,7 +14,6 @@ from calsync.meetings.attendance_report import (
     OccurrenceReport,
     build,
     month_bounds,
-    rid,
 )
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet
@@ -22,10 +21,10 @@ from calsync.store import Store
 
 
 def occurrence_report(policies: PolicySet, store: Store, occ: Occurrence) -> OccurrenceReport:
-    key = rid(occ)
-    marks = store.attendance_marks(occ.uid, key)
-    has_data = bool(marks) or store.get_signin_sheet(occ.uid, key) is not None
-    return build(policies, occ, marks, store.leave_for_occurrence(occ.uid, key), has_data)
+    key = occ.nominal_start
+    marks = store.attendance.attendance_marks(occ.uid, key)
+    has_data = bool(marks) or store.attendance.get_signin_sheet(occ.uid, key) is not None
+    return build(policies, occ, marks, store.leave.leave_for_occurrence(occ.uid, key), has_data)
 
 
 def _meetings(policies: PolicySet, store: Store, org_id: str, start: dt.date,
@@ -38,13 +37,13 @@ def _meetings(policies: PolicySet, store: Store, org_id: str, start: dt.date,
 def reports_in(policies: PolicySet, store: Store, org_id: str, start: dt.date,
                end: dt.date) -> tuple[list[OccurrenceReport], list[Occurrence]]:
     """(reports of meetings with sign-in data, meetings in the range without any)."""
-    data = store.organization_attendance(org_id)
-    notes: dict[tuple[str, str], list] = defaultdict(list)
-    for n in store.leave_notes(org_id, status="approved"):
+    data = store.attendance.organization_attendance(org_id)
+    notes: dict[tuple[str, dt.datetime], list] = defaultdict(list)
+    for n in store.leave.leave_notes(org_id, status="approved"):
         notes[(n.series_uid, n.recurrence_id)].append(n)
     out, without = [], []
     for occ in _meetings(policies, store, org_id, start, end):
-        key = (occ.uid, rid(occ))
+        key = (occ.uid, occ.nominal_start)
         if key in data:
             out.append(build(policies, occ, data[key], notes.get(key, []), True))
         else:

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 
 from calsync.access import Viewer
+from calsync.app.attendance_reports import attendance_by_occurrence
 from calsync.app.service import generation
 from calsync.meetings import weekly
 from calsync.meetings.held import AttendanceKey, AttendanceLike, HeldStats, held_stats, window
@@ -22,7 +23,6 @@ def stored_attendance(policies: PolicySet, store: Store | None, org_id: str, fir
     (calsync.meetings.attendance_report)."""
     if store is None:
         return None
-    from calsync.app.attendance_reports import attendance_by_occurrence
 
     return attendance_by_occurrence(policies, store, org_id, first, last)
 
@@ -39,8 +39,9 @@ def org_held(policies: PolicySet, store: Store | None, org_id: str, start: dt.da
     for line in gen.warnings:
         if warn is not None:
             warn(line)
-    requests = store.meeting_requests(org_id, status="approved") if store is not None else []
-    adhoc = store.adhoc_meetings(org_id) if store is not None else []
+    requests = store.requests.meeting_requests(org_id,
+                                               status="approved") if store is not None else []
+    adhoc = store.adhoc.adhoc_meetings(org_id) if store is not None else []
     if attendance is None:
         attendance = stored_attendance(policies, store, org_id, first, last)
     return held_stats(org, gen.occurrences(), now, start=start, end=end, requests=requests,
@@ -52,7 +53,8 @@ def org_sheet(policies: PolicySet, store: Store | None, org_id: str, monday: dt.
     """The weekly sheet of ``org_id`` for the week of ``monday``, as ``viewer`` may see it."""
     org = policies.organizations[org_id]
     gen = generation(policies, store, monday, monday + dt.timedelta(days=6), [org_id])
-    requests = store.meeting_requests(org_id, status="approved") if store is not None else []
-    adhoc = store.adhoc_meetings(org_id) if store is not None else []
+    requests = store.requests.meeting_requests(org_id,
+                                               status="approved") if store is not None else []
+    adhoc = store.adhoc.adhoc_meetings(org_id) if store is not None else []
     return weekly.sheet(org, gen.occurrences(), viewer, monday, requests=requests,
                         adhoc=adhoc, public=public)

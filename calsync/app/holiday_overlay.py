@@ -1,30 +1,18 @@
-"""Holiday tables applied from the web page: ``<instance>/holidays/YYYY.toml`` over the policies'
-own, and the meetings a notice moves (before → after) for the secretary to check first."""
+"""The meetings a holiday notice moves (before → after), for the secretary to check before
+applying it. Applied tables (``<instance>/holidays/YYYY.toml``) are read by
+``calsync.policy.load``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from pathlib import Path
 
+from calsync.app.service import generation
 from calsync.calendar.notice import Notice
 from calsync.calendar.workdays import WorkCalendar, YearTable
-from calsync.errors import PolicyError, PolicyProblem
 from calsync.occurrence import Occurrence
 from calsync.policy import PolicySet
-from calsync.policy.holiday_tables import load_holiday_tables
 from calsync.store import Store
-
-
-def with_holiday_folder(policies: PolicySet, folder: Path) -> PolicySet:
-    """The policies with the years of ``folder`` (if it exists) replacing their own."""
-    if not folder.is_dir():
-        return policies
-    problems: list[PolicyProblem] = []
-    extra = load_holiday_tables([folder], problems)
-    if problems:
-        raise PolicyError(problems)
-    return with_years(policies, extra.years)
 
 
 def with_years(policies: PolicySet, years: dict[int, YearTable]) -> PolicySet:
@@ -53,7 +41,6 @@ def notice_changes(policies: PolicySet, store: Store | None, notice: Notice,
                    orgs: list[str]) -> tuple[list[Change], int]:
     """The occurrences of the notice's year (and of the December it reaches into) that move,
     appear or go; and how many stop being provisional."""
-    from calsync.app.service import generation
 
     first = min([dt.date(notice.year, 1, 1), *notice.holidays, *notice.workdays])
     last = dt.date(notice.year, 12, 31)

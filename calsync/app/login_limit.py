@@ -144,26 +144,27 @@ class LoginLimiter:
         keys = [pair_key(username, address, kind), address_key(address)]
         if account:
             keys.append(account_key(username, kind))
-        states = self.store.throttle_states(keys)
+        states = self.store.login_throttle.throttle_states(keys)
         ends = [e for e in (locked_until(states.get(k), now) for k in keys) if e is not None]
         return max(ends) if ends else None
 
     def failed(self, username: str, address: str | None, now: dt.datetime, *,
                kind: str = "user") -> None:
-        self.store.throttle_update(pair_key(username, address, kind),
-                                   lambda s: after_failure(s, now, self.pair))
-        self.store.throttle_update(address_key(address),
-                                   lambda s: after_failure(s, now, self.address))
-        self.store.throttle_update(account_key(username, kind),
-                                   lambda s: after_slow_failure(s, now, self.account))
+        throttle = self.store.login_throttle
+        throttle.throttle_update(pair_key(username, address, kind),
+                                 lambda s: after_failure(s, now, self.pair))
+        throttle.throttle_update(address_key(address),
+                                 lambda s: after_failure(s, now, self.address))
+        throttle.throttle_update(account_key(username, kind),
+                                 lambda s: after_slow_failure(s, now, self.account))
 
     def succeeded(self, username: str, address: str | None = None, *,
                   kind: str = "user") -> None:
         # The account's count and, when the address is known, the pair's: one person's
         # success says nothing about the other people behind the address.
-        self.store.throttle_clear(account_key(username, kind))
+        self.store.login_throttle.throttle_clear(account_key(username, kind))
         if address is not None:
-            self.store.throttle_clear(pair_key(username, address, kind))
+            self.store.login_throttle.throttle_clear(pair_key(username, address, kind))
 
 
 def wait_text(until: dt.datetime, now: dt.datetime) -> str:

@@ -13,26 +13,24 @@ from pathlib import Path
 
 from calsync.app.notices_queue import queue
 from calsync.notices.deliver import OUTBOX_DIR, deliver_due
-from calsync.notices.smtp import ENV_SMTP_URL
 from calsync.policy import PolicySet
+from calsync.settings import Settings
 from calsync.store import Store
 from calsync.store.db import instance_dir
 
-ENV_NOTICES = "CALSYNC_NOTICES"
-
 
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    flag = env.get(ENV_NOTICES, "").strip().lower()
-    if flag in ("0", "false", "no", "off"):
-        return False
-    return flag in ("1", "true", "yes", "on") or bool(env.get(ENV_SMTP_URL))
+    """Whether the scheduler sends notices, by the variables of ``environ`` (default: now)."""
+    return Settings.from_env(os.environ if environ is None else environ).notices_enabled
 
 
 def notify(policies: PolicySet, store: Store, org: str, now: dt.datetime,
-           instance: Path | None = None) -> tuple[int, Counter[str]]:
-    """Queue the organization's notices and send every due one; (queued, counts)."""
-    queued = queue(policies, store, [org], now)
-    counts = deliver_due(store, os.environ.get(ENV_SMTP_URL) or None,
-                         instance_dir(instance) / OUTBOX_DIR, now)
+           instance: Path | None = None,
+           settings: Settings | None = None) -> tuple[int, Counter[str]]:
+    """Queue the organization's notices and send every due one; (queued, counts).
+    ``instance``: the folder of the outbox, else the settings' (default: the variables)."""
+    settings = settings or Settings.from_env()
+    queued = queue(policies, store, [org], now, settings.public_url)
+    counts = deliver_due(store, settings.smtp_url,
+                         instance_dir(instance or settings.instance) / OUTBOX_DIR, now)
     return queued, counts

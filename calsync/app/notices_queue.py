@@ -4,7 +4,6 @@ the stored inputs, compare with what the store says was sent, queue the messages
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from email.errors import MessageError
 
@@ -14,10 +13,9 @@ from calsync.notices import imip
 from calsync.notices.plan import Notice, Sent, plan
 from calsync.occurrence import default_horizon
 from calsync.policy import PolicySet
+from calsync.settings import Settings
 from calsync.store import Store
 from calsync.store.outbox import NewNotice, OutboxNotice
-
-ENV_PUBLIC_URL = "CALSYNC_PUBLIC_URL"
 
 
 def sent_state(rows: Iterable[OutboxNotice]) -> dict[tuple[str, str], Sent]:
@@ -32,13 +30,13 @@ def plan_notices(policies: PolicySet, store: Store, orgs: list[str],
     the series are exactly the CalDAV copy's."""
     start, end = default_horizon(now.date())
     gen = generation(policies, store, start, end, orgs)
-    sent = sent_state(store.latest_notices(orgs))
+    sent = sent_state(store.notices.latest_notices(orgs))
     return plan(gen.series, sent, now, orgs)
 
 
 def web_base_from_env() -> str | None:
     """The web page's public address (``CALSYNC_PUBLIC_URL``), for links in the mail text."""
-    return os.environ.get(ENV_PUBLIC_URL) or None
+    return Settings.from_env().public_url
 
 
 def new_notice(policies: PolicySet, n: Notice, now: dt.datetime,
@@ -72,5 +70,5 @@ def queue(policies: PolicySet, store: Store, orgs: list[str], now: dt.datetime,
     the same versions first). ``web_base``: the page's address for the mails' week links
     (default ``CALSYNC_PUBLIC_URL``)."""
     found = plan_notices(policies, store, orgs, now)
-    return store.queue_notices([new_notice(policies, n, now, web_base) for n in found],
-                               at=now)
+    return store.notices.queue_notices([new_notice(policies, n, now, web_base) for n in found],
+                                       at=now)

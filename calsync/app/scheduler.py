@@ -20,19 +20,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from calsync.app import notices_auto as auto
 from calsync.app.publish_lock import publish_lock
+from calsync.app.service import publish_orgs, refresh_watched
 from calsync.errors import CalsyncError
-from calsync.occurrence import TZ
+from calsync.occurrence import TZ, default_horizon
 from calsync.policy import PolicySet
+from calsync.settings import ENV_PUBLISH_INTERVAL as ENV_INTERVAL
+from calsync.settings import ENV_SCHEDULER, SETTINGS_KEY, Settings
 from calsync.store import Store
 from calsync.sync.client import Target
 from calsync.sync.errors import PublishStopped
 
 log = logging.getLogger("calsync.app.scheduler")
 
-ENV_INTERVAL = "CALSYNC_PUBLISH_INTERVAL_SECONDS"
-ENV_SCHEDULER = "CALSYNC_SCHEDULER"
-ENV_WATCH = "CALSYNC_WATCH"  # space-separated URLs of read-only calendars kept for clashes
 EXTENSION = "calsync.app.scheduler"
 
 
@@ -41,9 +42,8 @@ def identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def interval_seconds(policies: PolicySet, environ: dict[str, str] | None = None) -> float:
-    env = os.environ if environ is None else environ
-    raw = env.get(ENV_INTERVAL)
+def interval_seconds(policies: PolicySet, settings: Settings | None = None) -> float:
+    raw = (settings or Settings.from_env()).publish_interval
     if raw:
         try:
             value = float(raw)
@@ -63,12 +63,15 @@ class Scheduler:
                  orgs: list[str] | None = None, interval: float | None = None,
                  instance_dir: Path | None = None,
                  clock: Callable[[], dt.datetime] | None = None,
-                 on_published: Callable[[str, Any], None] | None = None) -> None:
+                 on_published: Callable[[str, Any], None] | None = None,
+                 settings: Settings | None = None) -> None:
         self.policies = policies
         self.store = store
         self.target = target
         self.orgs = sorted(orgs or policies.organizations)
-        self.interval = interval if interval is not None else interval_seconds(policies)
+        self._settings = settings
+        self.interval = (interval if interval is not None
+                         else interval_seconds(policies, self.settings()))
         self.instance_dir = instance_dir
         self.clock = clock or (lambda: dt.datetime.now(TZ))
         # After each publish (org, PublishResult): the embedded server's grants follow it.
@@ -78,6 +81,11 @@ class Scheduler:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def settings(self) -> Settings:
+        """The settings given (``calsync serve``, the web app), else the ``CALSYNC_*``
+        variables as they are now: the mail settings are read at each cycle, as always."""
+        return self._settings or Settings.from_env()
 
     def start(self) -> Scheduler:
         self._thread = threading.Thread(target=self._run, name="calsync-scheduler",
@@ -125,13 +133,13 @@ class Scheduler:
 
     def _notify(self, org: str) -> None:
         """iMIP notices (calsync.app.notices_auto): separate from publishing; never fatal."""
-        from calsync.app import notices_auto as auto
 
-        if not auto.enabled():
+        settings = self.settings()
+        if not settings.notices_enabled:
             return
         try:
             queued, counts = auto.notify(self.policies, self.store, org, self.clock(),
-                                         self.instance_dir)
+                                         self.instance_dir, settings)
         except CalsyncError as exc:
             log.error("calsync: %s could not send notices of %s: %s", self.who, org,
                       " ".join(exc.lines()))
@@ -144,9 +152,7 @@ class Scheduler:
                      " ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none due")
 
     def _read_watched(self) -> None:
-        from calsync.app.service import refresh_watched
-
-        urls = os.environ.get(ENV_WATCH, "").split()
+        urls = list(self.settings().watch)
         if not urls:
             return
         try:
@@ -159,9 +165,6 @@ class Scheduler:
             log.exception("calsync: %s reading watched calendars failed", self.who)
 
     def _publish_one(self, org: str) -> str:
-        from calsync.app.service import publish_orgs
-        from calsync.occurrence import default_horizon
-
         try:
             with publish_lock(self.store, org, self.instance_dir) as acquired:
                 if not acquired:
@@ -222,16 +225,16 @@ def attach(app: Any) -> None:
         return response
 
     core = app.extensions["calsync"]
-    if not core.caldav and os.environ.get("CALSYNC_CALDAV_URL"):
+    settings: Settings = app.config[SETTINGS_KEY]
+    if not core.caldav and settings.caldav_url:
         # gunicorn calls create_app() without config: take the server from the environment
         # (as `calsync serve` does), for the scheduler and the 发布 page alike.
-        core.caldav = {"url": os.environ["CALSYNC_CALDAV_URL"],
-                       "username": os.environ.get("CALSYNC_CALDAV_USERNAME") or "",
-                       "password": os.environ.get("CALSYNC_CALDAV_PASSWORD") or ""}
-    if os.environ.get(ENV_SCHEDULER, "").lower() in ("1", "true", "yes", "on"):
+        core.caldav = settings.external_caldav()
+    if settings.scheduler:
         target = caldav_target(core.caldav)
         if target is None:
             log.warning("calsync: %s is set but no CalDAV server is configured "
                         "(CALSYNC_CALDAV_URL); no scheduler started", ENV_SCHEDULER)
             return
-        app.extensions[EXTENSION] = Scheduler(core.policies, core.store, target).start()
+        app.extensions[EXTENSION] = Scheduler(core.policies, core.store, target,
+                                              settings=settings).start()

@@ -12,15 +12,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from calsync.app.inputs import StoredInputs, dtstamps, read_inputs
+from calsync.app.tasks_publish import (
+    adopt_client_status,  # a decision's VTODO
+    publish_tasks,  # decisions as VTODOs 议定事项
+)
 from calsync.ical.render import render_resources
 from calsync.ical.resources import Resource
+from calsync.meetings.clashes import busy_from_ics, find_clashes
 from calsync.meetings.generate import Generation, generate
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy import PolicySet
 from calsync.store import Store
 from calsync.sync.apply import Progress
 from calsync.sync.client import Target
-from calsync.sync.publish import CollectionSpec, PublishResult, Resolution, publish, resolve
+from calsync.sync.layouts import collections as layout_collections
+from calsync.sync.layouts import renderer, retired
+from calsync.sync.publish import (
+    CollectionSpec,
+    PublishResult,
+    Resolution,
+    publish,
+    read_watched,
+    resolve,
+)
 
 
 @dataclass(frozen=True)
@@ -50,16 +64,13 @@ def generation(policies: PolicySet, store: Store | None, start: dt.date, end: dt
 
 def _generate(policies: PolicySet, inputs: StoredInputs, start: dt.date, end: dt.date,
               orgs: list[str]) -> Generation:
-    return generate(policies, start, end, orgs, inputs.decisions, inputs.requests, inputs.leave,
-                    inputs.series, adhoc=inputs.adhoc, sitting_in=inputs.sitting_in,
-                    agendas=inputs.agendas)
+    return generate(policies, start, end, orgs, inputs.inputs)
 
 
 def policy_clashes(policies: PolicySet, occs: Iterable[Occurrence],
                    busy: Iterable[Any] = ()) -> list[Any]:
     """find_clashes with the policies' merge shares; the same-audience rule (篇二 二.3) looks
     at meetings held on demand (requests), not at the policies' fixed arrangement."""
-    from calsync.meetings.clashes import find_clashes
 
     orgs = policies.organizations
     shares = {o: org.requests.merge_share for o, org in orgs.items()}
@@ -75,13 +86,12 @@ def policy_clashes(policies: PolicySet, occs: Iterable[Occurrence],
 def refresh_watched(store: Store, target: Target, urls: Iterable[str]) -> dict[str, int]:
     """Read each watched calendar whole (never written) and keep its events for clash
     checks; returns url -> number of objects."""
-    from calsync.sync.publish import read_watched
 
     counts = {}
     for url in urls:
         objects = read_watched(target, url)
-        store.update_busy(url, {str(i): (None, o.decode("utf-8", "replace"))
-                                for i, o in enumerate(objects)}, replace_all=True)
+        store.busy.update_busy(url, {str(i): (None, o.decode("utf-8", "replace"))
+                                     for i, o in enumerate(objects)}, replace_all=True)
         counts[url] = len(objects)
     return counts
 
@@ -89,12 +99,11 @@ def refresh_watched(store: Store, target: Target, urls: Iterable[str]) -> dict[s
 def stored_busy(store: Store | None, start: dt.date, end: dt.date) -> list[Any]:
     """The kept foreign and watched events, expanded over [start, end] (unreadable objects
     are skipped: they came from someone else's calendar)."""
-    from calsync.meetings.clashes import busy_from_ics
 
     if store is None:
         return []
     by_source: dict[str, list[bytes]] = {}
-    for (source, _href), (_etag, ics) in sorted(store.busy_objects().items()):
+    for (source, _href), (_etag, ics) in sorted(store.busy.busy_objects().items()):
         by_source.setdefault(source, []).append(ics.encode("utf-8"))
     out = []
     for source, objects in by_source.items():
@@ -112,15 +121,13 @@ def clash_view(policies: PolicySet, store: Store | None, start: dt.date, end: dt
     if busy is None:
         busy = stored_busy(store, start, end)
     found = policy_clashes(policies, occs, busy)
-    acks = store.clash_acks() if store is not None else {}
+    acks = store.acks.clash_acks() if store is not None else {}
     return [c for c in found if acks.get(c.id) != c.fingerprint], occs
 
 
 def collections(policies: PolicySet, built: Built, orgs: list[str],
                 layout: str) -> list[CollectionSpec]:
     """The collections to publish and who reads each (calsync.sync.layouts)."""
-    from calsync.sync.layouts import collections as layout_collections
-    from calsync.sync.layouts import renderer
 
     render = renderer(built.generation.series, built.resources, built.stamps)
     return layout_collections(policies, built.generation.series, orgs, layout, render)
@@ -134,14 +141,12 @@ def publish_orgs(policies: PolicySet, store: Store, target: Target, orgs: list[s
     """Build and publish; ``force`` (the CLI's ``--force``) passes the safety valve and, unless
     ``restore`` says otherwise, re-creates what the server lost; ``settle``: see
     calsync.sync.publish.publish."""
-    from calsync.sync.layouts import retired
 
     built = build(policies, store, start, end, orgs)
     specs = collections(policies, built, orgs, layout)
-    specs += retired(specs, store.collection_urls(), target.url)
+    specs += retired(specs, store.sync_state.collection_urls(), target.url)
     result = publish(specs, store, target, dry_run=dry_run, force=force, progress=progress,
                      stop=stop, restore=force if restore is None else restore, settle=settle)
-    from calsync.app.tasks_publish import publish_tasks  # decisions as VTODOs (议定事项)
 
     publish_tasks(policies, store, target, orgs, built.generation.occurrences(), result,
                   dry_run=dry_run, force=force, progress=progress, stop=stop,
@@ -157,13 +162,12 @@ def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep
     cancellation; a series deleted as a whole cancels each of its occurrences in the
     horizon. Returns the resolution and how many decisions were recorded.
     """
-    conflict = store.get_conflict(conflict_id)
+    conflict = store.conflicts.get_conflict(conflict_id)
     resolution = resolve(store, conflict_id, keep, actor)
     if keep != "server" or conflict is None:
         return resolution, 0
     org = conflict.organization
     recorded = 0
-    from calsync.app.tasks_publish import adopt_client_status  # a decision's VTODO
 
     if conflict.server_ics and adopt_client_status(store, conflict.uid, conflict.server_ics,
                                                    actor):
@@ -176,29 +180,27 @@ def resolve_and_record(policies: PolicySet, store: Store, conflict_id: int, keep
     if conflict.kind == "deleted" or not conflict.server_ics:
         for occ in occs:
             if occ.status != "CANCELLED":
-                store.add_decision(org, occ.uid, _iso(occ.nominal_start), "cancel",
-                                   actor=actor, source="calendar-app",
-                                   note="日历应用中已删除")
+                store.decisions.add_decision(org, occ.uid, occ.nominal_start, "cancel",
+                                             actor=actor, source="calendar-app",
+                                             note="日历应用中已删除")
                 recorded += 1
         return resolution, recorded
     for change in resolution.changes:
-        rid = dt.datetime.fromisoformat(change.recurrence_id)
+        rid = _aware(dt.datetime.fromisoformat(change.recurrence_id))
         if change.kind == "moved" and change.new_start is not None:
-            store.add_decision(org, series_uid, _iso(rid), "move", actor=actor,
-                               source="calendar-app",
-                               new_start=_iso(dt.datetime.fromisoformat(change.new_start)),
-                               note="在日历应用中调整")
+            new_start = _aware(dt.datetime.fromisoformat(change.new_start))
+            store.decisions.add_decision(org, series_uid, rid, "move", actor=actor,
+                                         source="calendar-app", new_start=new_start,
+                                         note="在日历应用中调整")
             recorded += 1
         elif change.kind == "cancelled":
-            store.add_decision(org, series_uid, _iso(rid), "cancel", actor=actor,
-                               source="calendar-app", note="日历应用中已取消")
+            store.decisions.add_decision(org, series_uid, rid, "cancel", actor=actor,
+                                         source="calendar-app", note="日历应用中已取消")
             recorded += 1
     return resolution, recorded
 
 
-def _iso(value: dt.datetime) -> str:
-    # One spelling per occurrence in the store: Asia/Shanghai wall time with its offset
-    # (apps may send RECURRENCE-IDs in UTC).
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=TZ)
-    return value.astimezone(TZ).isoformat()
+def _aware(value: dt.datetime) -> dt.datetime:
+    # A floating time is Asia/Shanghai wall time (apps may also send RECURRENCE-IDs in UTC:
+    # the store keys an instant alike at any offset).
+    return value.replace(tzinfo=TZ) if value.tzinfo is None else value

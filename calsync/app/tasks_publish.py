@@ -10,15 +10,22 @@ The only difference is how a missing collection is made: MKCALENDAR with
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from calsync.ical.tasks import COMPONENTS, occurrence_key
+from calsync.ical.tasks import COMPONENTS, occurrence_key, task_uid
+from calsync.meetings.minutes import STATUS_LABELS
+from calsync.occurrence import local_part
 from calsync.policy import PolicySet
 from calsync.sync.apply import Progress
 from calsync.sync.client import SHANGHAI_VTIMEZONE, CalDAVClient, Target, norm_href
-from calsync.sync.errors import ServerRefused
+from calsync.sync.errors import MalformedServerData, ServerRefused
 from calsync.sync.layouts import retired_tasks, task_collections
+from calsync.sync.normalize import parse
 from calsync.sync.publish import CollectionSpec, PublishResult, publish
+
+if TYPE_CHECKING:  # typing only: calsync.app.service passes the store it opened
+    from calsync.store import Store
 
 DAV, CAL = "DAV:", "urn:ietf:params:xml:ns:caldav"
 
@@ -44,13 +51,13 @@ class TasksClient(CalDAVClient):
             raise ServerRefused(norm_href(url), resp.status, "creating the tasks collection")
 
 
-def task_specs(policies: PolicySet, store: object, orgs: Iterable[str], occurrences: Iterable,
+def task_specs(policies: PolicySet, store: Store, orgs: Iterable[str], occurrences: Iterable,
                home: str) -> list[CollectionSpec]:
     """The tasks collections of ``orgs`` (none for an organization that never had a
     decision), plus confidential ones to retire."""
     by_key = {occurrence_key(o): o for o in occurrences}
-    known = store.collection_urls()  # type: ignore[attr-defined]
-    with_items = set(store.action_organizations())  # type: ignore[attr-defined]
+    known = store.sync_state.collection_urls()
+    with_items = set(store.minutes.action_organizations())
     specs: list[CollectionSpec] = []
     wanted = [o for o in orgs if o in policies.organizations]
     for org_id in wanted:
@@ -58,12 +65,12 @@ def task_specs(policies: PolicySet, store: object, orgs: Iterable[str], occurren
                       for u in known.get(org_id, ()))
         if org_id not in with_items and not written:
             continue
-        items = store.action_items(org_id)  # type: ignore[attr-defined]
+        items = store.minutes.action_items(org_id)
         specs += task_collections(policies, org_id, items, by_key, keep_empty=written)
     return specs + retired_tasks(specs, wanted, known, home)
 
 
-def publish_tasks(policies: PolicySet, store: object, target: Target, orgs: Iterable[str],
+def publish_tasks(policies: PolicySet, store: Store, target: Target, orgs: Iterable[str],
                   occurrences: Iterable, into: PublishResult | None = None,
                   dry_run: bool = False, force: bool = False,
                   progress: Progress | None = None, stop: Callable[[], bool] | None = None,
@@ -90,19 +97,15 @@ def publish_tasks(policies: PolicySet, store: object, target: Target, orgs: Iter
 CLIENT_STATUS = {"NEEDS-ACTION": "open", "IN-PROCESS": "progress", "COMPLETED": "done"}
 
 
-def adopt_client_status(store: object, uid: str, server_ics: str | None, actor: str) -> bool:
+def adopt_client_status(store: Store, uid: str, server_ics: str | None, actor: str) -> bool:
     """After ``resolve --keep server`` on a decision's VTODO: take the status the client set
     (marked done in Thunderbird, say) into the decision, with a progress note saying so.
     True when the decision changed; the next publish then writes calsync's (equal) version."""
-    from calsync.meetings.minutes import STATUS_LABELS
-    from calsync.sync.errors import MalformedServerData
-    from calsync.sync.normalize import parse
-
-    head, _, domain = uid.partition("@")
+    head = local_part(uid)
     if not head.startswith("decision-") or not head[9:].isdigit() or not server_ics:
         return False
-    item = store.action_item(int(head[9:]))  # type: ignore[attr-defined]
-    if item is None or f"{item.organization}.calsync" != domain:
+    item = store.minutes.action_item(int(head[9:]))
+    if item is None or task_uid(item) != uid:   # the decision's own task, nobody else's
         return False
     try:
         todos = parse(server_ics).walk("VTODO")
@@ -111,7 +114,7 @@ def adopt_client_status(store: object, uid: str, server_ics: str | None, actor: 
     status = CLIENT_STATUS.get(str(todos[0].get("STATUS", "")).upper()) if todos else None
     if status is None or status == item.status:
         return False
-    store.report_progress(item.id, status=status,  # type: ignore[attr-defined]
-                          note=f"在任务应用中改为“{STATUS_LABELS[status]}”", actor=actor,
-                          expected_version=item.version)
+    store.minutes.report_progress(item.id, status=status,
+                                  note=f"在任务应用中改为“{STATUS_LABELS[status]}”", actor=actor,
+                                  expected_version=item.version)
     return True

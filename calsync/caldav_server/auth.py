@@ -23,14 +23,12 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from radicale import auth
 
@@ -38,11 +36,12 @@ from calsync.app.login_limit import LoginLimiter
 from calsync.caldav_server.grants import has_left, read_grants
 from calsync.meetings.accounts import password_ok
 from calsync.occurrence import TZ
+from calsync.settings import PASSWORD_FILE as PASSWORD_FILE  # bench/serve_latency.py
+from calsync.settings import Settings, caldav_folder
 from calsync.store import open_store
 
 SERVICE_USER = "calsync"
 GROUP_PREFIX = "calsync-org-"
-PASSWORD_FILE = "service-password"
 CACHE_SECONDS = 300.0
 CACHE_SIZE = 10_000
 
@@ -118,10 +117,10 @@ class Auth(auth.BaseAuth):
 
     def __init__(self, configuration) -> None:
         super().__init__(configuration)
-        instance = Path(os.environ.get("CALSYNC_INSTANCE") or "instance").resolve()
-        self._instance = instance
-        self._database_url = os.environ.get("CALSYNC_DATABASE_URL") or None
-        path = instance / "caldav" / PASSWORD_FILE
+        settings = Settings.from_env()   # the child's: EmbeddedCalDAV._spawn sets them
+        self._instance = settings.instance_dir
+        self._database_url = settings.database_url
+        path = settings.caldav_password_file
         self._service_password = path.read_text(encoding="utf-8").strip()
         self._store = None
         self._store_lock = threading.Lock()
@@ -151,7 +150,7 @@ class Auth(auth.BaseAuth):
         limiter = LoginLimiter(store)
         hit = self.credentials.get(login, password, address)
         if hit is not None:
-            record = store.get_user(login)
+            record = store.users.get_user(login)
             if (record is not None and record.password_hash == hit.password_hash
                     and record.session_version == hit.session_version
                     and not record.must_change_password):
@@ -170,7 +169,7 @@ class Auth(auth.BaseAuth):
             log.warning("calsync auth: too many failed logins of %r from %s; refused",
                         login, address)
             return DENIED
-        user = store.get_user(login)
+        user = store.users.get_user(login)
         if user is None or not password_ok(user.password_hash, password):
             limiter.failed(login, address, now)
             return DENIED
@@ -190,7 +189,7 @@ class Auth(auth.BaseAuth):
 
     def _has_left(self, username: str) -> bool:
         """directory.toml's ``left``, as the service last wrote it into grants.json."""
-        grants = read_grants(self._instance / "caldav")
+        grants = read_grants(caldav_folder(self._instance))
         return has_left(grants, username, dt.datetime.now(TZ).date())
 
     def _login(self, login: str, password: str) -> str:

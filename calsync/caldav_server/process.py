@@ -25,9 +25,18 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from calsync.caldav_server.auth import PASSWORD_FILE, SERVICE_USER
+from calsync.caldav_server.auth import SERVICE_USER
 from calsync.caldav_server.grants import apply_grants, grants_of, merge_grants, read_grants
 from calsync.errors import CalsyncError, UsageError
+from calsync.settings import (
+    DEFAULT_CALDAV_MAX_BYTES,
+    ENV_DATABASE_URL,
+    ENV_INSTANCE,
+    ENV_PARENT_PID,
+    PASSWORD_FILE,
+    Settings,
+    caldav_folder,
+)
 from calsync.sync.client import Target
 from calsync.sync.publish import CollectionSpec
 
@@ -63,14 +72,14 @@ def _bind_host(host: str) -> str:
 
 def remembered_port(instance: Path) -> int | None:
     try:
-        value = int((instance / "caldav" / PORT_FILE).read_text(encoding="utf-8").strip())
+        value = int((caldav_folder(instance) / PORT_FILE).read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         return None
     return value if 0 < value < 65536 else None
 
 
 def remember_port(instance: Path, port: int) -> None:
-    folder = instance / "caldav"
+    folder = caldav_folder(instance)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     (folder / PORT_FILE).write_text(f"{port}\n", encoding="utf-8")
 
@@ -115,19 +124,14 @@ def service_password(folder: Path) -> str:
     return value
 
 
-ENV_MAX_BYTES = "CALSYNC_CALDAV_MAX_BYTES"
 # The largest request body the embedded server reads (Radicale answers 413 above it). Only
 # the service account writes, and a year-long series of a 300-person bureau is far below.
-DEFAULT_MAX_BYTES = 10_000_000
+DEFAULT_MAX_BYTES = DEFAULT_CALDAV_MAX_BYTES
 
 
-def max_bytes(environ: dict[str, str] | None = None) -> int:
-    raw = (os.environ if environ is None else environ).get(ENV_MAX_BYTES, "")
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    return value if value > 0 else DEFAULT_MAX_BYTES
+def max_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """``CALSYNC_CALDAV_MAX_BYTES`` of ``environ`` (default: the process' variables)."""
+    return Settings.from_env(os.environ if environ is None else environ).caldav_max_bytes
 
 
 def config_text(host: str, port: int, folder: Path) -> str:
@@ -156,7 +160,7 @@ class EmbeddedCalDAV:
 
     def __init__(self, instance: Path, host: str, port: int, database_url: str | None,
                  orgs: list[str]) -> None:
-        self.folder = instance / "caldav"
+        self.folder = caldav_folder(instance)
         self.instance = instance
         self.host = host or "127.0.0.1"
         self.port = port
@@ -216,11 +220,10 @@ class EmbeddedCalDAV:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         config = self._write_files()
-        env = {**os.environ, "CALSYNC_INSTANCE": str(self.instance),
-               "CALSYNC_PARENT_PID": str(os.getpid())}
-        env.pop("CALSYNC_DATABASE_URL", None)
+        env = {**os.environ, ENV_INSTANCE: str(self.instance), ENV_PARENT_PID: str(os.getpid())}
+        env.pop(ENV_DATABASE_URL, None)
         if self.database_url:
-            env["CALSYNC_DATABASE_URL"] = self.database_url
+            env[ENV_DATABASE_URL] = self.database_url
         logfile = open(self.folder / "radicale.log", "ab")  # noqa: SIM115 - child owns a copy
         try:
             return subprocess.Popen(
@@ -322,7 +325,7 @@ def _die_with_parent() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    parent = os.environ.get("CALSYNC_PARENT_PID")
+    parent = Settings.from_env().parent_pid
     if parent and os.getppid() != int(parent):  # the parent died before prctl
         sys.exit(0)
 

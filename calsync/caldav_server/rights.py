@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from typing import Any
 
 from radicale import pathutils, rights
 
 from calsync.caldav_server.auth import SERVICE_USER
 from calsync.caldav_server.grants import GRANTS_FILE, ROOT, read_grants, readable
+from calsync.settings import Settings
 
 
 class Rights(rights.BaseRights):
     def __init__(self, configuration: Any) -> None:
         super().__init__(configuration)
-        instance = Path(os.environ.get("CALSYNC_INSTANCE") or "instance").resolve()
-        self._folder = instance / "caldav"
+        self._folder = Settings.from_env().caldav_dir   # the child's CALSYNC_INSTANCE
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._grants: dict[str, Any] = {"collections": {}}

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from calsync.errors import OutputError
+from calsync.settings import HOLIDAY_APPLICATIONS_DIR
 
-FOLDER = "holiday-applications"
+FOLDER = HOLIDAY_APPLICATIONS_DIR
 
 
 @dataclass(frozen=True)

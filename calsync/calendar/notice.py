@@ -96,7 +96,8 @@ def parse_notice(text: str) -> Notice:
                             "(paste the whole notice)")
     signed = _SIGNED.findall(_arabic_dates(t))
     if signed:
-        notice.signed = _day(*map(int, signed[-1]), what="signature date")
+        year, month, day = (int(part) for part in signed[-1])
+        notice.signed = _day(year, month, day, what="signature date")
     return notice
 
 

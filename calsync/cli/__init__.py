@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from calsync.cli.errors import run_guarded
 from calsync.errors import UsageError
+from calsync.settings import SETTINGS, Settings, instance_path
 
 if TYPE_CHECKING:
     from calsync.meetings.generate import Generation
@@ -64,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    settings_of(args)  # once, before the command: its options over the CALSYNC_* variables
     return run_guarded(lambda: args.func(args))
 
 
@@ -81,7 +83,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    command("validate", cmd_validate, "check the policy files; one line per organization")
+    def instanced(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--instance", type=Path, metavar="DIR",
+                       help="instance folder whose applied holiday tables count (default: "
+                            "$CALSYNC_INSTANCE or ./instance)")
+        return p
+
+    instanced(command("validate", cmd_validate,
+                      "check the policy files (and the instance's holiday tables); one line "
+                      "per organization"))
 
     def ranged(p: argparse.ArgumentParser, days: int) -> None:
         """``days`` = 0: the publishing horizon, this year and the next."""
@@ -93,7 +103,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                        help="only this organization (repeatable; default: all)")
         p.set_defaults(default_days=days)
 
-    gen = command("generate", cmd_generate, "write the iCalendar files")
+    gen = instanced(command("generate", cmd_generate, "write the iCalendar files"))
     ranged(gen, 365)
     gen.add_argument("--out", required=True, type=Path, metavar="DIR",
                      help="folder for <org>.ics and <org>/<series>.ics")
@@ -101,7 +111,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                      help="DTSTAMP for every event (default: the policy's `revised`)")
     add_viewer_option(gen)
 
-    occ = command("occurrences", cmd_occurrences, "list the expanded occurrences")
+    occ = instanced(command("occurrences", cmd_occurrences, "list the expanded occurrences"))
     ranged(occ, 27)
     occ.add_argument("--format", choices=("table", "json"), default="table")
     add_viewer_option(occ)
@@ -142,6 +152,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The command's settings: its options over the ``CALSYNC_*`` variables over the defaults
+    (calsync.settings). An option overrides the setting whose name is its ``dest``. Built
+    once and kept on ``args``."""
+    found = getattr(args, "settings", None)
+    if found is None:
+        given = vars(args)
+        found = Settings.from_env().override(
+            **{s.name: given.get(s.name) for s in SETTINGS if s.option})
+        args.settings = found
+    return found
+
+
 def add_viewer_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as", dest="as_person", metavar="PERSON",
                    help="show what this person may see (a person id); default: confidential "
@@ -167,13 +190,17 @@ def _datetime(text: str) -> dt.datetime:
 
 
 def _load(args: argparse.Namespace) -> PolicySet:
-    from calsync.policy import load_policies
+    """The policies as every command sees them: ``--policies`` with the instance's applied
+    holiday tables (``--instance``, else ``CALSYNC_INSTANCE`` or ./instance) and attendance
+    rules, checked (calsync.policy.load)."""
+    from calsync.policy import load  # here: `calsync --help` does not load the policy code
 
-    return load_policies(Path(args.policies) if args.policies else None)
+    return load(getattr(args, "policies", None) or None,
+                instance_path(getattr(args, "instance", None)))
 
 
 def _range(args: argparse.Namespace, policies: PolicySet) -> tuple[dt.date, dt.date, list[str]]:
-    from calsync.occurrence import TZ
+    from calsync.occurrence import TZ  # here, like every import of a command: fast --help
 
     start = args.start or dt.datetime.now(TZ).date()
     end = args.end or start + dt.timedelta(days=args.default_days)
@@ -218,6 +245,7 @@ def _viewed(args: argparse.Namespace
             ) -> tuple[PolicySet, Generation, dt.date, dt.date, list[str]]:
     """The policies and the generation of the asked range, warnings said, as ``--as`` may see
     it (calsync.access: confidential meetings masked without it)."""
+    # here, not at the top: `calsync --help` and the other commands never load generation
     from calsync.access import for_viewer, viewer_of
     from calsync.meetings.generate import generate
 
@@ -231,7 +259,7 @@ def _viewed(args: argparse.Namespace
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from calsync.ical.export import write_ics
+    from calsync.ical.export import write_ics  # here: only `calsync generate` needs it
 
     policies, gen, start, end, orgs = _viewed(args)
     written = write_ics(policies, gen, args.out, orgs, args.dtstamp)
@@ -245,6 +273,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_occurrences(args: argparse.Namespace) -> int:
+    # here: only `calsync occurrences` needs them
     from calsync.ical.export import occurrence_json, occurrence_rows, occurrence_table
 
     _, gen, _, _, _ = _viewed(args)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from calsync.cli import parse_date
+from calsync.directory import apply, diff_lines, preview
 from calsync.errors import UsageError
 from calsync.occurrence import TZ
 from calsync.policy import policies_path, shipped_policies
@@ -62,8 +63,6 @@ def _org(root: Path, chosen: str | None) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from calsync.directory import apply, diff_lines, preview
-
     root = policies_path(args.policies)
     org = _org(root, args.org)
     if args.apply and root.resolve() == shipped_policies().resolve():

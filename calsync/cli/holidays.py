@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from calsync.calendar.notice import parse_notice
+from calsync.cli import settings_of
 from calsync.errors import UsageError
-from calsync.policy import PolicySet, load_policies, shipped_policies
+from calsync.policy import PolicySet, load, shipped_policies
 from calsync.policy.holiday_tables import write_table, year_summary
+from calsync.settings import instance_path
 
 
 def register(sub: argparse._SubParsersAction,
@@ -35,6 +36,9 @@ def register(sub: argparse._SubParsersAction,
     show.add_argument("year", type=int, metavar="YEAR")
     show.add_argument("--policies", metavar="DIR",
                       help="policy folder (default: $CALSYNC_POLICIES or the shipped policies)")
+    show.add_argument("--instance", type=Path, metavar="DIR",
+                      help="instance folder whose applied tables count (default: "
+                           "$CALSYNC_INSTANCE or ./instance)")
     show.add_argument("--format", choices=("json", "table"), default="json")
     show.set_defaults(func=cmd_show)
 
@@ -45,7 +49,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    folder = args.policies or os.environ.get("CALSYNC_POLICIES")
+    folder = settings_of(args).policies
     if not folder:
         raise UsageError("no policy folder to write into: the shipped policies are not "
                          "edited (pass --policies DIR or set CALSYNC_POLICIES)")
@@ -57,16 +61,18 @@ def cmd_import(args: argparse.Namespace) -> int:
                          "text)") from None
     notice = parse_notice(text)
     root = Path(folder)
-    load_policies(root)  # refuse a folder that is not a policy folder before writing into it
+    load(root)  # refuse a folder that is not a policy folder before writing into it
     target = write_table(notice, root / "holidays")
     print(f"{target}: {notice.year}: {len(notice.holidays)} days off, "
           f"{len(notice.workdays)} make-up working days ({notice.source})")
     return 0
 
 
-def origin(policies: PolicySet, year: int) -> str:
+def origin(policies: PolicySet, year: int, instance: Path | None = None) -> str:
     if year not in policies.calendar.years:
         return "law-only"
+    if instance is not None and (instance / "holidays" / f"{year}.toml").exists():
+        return "notice"   # applied on the 节假日 page
     own = policies.root / "holidays" / f"{year}.toml"
     shipped = shipped_policies() / "holidays" / f"{year}.toml"
     return "notice" if own.exists() and own.resolve() != shipped.resolve() else "shipped"
@@ -75,8 +81,9 @@ def origin(policies: PolicySet, year: int) -> str:
 def cmd_show(args: argparse.Namespace) -> int:
     if not 1990 <= args.year <= 2200:
         raise UsageError(f"{args.year} is not a year calsync knows (choose 1990–2200)")
-    policies = load_policies(Path(args.policies) if args.policies else None)
-    summary = year_summary(policies.calendar, args.year, origin(policies, args.year))
+    instance = instance_path(args.instance)
+    policies = load(args.policies or None, instance)
+    summary = year_summary(policies.calendar, args.year, origin(policies, args.year, instance))
     if args.format == "json":
         json.dump(summary, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from calsync import access
-from calsync.app.notices_queue import new_notice, plan_notices
-from calsync.cli import add_viewer_option
+from calsync.app.notices_queue import new_notice, plan_notices, queue
+from calsync.cli import add_viewer_option, settings_of
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.notices.answers import record_answers
@@ -96,7 +95,7 @@ def _plan(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: lis
           now: dt.datetime) -> int:
     viewer = access.viewer_of(policies, args.as_person)
     found = plan_notices(policies, store, orgs, now)
-    invitees = _invitees(store.latest_notices(orgs), found)
+    invitees = _invitees(store.notices.latest_notices(orgs), found)
     shown = 0
     for n in found:
         seen = _seen(viewer, n.organization, n.confidential, n.uid, invitees)
@@ -114,18 +113,17 @@ def _plan(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: lis
 
 def _send(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: list[str],
           now: dt.datetime) -> int:
-    from calsync.app.notices_queue import queue
-
-    url = args.smtp_url or os.environ.get(ENV_SMTP_URL) or None
+    settings = settings_of(args)
+    url = settings.smtp_url
     if url:
         parse_smtp_url(url)  # a bad URL is reported before anything is queued
     queued = queue(policies, store, orgs, now)
-    folder = instance_dir(args.instance) / OUTBOX_DIR
+    folder = instance_dir(settings.instance) / OUTBOX_DIR
     counts = deliver_due(store, url, folder, now)
     done = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"
     where = parse_smtp_url(url).masked() if url else f"no {ENV_SMTP_URL}: files in {folder}"
     print(f"queued {queued}; {done} ({where})")
-    failed = store.outbox(orgs, status="failed")
+    failed = store.notices.outbox(orgs, status="failed")
     if failed:
         print(f"{len(failed)} notices failed (see `calsync notices list --status failed`)",
               file=sys.stderr)
@@ -135,9 +133,9 @@ def _send(args: argparse.Namespace, policies: PolicySet, store: Store, orgs: lis
 def _list(args: argparse.Namespace, policies: PolicySet, store: Store,
           orgs: list[str]) -> int:
     viewer = access.viewer_of(policies, args.as_person)
-    invitees = _invitees(store.latest_notices(orgs))
+    invitees = _invitees(store.notices.latest_notices(orgs))
     rows = []
-    for r in store.outbox(orgs, status=args.status):
+    for r in store.notices.outbox(orgs, status=args.status):
         seen = _seen(viewer, r.organization, r.confidential, r.uid, invitees)
         if seen != access.NONE:
             rows.append(r if seen == access.FULL else _busy(r))

@@ -15,8 +15,9 @@ stored input changed while it ran — calsync writes a *witness* beside the SQLi
 - what that no-op run will print.
 
 The next ``calsync publish`` checks them with the standard library alone — files, one
-read-only SQLite query, one PROPFIND of DAV:sync-token per collection (the request a full
-no-op makes too) — and, when every one agrees, prints the witnessed no-op. Anything else (a
+read-only SQLite query (calsync.store.witness), one PROPFIND of DAV:sync-token per collection
+(calsync.sync.witness; the request a full no-op makes too) — and, when every one agrees,
+prints the witnessed no-op. This module is the shell around them. Anything else (a
 difference, an error, a server without sync tokens, ``--dry-run``, ``--force``, ``--watch``,
 ``--full``, a store that is not a SQLite file) takes the full path, which decides and
 reports as always. A witnessed no-op writes nothing: no sync_run rows (there was no run).
@@ -25,37 +26,27 @@ reports as always. A witnessed no-op writes nothing: no sync_run rows (there was
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import hashlib
-import http.client
 import importlib.util
 import json
 import os
 import re
-import sqlite3
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from calsync.occurrence import TZ
-from calsync.settings import (
-    ENV_DATABASE_URL,
-    SQLITE_FILENAME,
-    instance_path,
-    policies_path,
-    shipped_policies,
-)
+from calsync.settings import HOLIDAYS_DIR, WITNESS_SUFFIX, Settings, shipped_policies
+from calsync.store.witness import store_facts
+from calsync.sync.witness import sync_token
 
 VERSION = 1
 # The libraries whose code shapes what a publish writes; an upgrade of one is a new digest.
 LIBRARIES = ("icalendar", "dateutil", "lunar_python", "tzdata", "recurring_ical_events")
 _SQLITE_URL = re.compile(r"sqlite(?:\+pysqlite)?:///([^?]+)")
-_TOKEN = re.compile(r"<(?:[A-Za-z0-9_-]+:)?sync-token[^>]*>\s*([^<\s][^<]*?)\s*<", re.S)
-_ASK_TOKEN = (b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:">'
-              b"<D:prop><D:sync-token/></D:prop></D:propfind>")
 
 
 @dataclass(frozen=True)
@@ -76,16 +67,15 @@ class Options:
     timeout: float
 
 
-def options(args: argparse.Namespace, start: dt.date, end: dt.date, caldav_url: str,
-            username: str | None, password: str | None) -> Options:
-    """The witness' view of ``calsync publish``'s arguments."""
+def options(args: argparse.Namespace, settings: Settings, start: dt.date, end: dt.date,
+            caldav_url: str, username: str | None, password: str | None) -> Options:
+    """The witness' view of ``calsync publish``'s arguments and settings."""
     home = urlsplit(caldav_url)
     if home.username and not username:  # as the engine does: credentials never travel in URLs
         username, password = unquote(home.username), password or unquote(home.password or "")
-    instance = instance_path(args.instance)
     return Options(
-        policies=policies_path(args.policies), instance=instance,
-        database=sqlite_file(args.database_url, instance),
+        policies=settings.policies_dir, instance=settings.instance,
+        database=_sqlite_file(settings),
         caldav_url=caldav_url, username=username, password=password,
         server_kind=args.server_kind, orgs=tuple(args.org) if args.org else None,
         layout=args.layout, start=start, end=end, timeout=args.timeout)
@@ -93,9 +83,13 @@ def options(args: argparse.Namespace, start: dt.date, end: dt.date, caldav_url: 
 
 def sqlite_file(url: str | None, instance: Path) -> Path | None:
     """The store's SQLite file as calsync.store resolves it; None for any other store."""
-    raw = url or os.environ.get(ENV_DATABASE_URL)
+    return _sqlite_file(Settings.from_env(database_url=url, instance=instance))
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    raw = settings.database_url
     if not raw:
-        return (instance / SQLITE_FILENAME).resolve()
+        return settings.sqlite_path.resolve()
     m = _SQLITE_URL.fullmatch(raw)
     if not m or m.group(1).startswith(":memory:"):
         return None
@@ -103,7 +97,7 @@ def sqlite_file(url: str | None, instance: Path) -> Path | None:
 
 
 def witness_path(database: Path) -> Path:
-    return database.with_name(database.name + ".publish-witness")
+    return database.with_name(database.name + WITNESS_SUFFIX)
 
 
 def digest(opts: Options) -> str:
@@ -125,67 +119,16 @@ def digest(opts: Options) -> str:
     for name in LIBRARIES:
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec is not None else None
-        st = os.stat(origin) if origin and os.path.exists(origin) else None
-        add(name, origin, st and st.st_size, st and st.st_mtime_ns)
+        lib = os.stat(origin) if origin and os.path.exists(origin) else None
+        add(name, origin, lib and lib.st_size, lib and lib.st_mtime_ns)
     shipped = shipped_policies()
-    for folder in dict.fromkeys((opts.policies, shipped / "holidays", opts.instance / "holidays")):
+    for folder in dict.fromkeys((opts.policies, shipped / HOLIDAYS_DIR,
+                                 opts.instance / HOLIDAYS_DIR)):
         add("folder", folder.resolve())
         for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else ():
             add(path.relative_to(folder))
             h.update(path.read_bytes())
     return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class StoreFacts:
-    audit: int
-    open_conflicts: int
-    tokens: dict[str, str | None]
-
-
-def store_facts(database: Path) -> StoreFacts | None:
-    """The newest audit id, open conflicts and saved sync tokens; None if unreadable."""
-    if not database.is_file():
-        return None
-    try:
-        con = sqlite3.connect(f"file:{quote(str(database))}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return None
-    try:
-        audit = con.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
-        conflicts = con.execute(
-            "SELECT count(*) FROM sync_conflict WHERE resolved_at IS NULL").fetchone()[0]
-        tokens = dict(con.execute("SELECT collection_url, sync_token FROM sync_collection"))
-    except sqlite3.Error:
-        return None
-    finally:
-        con.close()
-    return StoreFacts(int(audit), int(conflicts), tokens)
-
-
-def server_token(url: str, opts: Options) -> str | None:
-    """The collection's DAV:sync-token now (one PROPFIND, Depth 0); None on any failure."""
-    parts = urlsplit(url)
-    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else \
-        http.client.HTTPConnection
-    headers = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
-    if opts.username:
-        pair = f"{opts.username}:{opts.password or ''}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-    try:
-        conn = conn_type(parts.hostname or "", parts.port, timeout=opts.timeout)
-        try:
-            conn.request("PROPFIND", parts.path or "/", _ASK_TOKEN, headers)
-            resp = conn.getresponse()
-            body = resp.read(1 << 20).decode("utf-8", "replace")
-        finally:
-            conn.close()
-    except (OSError, http.client.HTTPException, ValueError):
-        return None
-    if resp.status != 207:
-        return None
-    m = _TOKEN.search(body)
-    return m.group(1) if m else None
 
 
 def shortcut(opts: Options) -> dict | None:
@@ -208,7 +151,7 @@ def shortcut(opts: Options) -> dict | None:
     if seen.get("digest") != digest(opts):
         return None
     for url, token in tokens.items():
-        if server_token(url, opts) != token:
+        if sync_token(url, opts.username, opts.password, opts.timeout) != token:
             return None
     return seen
 

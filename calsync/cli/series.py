@@ -11,6 +11,7 @@ from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.meetings.generate import generate
 from calsync.meetings.series_decisions import covers
+from calsync.occurrence import organization_of
 from calsync.policy import PolicySet
 
 ACTIONS = ("offset", "delegate", "list", "withdraw")
@@ -37,10 +38,9 @@ def register(sub: argparse._SubParsersAction,
 
 
 def _org_of(policies: PolicySet, uid: str) -> str:
-    domain = uid.partition("@")[2]
-    for org in policies.organizations.values():
-        if domain in (org.uid_domain, f"{org.id}.calsync"):
-            return org.id
+    org_id = organization_of(uid, policies)
+    if org_id is not None:
+        return org_id
     raise UsageError(f"{uid!r} is not a calsync series UID "
                      f"(write it like kewuhui-ducha@guanliban.calsync)")
 
@@ -49,7 +49,7 @@ def cmd_series(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -
     with store_from(args) as store:
         if args.action == "list":
             for org in ([args.org] if args.org else sorted(policies.organizations)):
-                for d in store.active_series_decisions(org):
+                for d in store.series_decisions.active_series_decisions(org):
                     what = (f"{d.offset_minutes:+d} min" if d.action == "offset" else
                             f"{d.person_id} -> {d.substitute_id or '(nobody)'}")
                     print(f"{d.id}\t{d.series_uid}\t{d.action}\t{what}\tsince {d.since}"
@@ -60,7 +60,7 @@ def cmd_series(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -
         if args.action == "withdraw":
             if not args.target.isdigit():
                 raise UsageError(f"{args.target!r} is not a decision id (see calsync series list)")
-            store.withdraw_series_decision(int(args.target), actor=args.actor)
+            store.series_decisions.withdraw_series_decision(int(args.target), actor=args.actor)
             print(f"withdrawn: {args.target}")
             return 0
         org_id = _org_of(policies, args.target)
@@ -77,7 +77,7 @@ def cmd_series(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -
                 if (pid or flag == "--person") and pid not in org.people:
                     raise UsageError(f"{flag} {pid!r} is not in {org_id}'s directory "
                                      f"(use a person id such as wang_fuzhuren)")
-        d = store.add_series_decision(
+        d = store.series_decisions.add_series_decision(
             org_id, args.target, args.action, since=since.isoformat(), actor=args.actor,
             offset_minutes=args.minutes or 0, person_id=args.person,
             substitute_id=args.substitute, note=args.note)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from calsync.cli import _load, _orgs, settings_of
 from calsync.cli import publish_witness as witness
 from calsync.errors import UsageError
-from calsync.settings import instance_path
 from calsync.sync import LAYOUTS
 from calsync.sync.recovery import KIND_CHOICES
 
@@ -36,8 +36,10 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
 def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--caldav-url", metavar="URL",
                    help="calendar home on the CalDAV server (default: $CALSYNC_CALDAV_URL)")
-    p.add_argument("--username", help="default: $CALSYNC_CALDAV_USERNAME")
-    p.add_argument("--password", help="default: $CALSYNC_CALDAV_PASSWORD (prefer the variable)")
+    p.add_argument("--username", dest="caldav_username",
+                   help="default: $CALSYNC_CALDAV_USERNAME")
+    p.add_argument("--password", dest="caldav_password",
+                   help="default: $CALSYNC_CALDAV_PASSWORD (prefer the variable)")
     p.add_argument("--server-kind", metavar="KIND",
                    help="quirks to use (radicale, xandikos, nextcloud, baikal, generic); "
                         "default: detected")
@@ -90,13 +92,12 @@ def register(sub: argparse._SubParsersAction, command: Callable[..., argparse.Ar
 
 
 def _target_words(args: argparse.Namespace) -> tuple[str | None, str | None, str | None]:
-    return (args.caldav_url or os.environ.get("CALSYNC_CALDAV_URL"),
-            args.username or os.environ.get("CALSYNC_CALDAV_USERNAME"),
-            args.password or os.environ.get("CALSYNC_CALDAV_PASSWORD"))
+    settings = settings_of(args)
+    return settings.caldav_url, settings.caldav_username, settings.caldav_password
 
 
 def target_from(args: argparse.Namespace) -> Target:
-    from calsync.sync.client import Target
+    from calsync.sync.client import Target  # the engine: see the note at the top
 
     url, username, password = _target_words(args)
     if not url:
@@ -107,13 +108,15 @@ def target_from(args: argparse.Namespace) -> Target:
 
 
 def store_from(args: argparse.Namespace) -> Store:
-    from calsync.store import open_store
+    from calsync.store import open_store  # the engine: see the note at the top
 
-    return open_store(args.database_url, args.instance)
+
+    settings = settings_of(args)
+    return open_store(settings.database_url, settings.instance)
 
 
 def _horizon(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
-    from calsync.occurrence import TZ, default_horizon
+    from calsync.occurrence import TZ, default_horizon  # light, but only for these commands
 
     start, end = default_horizon(dt.datetime.now(TZ).date())
     start, end = args.start or start, args.end or end
@@ -125,7 +128,8 @@ def _horizon(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
 def cmd_publish(args: argparse.Namespace) -> int:
     start, end = _horizon(args)
     url, username, password = _target_words(args)
-    opts = witness.options(args, start, end, url, username, password) if url else None
+    opts = (witness.options(args, settings_of(args), start, end, url, username, password)
+            if url else None)
     if opts and not (args.dry_run or args.force or args.watch or args.full):
         seen = witness.shortcut(opts)
         if seen is not None:  # nothing changed since a settled publish: say what it said
@@ -134,7 +138,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
             cols = [{**c, "requests": 1} for c in seen["collections"]]
             _report(args, False, True, cols, {})
             return 0
-    from calsync.cli import _load, _orgs
 
     policies = _load(args)
     return _publish(args, policies, _orgs(args, policies), start, end, opts)
@@ -142,11 +145,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def _publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str], start: dt.date,
              end: dt.date, opts: witness.Options | None) -> int:
-    from calsync.app.holiday_overlay import with_holiday_folder
+    # the engine, once the witness could not answer (tests patch service.publish_orgs)
     from calsync.app.service import publish_orgs, refresh_watched
 
-    # Notices applied on the 节假日 page live in the instance; a CLI publish must not undo them.
-    policies = with_holiday_folder(policies, instance_path(args.instance) / "holidays")
     target = target_from(args)
     audit_before = witness.audit_now(opts) if opts and not args.dry_run else None
     progress = _Bar() if sys.stderr.isatty() else None
@@ -163,10 +164,11 @@ def _publish(args: argparse.Namespace, policies: PolicySet, orgs: list[str], sta
     for line in warnings:
         print(line, file=sys.stderr)
     if opts and not args.dry_run:
-        settled = [c.settled for c in result.collections]
+        settled = [c.settled for c in result.collections if c.settled]
+        every = bool(settled) and len(settled) == len(result.collections)
         witness.write(opts, audit_before,
                       [f"calsync: warning: {w}" for w in policies.warnings] + warnings,
-                      settled if result.ok and settled and all(settled) else None)
+                      settled if result.ok and every else None)
     _report(args, result.dry_run, result.ok, [c.to_json() for c in result.collections],
             watched)
     for err in result.errors:
@@ -193,7 +195,7 @@ def _report(args: argparse.Namespace, dry_run: bool, ok: bool, cols: list[dict],
     for c in cols:
         counts = ", ".join(f"{k} {v}" for k, v in c["counts"].items()) or "nothing"
         if c["error"] and c["planned"]:  # cut short: say what landed (full path only)
-            from calsync.sync.publish import partial_text
+            from calsync.sync.publish import partial_text  # the engine: only after a failure
 
             counts = partial_text(c["planned"], c["counts"])
         state = f" — FAILED: {c['error']}" if c["error"] else ""
@@ -206,7 +208,7 @@ def _report(args: argparse.Namespace, dry_run: bool, ok: bool, cols: list[dict],
 
 def cmd_conflicts(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
     with store_from(args) as store:
-        rows = store.open_conflicts(args.org)
+        rows = store.conflicts.open_conflicts(args.org)
     if args.format == "json":
         json.dump([{"id": c.id, "organization": c.organization, "uid": c.uid, "kind": c.kind,
                     "collection": c.collection_url, "href": c.href,
@@ -234,7 +236,7 @@ def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
             raise UsageError("which conflicts? give an id (see `calsync conflicts`) or select "
                              "them with --all, --org ID, --series ID or --kind KIND")
         return _resolve_bulk(args, policies, orgs, start, end)
-    from calsync.app.service import resolve_and_record
+    from calsync.app.service import resolve_and_record  # the engine: see the note at the top
 
     with store_from(args) as store:
         resolution, recorded = resolve_and_record(policies, store, args.id, args.keep,
@@ -248,11 +250,12 @@ def cmd_resolve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) 
 
 def _resolve_bulk(args: argparse.Namespace, policies: PolicySet, orgs: list[str],
                   start, end) -> int:
+    # the engine: see the note at the top
     from calsync.app.service import resolve_and_record
     from calsync.sync.recovery import select_conflicts
 
     with store_from(args) as store:
-        chosen = select_conflicts(store.open_conflicts(), orgs if args.org else None,
+        chosen = select_conflicts(store.conflicts.open_conflicts(), orgs if args.org else None,
                                   args.series, args.kind)
         verb = "would keep" if args.dry_run else "keeps"
         recorded = 0

@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from calsync.cli import settings_of
+from calsync.cli.serve import run
 from calsync.cli.sync import add_store_options, store_from
 from calsync.errors import UsageError
 from calsync.meetings import accounts
@@ -47,22 +49,20 @@ def register(sub: argparse._SubParsersAction,
 
 
 def cmd_serve(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
-    from calsync.app.serve import run
-
-    return run(args, policies, orgs)
+    return run(args, policies, orgs, settings_of(args))
 
 
 def cmd_user(args: argparse.Namespace, policies: PolicySet, orgs: list[str]) -> int:
     with store_from(args) as store:
         accounts.sync_directory(store, policies, actor="calsync user")
-        user = store.get_user(args.name)
+        user = store.users.get_user(args.name)
         if user is None:
-            known = ", ".join(sorted(u.username for u in store.list_users())[:5])
+            known = ", ".join(sorted(u.username for u in store.users.list_users())[:5])
             raise UsageError(f"no user {args.name!r} (users are the person ids of "
                              f"directory.toml, e.g. {known})")
         password = _read_password(args.password_stdin)
-        store.set_password(user.username, accounts.hash_password(password),
-                           actor=os.environ.get("USER", "cli"))
+        store.users.set_password(user.username, accounts.hash_password(password),
+                                 actor=os.environ.get("USER", "cli"))
     print(f"password set for {user.username} ({user.display_name}, {user.role})")
     return 0
 

@@ -19,8 +19,8 @@ from calsync.directory.plan import Plan, make_plan, section_text
 from calsync.directory.sheet import Problem, Sheet, SheetError, read_sheet
 from calsync.directory.tomlfile import rewrite
 from calsync.errors import OutputError, PolicyError, PolicyProblem, UsageError
-from calsync.policy.load import ORG_FILES, load_organizations
 from calsync.policy.model import Organization
+from calsync.policy.organizations import ORG_FILES, load_organizations
 
 __all__ = ["Preview", "Problem", "SheetError", "apply", "diff_lines", "preview"]
 

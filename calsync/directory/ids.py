@@ -15,8 +15,8 @@ SURNAMES = {"曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "区": "ou
 _ID = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
-def _keep(text: str) -> list[str]:
-    return [text]
+def _keep(text: str) -> str:
+    return text
 
 
 def pinyin_id(name: str) -> str:
@@ -26,7 +26,7 @@ def pinyin_id(name: str) -> str:
         if name.startswith(surname):
             head, name = SURNAMES[surname], name[len(surname):]
             break
-    errors: Callable[[str], list[str]] = _keep
+    errors: Callable[[str], str] = _keep
     syllables = lazy_pinyin(name, style=Style.NORMAL, errors=errors, v_to_u=False)
     text = (head + "".join(syllables)).lower()
     text = re.sub(r"[^a-z0-9]", "", text)[:60]

@@ -264,8 +264,8 @@ def warnings(org: Organization, plan: Plan) -> list[tuple[str, str]]:
         for pid in org.roster.rotation:
             posts.append((pid, "duty_roster.rotation", "值班领导轮值"))
     for p in plan.left:
-        for pid, key, zh in posts:
-            if pid == p.id:
+        for holder, key, zh in posts:
+            if holder == p.id:
                 out.append((f"{p.name} ({p.id}) leaves but is still {key}: name someone else "
                             "in directory.toml",
                             f"{p.name}已离职，但仍是{zh}（{key}）："

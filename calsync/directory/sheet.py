@@ -132,7 +132,7 @@ def header_key(text: object) -> str:
     return re.sub(r"[\s*：:]", "", value)
 
 
-def _field_of(columns: list[str]) -> dict[str, int]:
+def _field_of(columns: Iterable[object]) -> dict[str, int]:
     keys = [header_key(c) for c in columns]
     stripped = [_BRACKETS.sub("", k) for k in keys]
     found: dict[str, int] = {}

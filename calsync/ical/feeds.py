@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Literal
 
 from icalendar import Calendar, vDuration
 
@@ -30,7 +31,7 @@ from calsync.policy import PolicySet
 __all__ = ["BUSY", "EventBytes", "PersonIndex", "Viewer", "Window", "feed_series", "invited",
            "names_viewer", "parse_scope", "render_feed", "viewer_for", "window_months"]
 
-Scope = str | tuple[str, str]
+Scope = Literal["me"] | tuple[str, str]
 
 
 def viewer_for(policies: PolicySet, person_id: str, organization: str,

@@ -233,8 +233,9 @@ def _event(o: Occurrence, dtstamp: dt.datetime, start: dt.datetime | None = None
             addr.params["DELEGATED-TO"] = [f"mailto:{e}" for e in a.delegated_to]
         if a.delegated_from:
             addr.params["DELEGATED-FROM"] = [f"mailto:{e}" for e in a.delegated_from]
-        if member_of.get(a.person_id):
-            addr.params["MEMBER"] = list(member_of[a.person_id])
+        member = member_of.get(a.person_id) if a.person_id is not None else None
+        if member:
+            addr.params["MEMBER"] = list(member)
         ev.add("ATTENDEE", addr)
     for g in written:
         addr = vCalAddress(g.address)

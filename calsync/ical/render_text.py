@@ -65,8 +65,9 @@ def _utc(value: dt.datetime) -> str:
 
 @lru_cache(maxsize=4096)
 def attendee_line(a: Attendee, member: tuple[str, ...] | None) -> str:
-    params = {"CN": a.name, "CUTYPE": "INDIVIDUAL", "ROLE": a.role, "PARTSTAT": a.partstat,
-              "RSVP": "FALSE"}
+    params: dict[str, str | list[str]] = {
+        "CN": a.name, "CUTYPE": "INDIVIDUAL", "ROLE": a.role, "PARTSTAT": a.partstat,
+        "RSVP": "FALSE"}
     if a.delegated_to:
         params["DELEGATED-TO"] = [f"mailto:{e}" for e in a.delegated_to]
     if a.delegated_from:

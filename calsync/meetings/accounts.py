@@ -7,7 +7,6 @@ roles decide what the web page lets them do. Passwords are werkzeug hashes, neve
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,7 +52,7 @@ def sync_directory(store, policies: PolicySet, actor: str) -> int:
     """
     changed = 0
     seen: set[str] = set()
-    existing = {u.username: u for u in store.list_users()}
+    existing = {u.username: u for u in store.users.list_users()}
     for org_id in sorted(policies.organizations):
         org = policies.organizations[org_id]
         for person in org.staff:
@@ -65,8 +64,9 @@ def sync_directory(store, policies: PolicySet, actor: str) -> int:
             if old is not None and (old.organization, old.display_name, old.role) == (
                     org_id, person.name, role):
                 continue
-            store.set_user(person.id, organization=org_id, display_name=person.name, role=role,
-                           password_hash=old.password_hash if old else None, actor=actor)
+            store.users.set_user(person.id, organization=org_id, display_name=person.name,
+                                 role=role,
+                                 password_hash=old.password_hash if old else None, actor=actor)
             changed += 1
     return changed
 
@@ -82,22 +82,22 @@ def first_secretary(policies: PolicySet) -> Person | None:
 
 
 def first_secretary_password(store, policies: PolicySet,
-                             env: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """Give the first secretary a password when no secretary has one yet.
+                             given: str | None) -> tuple[str | None, str | None]:
+    """Give the first secretary a password when no secretary has one yet: ``given`` (the
+    ``CALSYNC_ADMIN_PASSWORD`` setting), else a generated one.
 
     Returns ``(username, password)``: the password only when it was generated here (so
-    ``serve`` prints it once); ``None`` when it came from ``CALSYNC_ADMIN_PASSWORD`` or when a
-    secretary already had a password (then nothing changes).
+    ``serve`` prints it once); ``None`` when it was given or when a secretary already had a
+    password (then nothing changes).
     """
     person = first_secretary(policies)
     if person is None:
         return None, None
-    users = store.list_users()
+    users = store.users.list_users()
     if any(u.role == "secretary" and u.password_hash for u in users):
         return person.id, None
     if not any(u.username == person.id for u in users):
         sync_directory(store, policies, actor="calsync serve")
-    given = env.get("CALSYNC_ADMIN_PASSWORD")
     password = given or secrets.token_urlsafe(12)
-    store.set_password(person.id, hash_password(password), actor="calsync serve")
+    store.users.set_password(person.id, hash_password(password), actor="calsync serve")
     return person.id, None if given else password

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from calsync.meetings.describe import meeting_description
 from calsync.meetings.people import attendees_and_audience, organizer
-from calsync.occurrence import TZ, Attendee, Occurrence, Series
+from calsync.occurrence import TZ, Attendee, Occurrence, Series, uid_for
 from calsync.policy.model import Organization
 
 MAX_TITLE = 120
@@ -38,24 +38,35 @@ class AdhocForm:
     extra: tuple[str, ...] = ()
 
 
-class StoredAdhoc(Protocol):  # the store's AdhocMeeting record
-    id: int
-    organization: str
-    meeting_type: str
-    section_id: str | None
-    title: str
-    start: str
-    end: str
-    room: str | None
-    extra: Sequence[str]
-    note: str
-    status: str
+class StoredAdhoc(Protocol):  # the store's AdhocMeeting record (read only), or the form's
+    @property
+    def id(self) -> int | str: ...  # "new": the form's preview, not stored yet
+    @property
+    def organization(self) -> str: ...
+    @property
+    def meeting_type(self) -> str: ...
+    @property
+    def section_id(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def start(self) -> str: ...
+    @property
+    def end(self) -> str: ...
+    @property
+    def room(self) -> str | None: ...
+    @property
+    def extra(self) -> Sequence[str]: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def status(self) -> str: ...
 
 
 class StoredSittingIn(Protocol):  # the store's SittingIn record
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: dt.datetime        # the occurrence's nominal start
     person_id: str
 
 
@@ -89,7 +100,7 @@ def validate(org: Organization, form: AdhocForm) -> dict[str, str]:
 
 
 def series_uid(org: Organization, adhoc_id: int | str) -> str:
-    return f"adhoc-{adhoc_id}@{org.uid_domain or org.id + '.calsync'}"
+    return uid_for(org, f"adhoc-{adhoc_id}")
 
 
 def adhoc_series(org: Organization, row: StoredAdhoc) -> Series:
@@ -138,7 +149,7 @@ def add_sitting_in(series: Iterable[Series], rows: Iterable[StoredSittingIn],
     wanted: dict[tuple[str, dt.datetime], list[str]] = {}
     for r in rows:
         if r.organization == org.id:
-            key = (r.series_uid, dt.datetime.fromisoformat(r.recurrence_id))
+            key = (r.series_uid, r.recurrence_id)
             wanted.setdefault(key, []).append(r.person_id)
     if not wanted:
         return list(series)

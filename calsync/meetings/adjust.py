@@ -35,15 +35,15 @@ def apply_merges(series: list[Series], decisions: Mapping[Key, Decision],
     as they were without it (``before``: as calsync.meetings.decisions.apply recorded them), and
     ``warnings`` says so without naming the meeting.
     """
-    merges = {k: d for k, d in decisions.items() if d.action == "merge" and d.other}
+    merges = {k: (d, d.other) for k, d in decisions.items() if d.action == "merge" and d.other}
     if not merges:
         return series
     found = _index(series)
     secretaries = access.secretaries_of(org)
     replaced: dict[Key, Occurrence] = {}
-    for key, d in merges.items():
+    for key, (d, other_key) in merges.items():
         keep = found.get(key)
-        other = found.get(d.other) if d.other else None
+        other = found.get(other_key)
         if keep is None or other is None:
             continue
         other = replace(other, status="CONFIRMED")
@@ -56,10 +56,10 @@ def apply_merges(series: list[Series], decisions: Mapping[Key, Decision],
         old = before or {}
         if key in old:
             replaced[key] = old[key]
-        ours = decisions.get(d.other)  # the merge's own cancel (same note), not a later one
-        if (d.other in old and ours is not None and ours.action == "cancel"
+        ours = decisions.get(other_key)  # the merge's own cancel (same note), not a later one
+        if (other_key in old and ours is not None and ours.action == "cancel"
                 and ours.note == d.note):
-            replaced[d.other] = old[d.other]
+            replaced[other_key] = old[other_key]
     if not replaced:
         return series
     return [replace(s, occurrences=tuple(replaced.get((o.uid, o.nominal_start), o)

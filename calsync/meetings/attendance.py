@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from calsync.occurrence import Attendee, Occurrence
 
@@ -160,10 +161,9 @@ def rows(occ: Occurrence, marks: Iterable[MarkIn], leaves: Iterable[LeaveIn],
         k = person_key(a)
         m = by_key.get(k)
         lv = leave_by.get(a.person_id or "")
-        common = {"key": k, "name": a.name, "role": a.role, "note": a.note}
+        row = partial(Row, key=k, name=a.name, role=a.role, note=a.note)
         if m is not None and m.status in (PRESENT, LATE):
-            out.append(Row(**common, status=m.status, method=m.method,
-                           signed_at=m.signed_at))
+            out.append(row(status=m.status, method=m.method, signed_at=m.signed_at))
             continue
         method = m.method if m is not None else ""
         sub_id = lv.substitute_id if lv is not None else None
@@ -173,11 +173,11 @@ def rows(occ: Occurrence, marks: Iterable[MarkIn], leaves: Iterable[LeaveIn],
                 else ""
             sub_key = sub_id or (person_key(sub) if sub else "")
             came = sub_key in by_key and by_key[sub_key].status in (PRESENT, LATE)
-            out.append(Row(**common, status=LEAVE, method=method,
+            out.append(row(status=LEAVE, method=method,
                            leave_category=lv.category if lv else "", substitute=sub_name,
                            substitute_signed=came))
             continue
-        out.append(Row(**common, status=ABSENT, method=method))
+        out.append(row(status=ABSENT, method=method))
     return out
 
 

@@ -76,7 +76,7 @@ def to_xlsx(report: MonthReport | OccurrenceReport) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    summary = wb.active
+    summary = wb.worksheets[0]  # the new book's one sheet
     summary.title = "汇总"
     _sheet(summary, SUMMARY_HEAD, (summary_line(r) for r in _reports(report)), Font)
     total = _total_line(report)

@@ -21,7 +21,7 @@ from calsync.meetings.describe import (
     meeting_description,
     tentative_note,
 )
-from calsync.meetings.leave import Leave
+from calsync.meetings.inputs import NO_INPUTS, Inputs
 from calsync.meetings.people import attendees_and_audience, organizer
 from calsync.meetings.requests import StoredRequest, request_series
 from calsync.meetings.schedule import (
@@ -32,7 +32,7 @@ from calsync.meetings.schedule import (
     working_days_before,
 )
 from calsync.meetings.series_decisions import SeriesDecision
-from calsync.occurrence import Occurrence, Recurrence, Series, at
+from calsync.occurrence import Occurrence, Recurrence, Series, at, organization_of, uid_for
 from calsync.policy import PolicySet
 from calsync.policy.model import (
     AttendeeSpec,
@@ -62,30 +62,18 @@ class Generation:
 
 
 def generate(policies: PolicySet, start: dt.date, end: dt.date,
-             orgs: Iterable[str] | None = None,
-             decisions: Iterable[Decision] = (),
-             requests: Iterable[StoredRequest] = (),
-             leave: Iterable[Leave] = (),
-             series_decisions: Iterable[SeriesDecision] = (),
-             adhoc: Iterable[adhoc_mod.StoredAdhoc] = (),
-             sitting_in: Iterable[adhoc_mod.StoredSittingIn] = (),
-             agendas: agenda_mod.Approved | None = None) -> Generation:
-    """Everything due in [start, end] (dates inclusive) for the chosen organizations.
-
-    ``requests``: approved meeting requests (single events); ``leave``: approved leave notes,
-    shown on the attendees after the decisions (merges included) are applied;
-    ``series_decisions``: decisions on whole series, applied before per-occurrence ones;
-    ``adhoc``: ad-hoc meetings (single events, calsync.meetings.adhoc); ``sitting_in``: 列席
-    additions, applied before leave so a 列席 person may ask for leave like anyone.
-    ``agendas``: approved agendas (calsync.meetings.agenda), opening their occurrences' DESCRIPTION.
+             orgs: Iterable[str] | None = None, inputs: Inputs = NO_INPUTS) -> Generation:
+    """Everything due in [start, end] (dates inclusive) for the chosen organizations (default:
+    all), with what people decided (calsync.meetings.inputs.Inputs, in the order it says)
+    applied.
     """
-    adhocs, sitting = list(adhoc), list(sitting_in)
+    adhocs, sitting, leave = inputs.adhoc, inputs.sitting_in, inputs.leave
     per_series: dict[str, list[SeriesDecision]] = {}
-    for sd in series_decisions:
+    for sd in inputs.series_decisions:
         per_series.setdefault(sd.series_uid, []).append(sd)
-    reqs = list(requests)
+    reqs = inputs.requests
     chosen = list(orgs) if orgs is not None else sorted(policies.organizations)
-    by_key = {(d.series_uid, d.recurrence_id): d for d in decisions}
+    by_key = {(d.series_uid, d.recurrence_id): d for d in inputs.decisions}
     used: set[tuple[str, dt.datetime]] = set()
     series: list[Series] = []
     warnings: list[str] = []
@@ -103,18 +91,18 @@ def generate(policies: PolicySet, start: dt.date, end: dt.date,
                               [a for a in adhocs if a.organization == org_id])
         built = apply_merges(builder.build(), by_key, org, builder.before, builder.warnings)
         built = adhoc_mod.add_sitting_in(built, sitting, org)
-        built = agenda_mod.apply(apply_leave_notes(built, leave, org), agendas or {})
+        built = agenda_mod.apply(apply_leave_notes(built, leave, org), inputs.agendas)
         series.extend(_cut(built, start, end))
         warnings.extend(builder.warnings)
     stale = tuple(d for key, d in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1]))
-                  if key not in used and _in_scope(d, chosen, start, end))
+                  if key not in used and _in_scope(d, policies, chosen, start, end))
     warnings.extend(f"stale decision (its occurrence no longer exists): {d.describe()}"
                     for d in stale)
     uids = [s.uid for s in series]
     warnings.extend(f"series decision on {target} names no series (withdraw it on the clashes "
                     f"page or with calsync series withdraw)"
                     for target in sorted(per_series)
-                    if target.partition("@")[2].split(".")[0] in chosen
+                    if organization_of(target, policies) in chosen
                     and not any(series_mod.covers(target, uid) for uid in uids))
     series.sort(key=lambda s: (s.organization, s.id))
     return Generation(tuple(series), tuple(warnings), stale)
@@ -134,9 +122,10 @@ def _cut(series: Iterable[Series], start: dt.date, end: dt.date) -> list[Series]
     return out
 
 
-def _in_scope(d: Decision, orgs: list[str], start: dt.date, end: dt.date) -> bool:
-    org = d.series_uid.partition("@")[2].split(".")[0]
-    return org in orgs and start <= d.recurrence_id.date() <= end
+def _in_scope(d: Decision, policies: PolicySet, orgs: list[str], start: dt.date,
+              end: dt.date) -> bool:
+    return (organization_of(d.series_uid, policies) in orgs
+            and start <= d.recurrence_id.date() <= end)
 
 
 class _OrgBuilder:
@@ -158,7 +147,7 @@ class _OrgBuilder:
         self.descriptions: dict[tuple, tuple[tuple, str]] = {}
 
     def uid(self, series_id: str) -> str:
-        return f"{series_id}@{self.org.uid_domain or self.org.id + '.calsync'}"
+        return uid_for(self.org, series_id)
 
     def build(self) -> list[Series]:
         out: list[Series] = []

@@ -8,7 +8,7 @@ exists.
   decision, the other half of a merge) is never held; a moved one counts where it was held.
 - **Scheduled** = every meeting occurrence of the plan in that month, cancelled ones included,
   so ``scheduled == held + cancelled + upcoming`` in every cell.
-- **Holding section** (:func:`holding_section`) = the section that holds the meeting under the
+- **Holding section** (calsync.meetings.holding) = the section that holds the meeting under the
   policy, not who asked for it: a per-section series (科务会) → that section; a requested
   category any section may ask for (基层业务工作会, ``requested_by`` empty or ``any_section``)
   → the requesting section; everything else (局党委会, 局务会, 周例会, 主任办公会 …, whoever filed
@@ -24,11 +24,12 @@ Rates add up the counts (attended = present + late, over invited), not the per-m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from calsync.meetings.stats import months_between, section_series
+from calsync.meetings.holding import SectionRef, holder
+from calsync.meetings.stats import months_between
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy.model import Organization
 
@@ -38,16 +39,16 @@ AttendanceKey = tuple[str, str]   # (series UID, recurrence id = nominal start I
 class AttendanceLike(Protocol):
     """What the statistics read of one occurrence's attendance (calsync.meetings.attendance)."""
 
-    invited: int
-    present: int
-    late: int
-    leave: int
-    absent: int
-
-
-class SectionRef(Protocol):  # an approved MeetingRequest or an AdhocMeeting record
-    id: int
-    section_id: str | None
+    @property
+    def invited(self) -> int: ...
+    @property
+    def present(self) -> int: ...
+    @property
+    def late(self) -> int: ...
+    @property
+    def leave(self) -> int: ...
+    @property
+    def absent(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -190,54 +191,9 @@ def window(org: Organization, start: dt.date, end: dt.date) -> tuple[dt.date, dt
     return (min([start, *(p.start for p in ps)]), max([end, *(p.end for p in ps)]))
 
 
-def section_held(org: Organization, type_id: str) -> bool:
-    """Is this category held by the section that asks for it (any section may ask)?"""
-    mt = org.meeting_types.get(type_id)
-    return mt is not None and (not mt.requested_by or "any_section" in mt.requested_by)
-
-
-def holding_section(org: Organization, occ: Occurrence, by_series: Mapping[str, str],
-                    asked_by: Mapping[str, str], per_section_uid: Mapping[str, str]) -> str:
-    """The section that holds ``occ`` (see the module docstring).
-
-    ``by_series``: per-section policy series → section (calsync.meetings.stats.section_series);
-    ``asked_by``: meeting-request UID → the requesting section; ``per_section_uid``: ad-hoc
-    UID → the section of an ad-hoc per-section meeting (an extra 科务会).
-    """
-    if occ.uid in per_section_uid:
-        return per_section_uid[occ.uid]
-    if occ.series in by_series:
-        return by_series[occ.series]
-    base, _, year = occ.series.rpartition("-")     # a yearly series: <sid>-<year>
-    if year.isdigit() and base in by_series:
-        return by_series[base]
-    if occ.uid in asked_by and occ.meeting_types and section_held(org, occ.meeting_types[0]):
-        return asked_by[occ.uid]
-    return org.organizer
-
-
 def attendance_key(occ: Occurrence) -> AttendanceKey:
     # the sign-in store's key: the recurrence id in canonical ISO text
     return (occ.uid, occ.recurrence_key)
-
-
-def holder(org: Organization, requests: Iterable[SectionRef] = (),
-           adhoc: Iterable[SectionRef] = ()) -> Callable[[Occurrence], str]:
-    """``occurrence → holding section`` for ``org``, given its approved requests and ad-hoc
-    meetings (store records)."""
-    from calsync.meetings.adhoc import series_uid as adhoc_uid
-    from calsync.meetings.requests import series_uid as request_uid
-
-    by_series = section_series(org)
-    asked_by = {request_uid(org, r.id): r.section_id for r in requests if r.section_id}
-    per_section = {adhoc_uid(org, a.id): a.section_id for a in adhoc
-                   if a.section_id and _per_section_type(org, a)}
-    return lambda occ: holding_section(org, occ, by_series, asked_by, per_section)
-
-
-def _per_section_type(org: Organization, row: SectionRef) -> bool:
-    mt = org.meeting_types.get(getattr(row, "meeting_type", ""))
-    return mt is not None and mt.per_section
 
 
 def counted(org: Organization, occurrences: Iterable[Occurrence], now: dt.datetime, *,

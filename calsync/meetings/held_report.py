@@ -203,13 +203,14 @@ def to_xlsx(s: HeldStats, viewer: access.Viewer) -> bytes:
     """Three sheets: 按月, 按学期/按半年, 会议明细 (masked for the viewer)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     sheets = [("按月", month_table(s)),
               ("按学期" if s.period_kind == "semester" else "按半年", period_table(s)),
               ("会议明细", meeting_table(viewer, s))]
     for i, (title, table) in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet()
+        ws = wb.worksheets[0] if i == 0 else wb.create_sheet()  # [0]: the new book's one
         ws.title = title
         for line in table:
             append_safe(ws, line)   # titles and names are text, never formulas
@@ -219,9 +220,9 @@ def to_xlsx(s: HeldStats, viewer: access.Viewer) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
-        for col in ws.columns:
+        for j, col in enumerate(ws.columns, 1):
             width = max(_width(str(c.value or "")) for c in col)
-            ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 6), 40)
+            ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 6), 40)
     wb.properties.title = f"{s.name}会议统计"
     buf = io.BytesIO()
     wb.save(buf)

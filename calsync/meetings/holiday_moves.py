@@ -112,8 +112,8 @@ def avoid_clashes(series: list[Series], windows: dict[Key, Window], decided: set
                 # occurrence again: back to that day (no why), or on from a later one.
                 skipped = (nearest, blocked)
                 if day != nearest and nearest != occ.start.date():
-                    near = dt.datetime.combine(nearest, occ.start.timetz())
-                    there = _blocking(occ, near, near + length, others)
+                    at_nearest = dt.datetime.combine(nearest, occ.start.timetz())
+                    there = _blocking(occ, at_nearest, at_nearest + length, others)
                     skipped = (nearest, there) if there else (occ.start.date(), blocked)
                 by_day[occ.start.date()].discard(key)
                 current[key] = _moved(occ, start, length, *skipped)

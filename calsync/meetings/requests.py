@@ -2,7 +2,8 @@
 
 Pure: validating a request, who approves it (the supervising leader; the director when it is
 important), and the single-event series an approved request becomes in the organization's
-calendar (UID ``request-<id>@<org>.calsync``: stable, and owned like every generated series).
+calendar (UID ``request-<id>@<org's domain>``, calsync.occurrence.uid_for: stable, and owned
+like every generated series).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 from calsync.meetings.describe import meeting_description
 from calsync.meetings.people import attendees_and_audience, organizer
 from calsync.meetings.request_rights import approver, may_request
-from calsync.occurrence import TZ, Attendee, Occurrence, Series
+from calsync.occurrence import TZ, Attendee, Occurrence, Series, uid_for
 from calsync.policy.model import MeetingType, Organization, Person
 
 MAX_TITLE = 120
@@ -121,7 +122,7 @@ def _who(org: Organization, mt: MeetingType) -> str:
 
 
 def series_uid(org: Organization, request_id: int) -> str:
-    return f"request-{request_id}@{org.uid_domain or org.id + '.calsync'}"
+    return uid_for(org, f"request-{request_id}")
 
 
 def request_summary(title: str, category: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from calsync.meetings.leave import Leave, apply_leave
-from calsync.occurrence import Occurrence
+from calsync.occurrence import Occurrence, join_uid, split_uid
 from calsync.policy.model import Organization
 
 
@@ -33,19 +33,18 @@ def covers(target: str, uid: str) -> bool:
     ``kewuhui-ducha@…`` covers every schedule of it (``kewuhui-ducha-mon``, ``-fri``)."""
     if target == uid:
         return True
-    base, _, domain = target.partition("@")
-    name, _, other = uid.partition("@")
+    (base, domain), (name, other) = split_uid(target), split_uid(uid)
     return domain == other and name.startswith(base + "-")
 
 
 def group_uid(org: Organization, occ: Occurrence) -> str:
     """The UID a series decision on ``occ``'s series names: without the schedule suffix
     when its meeting type has several schedules (one decision for Monday and Friday)."""
-    name, _, domain = occ.uid.partition("@")
+    name, domain = split_uid(occ.uid)
     mt = org.meeting_types.get(occ.meeting_types[0]) if occ.meeting_types else None
     for sched in mt.schedules if mt is not None and len(mt.schedules) > 1 else ():
         if name.endswith("-" + sched.id):
-            return f"{name[:-len(sched.id) - 1]}@{domain}"
+            return join_uid(name[:-len(sched.id) - 1], domain)
     return occ.uid
 
 

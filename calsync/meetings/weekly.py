@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from calsync import access
-from calsync.meetings.held import SectionRef, holder
+from calsync.meetings.holding import SectionRef, holder
 from calsync.occurrence import TZ, Occurrence
 from calsync.policy.model import Organization
 

@@ -24,7 +24,7 @@ def check_answers(store: Store, answers: list[Answer],
     gave (never sent the UID, or no longer invited to it)."""
     out = []
     for a in answers:
-        last = store.last_notice(a.uid, a.attendee, organization)
+        last = store.notices.last_notice(a.uid, a.attendee, organization)
         if last is None:
             raise UsageError(f"{a.attendee} was never sent {a.uid} (a reply counts only from "
                              f"an attendee calsync notified)")
@@ -39,9 +39,9 @@ def check_answers(store: Store, answers: list[Answer],
 def keep_answers(store: Store, checked: Checked, actor: str) -> list[str]:
     lines = []
     for a, notice in checked:
-        store.record_reply(a.uid, a.attendee, a.partstat, recurrence_id=a.recurrence_id,
-                           sequence=a.sequence, comment=a.comment,
-                           organization=notice.organization, actor=actor)
+        store.notices.record_reply(a.uid, a.attendee, a.partstat, recurrence_id=a.recurrence_id,
+                                   sequence=a.sequence, comment=a.comment,
+                                   organization=notice.organization, actor=actor)
         lines.append(f"{a.attendee} {a.partstat} {a.uid}"
                      + (f" {a.recurrence_id}" if a.recurrence_id else ""))
     return lines

@@ -31,11 +31,11 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from calsync.notices.smtp import SmtpSender, TransportDown, parse_smtp_url
+from calsync.settings import OUTBOX_DIR as OUTBOX_DIR  # the outbox folder in the instance
 from calsync.store import Store
 from calsync.store.outbox import OutboxNotice
 
 MAX_ATTEMPTS = 12
-OUTBOX_DIR = "outbox"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -47,7 +47,7 @@ def deliver_due(store: Store, smtp_url: str | None, outbox_dir: Path,
     """Send (or write) every notice that is due; returns counts by outcome."""
     now = now or dt.datetime.now(dt.UTC)
     counts: Counter[str] = Counter()
-    claimed = store.claim_due(now, limit=limit)
+    claimed = store.notices.claim_due(now, limit=limit)
     if not claimed:
         return counts
     if not smtp_url:
@@ -58,7 +58,7 @@ def deliver_due(store: Store, smtp_url: str | None, outbox_dir: Path,
                 _unsendable(store, row, exc, now)
                 counts["failed"] += 1
                 continue
-            store.mark_notice(row.id, "written", path=str(path), at=now)
+            store.notices.mark_notice(row.id, "written", path=str(path), at=now)
             counts["written"] += 1
         return counts
     sender = SmtpSender(parse_smtp_url(smtp_url))
@@ -78,9 +78,9 @@ def deliver_due(store: Store, smtp_url: str | None, outbox_dir: Path,
                     counts["retry"] += 1
                 break
             if outcome.result == "sent":
-                store.mark_notice(row.id, "sent", at=now)
+                store.notices.mark_notice(row.id, "sent", at=now)
             elif outcome.result == "failed":
-                store.mark_notice(row.id, "failed", error=outcome.detail, at=now)
+                store.notices.mark_notice(row.id, "failed", error=outcome.detail, at=now)
             else:
                 _retry(store, row, outcome.detail, now)
             counts[outcome.result] += 1
@@ -91,17 +91,18 @@ def deliver_due(store: Store, smtp_url: str | None, outbox_dir: Path,
 
 def _unsendable(store: Store, row: OutboxNotice, exc: ValueError, now: dt.datetime) -> None:
     reason = " ".join(str(exc).split()) or type(exc).__name__
-    store.mark_notice(row.id, "failed", error=f"cannot send the message to {row.recipient}: "
-                      f"{reason}", at=now)
+    store.notices.mark_notice(row.id, "failed",
+                              error=f"cannot send the message to {row.recipient}: "
+                              f"{reason}", at=now)
 
 
 def _retry(store: Store, row: OutboxNotice, error: str, now: dt.datetime) -> None:
     if row.attempts >= MAX_ATTEMPTS:
-        store.mark_notice(row.id, "failed", error=f"gave up after {row.attempts} attempts: "
-                          f"{error}", at=now)
+        store.notices.mark_notice(row.id, "failed", error=f"gave up after {row.attempts} attempts: "
+                                  f"{error}", at=now)
         return
-    store.mark_notice(row.id, "queued", error=error, next_try=now + backoff(row.attempts),
-                      at=now)
+    store.notices.mark_notice(row.id, "queued", error=error, next_try=now + backoff(row.attempts),
+                              at=now)
 
 
 def _from(row: OutboxNotice) -> str:

@@ -139,8 +139,8 @@ def plan(series: Iterable[Series], sent: Mapping[tuple[str, str], Sent], now: dt
     """
     orgs = set(organizations)
     top: dict[str, int] = {}
-    for s in sent.values():
-        top[s.uid] = max(top.get(s.uid, -1), s.sequence)
+    for last in sent.values():
+        top[last.uid] = max(top.get(last.uid, -1), last.sequence)
     wanted: list[tuple[str, str, str, dict]] = []  # (uid, recipient, action, details)
     seen: set[tuple[str, str]] = set()
     for s in series:
@@ -149,10 +149,10 @@ def plan(series: Iterable[Series], sent: Mapping[tuple[str, str], Sent], now: dt
         for email, (name, view) in sorted(views(s).items()):
             seen.add((s.uid, email))
             prev = sent.get((s.uid, email))
-            action = _decide(prev, live_state(view), now)
-            if action is not None:
-                wanted.append((s.uid, email, action[0],
-                               {"name": name, "view": view, "gone": action[1],
+            decided = _decide(prev, live_state(view), now)
+            if decided is not None:
+                wanted.append((s.uid, email, decided[0],
+                               {"name": name, "view": view, "gone": decided[1],
                                 "org": s.organization, "prev": prev}))
     for key, prev in sorted(sent.items()):
         if key in seen or prev.organization not in orgs or not _future(prev.state, now):
@@ -190,6 +190,7 @@ def _notice(uid: str, email: str, action: str, seq: int, d: dict) -> Notice:
     confidential = (any(o.klass == "CONFIDENTIAL" for o in view.occurrences)
                     if view is not None else bool(prev and prev.confidential))
     if action in ("invite", "update"):
+        assert view is not None, "invite and update come from a series planned now"
         return Notice(d["org"], uid, email, d["name"], REQUEST, action, seq, summary,
                       confidential, live_state(view), view=view)
     if action == "cancel-occurrences":

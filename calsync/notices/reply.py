@@ -1,5 +1,5 @@
 """Attendees' answers (iTIP ``METHOD:REPLY``, pure): which attendee said what about which
-series or occurrence. Recording them is the store's (OutboxMixin.record_reply)."""
+series or occurrence. Recording them is the store's (store.notices.record_reply)."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from calsync.errors import UsageError
+from calsync.settings import ENV_SMTP_URL
 
-ENV_SMTP_URL = "CALSYNC_SMTP_URL"
 _PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 

@@ -1,6 +1,6 @@
 """Checks across files and organizations that loading one file cannot see (issue 14).
 
-Called once, from ``load_policies``. Errors are ``PolicyProblem``s like any other (exit 2,
+Called once, from ``calsync.policy.load``. Errors are ``PolicyProblem``s like any other (exit 2,
 ``FILE: KEY: problem (fix)``); warnings are the same lines, logged and kept on the PolicySet.
 """
 
@@ -91,7 +91,7 @@ def revised_in_future(root: Path, org: Organization, now: dt.datetime) -> list[P
 
 def holiday_overlaps(folder: Path) -> list[PolicyProblem]:
     """Two holiday ranges of one table sharing a day: the later name would silently win."""
-    out = []
+    out: list[PolicyProblem] = []
     if not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.toml")):

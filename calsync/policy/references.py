@@ -75,7 +75,7 @@ def check_references(org: Organization, readers: dict[str, Reader],
         for i, a in enumerate(specs):
             selector(r, f"{key}.attendees[{i}].select", a.selector, per_section)
 
-    weekly_types = set()
+    weekly_types: set[str] = set()
     for mid, mt in org.meeting_types.items():
         key = f"meeting_types.{mid}"
         # An on-demand meeting is held by the section that asks for it (篇二 二.3).
@@ -99,12 +99,12 @@ def check_references(org: Organization, readers: dict[str, Reader],
         if any(s.kind == "weekly" for s in mt.schedules) and not mt.per_section:
             weekly_types.add(mid)
     for mid, mt in org.meeting_types.items():
-        for i, s in enumerate(mt.schedules):
+        for i, sched in enumerate(mt.schedules):
             key = f"meeting_types.{mid}.schedules[{i}]"
-            if s.kind == "after" and s.after not in weekly_types:
-                meetr.problem(f"{key}.after", f"{s.after!r} is not a weekly meeting type",
+            if sched.kind == "after" and sched.after not in weekly_types:
+                meetr.problem(f"{key}.after", f"{sched.after!r} is not a weekly meeting type",
                               f"name one of: {', '.join(sorted(weekly_types)) or '(none)'}")
-            for j, other in enumerate(s.also_types):
+            for j, other in enumerate(sched.also_types):
                 if other not in org.meeting_types or other == mid:
                     meetr.problem(f"{key}.also_types[{j}]", f"{other!r} is not another type",
                                   f"use one of: {_some(org.meeting_types)}")
@@ -112,8 +112,8 @@ def check_references(org: Organization, readers: dict[str, Reader],
         key = f"deadlines.{did}"
         attendees(meetr, key, dl.attendees, per_section=False)
         if dl.kind == "before-meeting" and dl.meeting is not None:
-            mt = org.meeting_types.get(dl.meeting)
-            if mt is None or not mt.schedules:
+            held = org.meeting_types.get(dl.meeting)
+            if held is None or not held.schedules:
                 meetr.problem(f"{key}.meeting", f"{dl.meeting!r} is not a scheduled meeting type",
                               "name a meeting type that has schedules")
     _agenda_references(org, meetr)

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase, utc
+from calsync.store.base import Repository, utc
 from calsync.store.models import ClashAckRow
 
 
-class AcksMixin(StoreBase):
+class AcksRepository(Repository):
     def ack_clash(
         self,
         clash_id: str,

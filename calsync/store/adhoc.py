@@ -11,10 +11,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.base import Repository, instant, to_record, utc
 from calsync.store.decisions import normalize_instant
 from calsync.store.leave import check_version, required_text
 from calsync.store.models import AdhocMeetingRow, SittingInRow
+from calsync.store.models.base import instant_key
 
 MAX_TEXT = 500
 
@@ -43,7 +44,7 @@ class SittingIn:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     person_id: str
     created_by: str
     created_at: datetime
@@ -72,7 +73,7 @@ def _short(value: str, what: str) -> str:
     return value.strip()
 
 
-class AdhocMixin(StoreBase):
+class AdhocRepository(Repository):
     def add_adhoc(self, organization: str, *, meeting_type: str, start: str, end: str,
                   actor: str, title: str = "", section_id: str | None = None,
                   room: str | None = None, extra: Sequence[str] = (), note: str = "",
@@ -130,11 +131,11 @@ class AdhocMixin(StoreBase):
             return [_adhoc(r) for r in session.scalars(query)]
 
     # -- 列席 ------------------------------------------------------------------------------
-    def add_sitting_in(self, organization: str, series_uid: str, recurrence_id: str,
+    def add_sitting_in(self, organization: str, series_uid: str, recurrence_id: datetime,
                        person_id: str, *, actor: str,
                        at: datetime | None = None) -> SittingIn:
         """Add ``person_id`` as 列席 to one occurrence; refused if already added."""
-        rid = normalize_instant(recurrence_id, "recurrence id")
+        rid = instant(recurrence_id, "recurrence id")
         person_id = required_text(person_id, "the person")
         now = utc(at)
         with self._writing() as session:
@@ -152,7 +153,7 @@ class AdhocMixin(StoreBase):
             session.flush()
             after = to_record(row, SittingIn)
             self._add_audit(session, at=now, actor=actor, action="sitting-in.add",
-                            target=f"decision:{series_uid}@{rid}", after=after)
+                            target=f"decision:{series_uid}@{instant_key(rid)}", after=after)
         return after
 
     def withdraw_sitting_in(self, sitting_id: int, *, expected_version: int, actor: str,
@@ -170,7 +171,7 @@ class AdhocMixin(StoreBase):
             row.withdrawn_at, row.version = now, row.version + 1
             after = to_record(row, SittingIn)
             self._add_audit(session, at=now, actor=actor, action="sitting-in.withdraw",
-                            target=f"decision:{row.series_uid}@{row.recurrence_id}",
+                            target=f"decision:{row.series_uid}@{instant_key(row.recurrence_id)}",
                             before=before, after=after)
         return after
 
@@ -180,7 +181,7 @@ class AdhocMixin(StoreBase):
             return to_record(row, SittingIn) if row is not None else None
 
     def sitting_in(self, organization: str, series_uid: str | None = None,
-                   recurrence_id: str | None = None) -> list[SittingIn]:
+                   recurrence_id: datetime | None = None) -> list[SittingIn]:
         """The active 列席 additions of the organization (or of one occurrence)."""
         query = select(SittingInRow).where(SittingInRow.organization == organization,
                                            SittingInRow.withdrawn_at.is_(None))
@@ -188,7 +189,7 @@ class AdhocMixin(StoreBase):
             query = query.where(SittingInRow.series_uid == series_uid)
         if recurrence_id is not None:
             query = query.where(SittingInRow.recurrence_id ==
-                                normalize_instant(recurrence_id, "recurrence id"))
+                                instant(recurrence_id, "recurrence id"))
         with self._reading() as session:
             return [to_record(r, SittingIn)
                     for r in session.scalars(query.order_by(SittingInRow.id))]

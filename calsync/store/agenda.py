@@ -22,8 +22,9 @@ from calsync.meetings.agenda import (
     check_order,
     next_state,
 )
-from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.base import Repository, instant, to_record, utc
 from calsync.store.models import AgendaRow, AgendaTopicRow
+from calsync.store.models.base import instant_key
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class TopicRecord:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     section: str
     title: str
     presenter: str
@@ -53,7 +54,7 @@ class AgendaRecord:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     items: list[int]
     text: str
     status: str
@@ -63,12 +64,13 @@ class AgendaRecord:
     approved_by: str | None
 
 
-class AgendaMixin(StoreBase):
-    def submit_topic(self, organization: str, series_uid: str, recurrence_id: str, *,
+class AgendaRepository(Repository):
+    def submit_topic(self, organization: str, series_uid: str, recurrence_id: datetime, *,
                      section: str, topic: TopicInput, actor: str, late_note: str = "",
                      file_name: str | None = None, file_label: str | None = None,
                      at: datetime | None = None) -> TopicRecord:
         """Record a section's topic; a late one is kept with its mark (篇一 二.4)."""
+        recurrence_id = instant(recurrence_id, "recurrence id")
         now = utc(at)
         with self._writing() as session:
             row = AgendaTopicRow(
@@ -110,7 +112,8 @@ class AgendaMixin(StoreBase):
             row = session.get(AgendaTopicRow, topic_id)
             return to_record(row, TopicRecord) if row is not None else None
 
-    def topics(self, series_uid: str, recurrence_id: str) -> list[TopicRecord]:
+    def topics(self, series_uid: str, recurrence_id: datetime) -> list[TopicRecord]:
+        recurrence_id = instant(recurrence_id, "recurrence id")
         query = (select(AgendaTopicRow)
                  .where(AgendaTopicRow.series_uid == series_uid,
                         AgendaTopicRow.recurrence_id == recurrence_id)
@@ -118,11 +121,12 @@ class AgendaMixin(StoreBase):
         with self._reading() as session:
             return [to_record(r, TopicRecord) for r in session.scalars(query)]
 
-    def order_agenda(self, organization: str, series_uid: str, recurrence_id: str,
+    def order_agenda(self, organization: str, series_uid: str, recurrence_id: datetime,
                      topic_ids: list[int], *, actor: str, expected_agenda: int = 0,
                      at: datetime | None = None) -> AgendaRecord:
         """A new agenda version (draft) from consented topics in this order.
         ``expected_agenda``: the newest agenda id the secretary saw (0 if none)."""
+        recurrence_id = instant(recurrence_id, "recurrence id")
         now = utc(at)
         with self._writing() as session:
             # Lock the occurrence's topics first: two secretaries ordering the first agenda
@@ -147,9 +151,10 @@ class AgendaMixin(StoreBase):
                             target=_target(series_uid, recurrence_id), after=after)
         return after
 
-    def approve_agenda(self, series_uid: str, recurrence_id: str, agenda_id: int, *,
+    def approve_agenda(self, series_uid: str, recurrence_id: datetime, agenda_id: int, *,
                        actor: str, at: datetime | None = None) -> AgendaRecord:
         """The chair's (duty leader's) 审定 of the newest version, which must be ``agenda_id``."""
+        recurrence_id = instant(recurrence_id, "recurrence id")
         now = utc(at)
         with self._writing() as session:
             latest = _latest(session, series_uid, recurrence_id)
@@ -167,8 +172,9 @@ class AgendaMixin(StoreBase):
                             target=_target(series_uid, recurrence_id), after=after)
         return after
 
-    def agendas(self, series_uid: str, recurrence_id: str) -> list[AgendaRecord]:
+    def agendas(self, series_uid: str, recurrence_id: datetime) -> list[AgendaRecord]:
         """Every version, newest first."""
+        recurrence_id = instant(recurrence_id, "recurrence id")
         query = (select(AgendaRow)
                  .where(AgendaRow.series_uid == series_uid,
                         AgendaRow.recurrence_id == recurrence_id)
@@ -181,14 +187,14 @@ class AgendaMixin(StoreBase):
         query = (select(AgendaRow)
                  .where(AgendaRow.organization == organization, AgendaRow.status == APPROVED)
                  .order_by(AgendaRow.id))
-        out: dict[tuple[str, str], AgendaRecord] = {}
+        out: dict[tuple[str, datetime], AgendaRecord] = {}
         with self._reading() as session:
             for r in session.scalars(query):
                 out[(r.series_uid, r.recurrence_id)] = to_record(r, AgendaRecord)
         return list(out.values())
 
 
-def _latest(session, series_uid: str, recurrence_id: str) -> AgendaRow | None:
+def _latest(session, series_uid: str, recurrence_id: datetime) -> AgendaRow | None:
     query = (select(AgendaRow)
              .where(AgendaRow.series_uid == series_uid,
                     AgendaRow.recurrence_id == recurrence_id)
@@ -196,5 +202,5 @@ def _latest(session, series_uid: str, recurrence_id: str) -> AgendaRow | None:
     return session.scalars(query).first()
 
 
-def _target(series_uid: str, recurrence_id: str) -> str:
-    return f"agenda:{series_uid}@{recurrence_id}"
+def _target(series_uid: str, recurrence_id: datetime) -> str:
+    return f"agenda:{series_uid}@{instant_key(recurrence_id)}"

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase, to_record, utc
-from calsync.store.decisions import normalize_instant
+from calsync.store.base import Repository, instant, to_record, utc
 from calsync.store.leave import check_version, required_text
 from calsync.store.models.attendance import AttendanceMarkRow, SigninSheetRow
+from calsync.store.models.base import instant_key
 
 MARK_STATUSES = ("present", "late", "absent")
 METHODS = ("self", "code", "hand")
@@ -33,7 +33,7 @@ class SigninSheet:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     token: str
     code: str
     created_by: str
@@ -46,7 +46,7 @@ class AttendanceMark:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     person_key: str
     name: str
     status: str
@@ -61,9 +61,9 @@ def new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def target(series_uid: str, recurrence_id: str) -> str:
+def target(series_uid: str, recurrence_id: datetime) -> str:
     """The audit log's target for one occurrence's attendance."""
-    return f"attendance:{series_uid}@{recurrence_id}"
+    return f"attendance:{series_uid}@{instant_key(recurrence_id)}"
 
 
 def _status(value: str) -> str:
@@ -73,12 +73,12 @@ def _status(value: str) -> str:
     return value
 
 
-class AttendanceMixin(StoreBase):
+class AttendanceRepository(Repository):
     # -- sheets ---------------------------------------------------------------------------
-    def signin_sheet(self, organization: str, series_uid: str, recurrence_id: str, *,
+    def signin_sheet(self, organization: str, series_uid: str, recurrence_id: datetime, *,
                      actor: str, at: datetime | None = None) -> SigninSheet:
         """The occurrence's sheet, made on first use (two keepers at once get the same)."""
-        rid = normalize_instant(recurrence_id, "recurrence id")
+        rid = instant(recurrence_id, "recurrence id")
         found = self.get_signin_sheet(series_uid, rid)
         if found is not None:
             return found
@@ -101,8 +101,8 @@ class AttendanceMixin(StoreBase):
             raise StoreError("the sign-in sheet could not be made: reload the page")
         return made
 
-    def get_signin_sheet(self, series_uid: str, recurrence_id: str) -> SigninSheet | None:
-        rid = normalize_instant(recurrence_id, "recurrence id")
+    def get_signin_sheet(self, series_uid: str, recurrence_id: datetime) -> SigninSheet | None:
+        rid = instant(recurrence_id, "recurrence id")
         query = select(SigninSheetRow).where(SigninSheetRow.series_uid == series_uid,
                                              SigninSheetRow.recurrence_id == rid)
         with self._reading() as session:
@@ -132,14 +132,14 @@ class AttendanceMixin(StoreBase):
             return to_record(row, SigninSheet)
 
     # -- marks ----------------------------------------------------------------------------
-    def sign_in(self, organization: str, series_uid: str, recurrence_id: str,
+    def sign_in(self, organization: str, series_uid: str, recurrence_id: datetime,
                 person_key: str, *, name: str, status: str, method: str, actor: str,
                 at: datetime | None = None) -> tuple[AttendanceMark, bool]:
         """Record a sign-in; (the mark, True) when new, (the earlier mark, False) when the
         person had already signed in or been marked."""
         if method not in ("self", "code"):
             raise StoreError(f"a sign-in is made by 'self' or 'code', not {method!r}")
-        rid = normalize_instant(recurrence_id, "recurrence id")
+        rid = instant(recurrence_id, "recurrence id")
         now = utc(at)
         existing = self._mark(series_uid, rid, person_key)
         if existing is not None:
@@ -164,12 +164,12 @@ class AttendanceMixin(StoreBase):
             return again, False
         return after, True
 
-    def mark_attendance(self, organization: str, series_uid: str, recurrence_id: str,
+    def mark_attendance(self, organization: str, series_uid: str, recurrence_id: datetime,
                         person_key: str, *, name: str, status: str, actor: str,
                         expected_version: int, at: datetime | None = None) -> AttendanceMark:
         """A keeper's hand mark or correction; ``expected_version`` 0 when there was no
         mark yet. Audited with before and after."""
-        rid = normalize_instant(recurrence_id, "recurrence id")
+        rid = instant(recurrence_id, "recurrence id")
         now = utc(at)
         _status(status)
         with self._writing() as session:
@@ -199,8 +199,8 @@ class AttendanceMixin(StoreBase):
                             target=target(series_uid, rid), before=before, after=after)
         return after
 
-    def attendance_marks(self, series_uid: str, recurrence_id: str) -> list[AttendanceMark]:
-        rid = normalize_instant(recurrence_id, "recurrence id")
+    def attendance_marks(self, series_uid: str, recurrence_id: datetime) -> list[AttendanceMark]:
+        rid = instant(recurrence_id, "recurrence id")
         query = (select(AttendanceMarkRow)
                  .where(AttendanceMarkRow.series_uid == series_uid,
                         AttendanceMarkRow.recurrence_id == rid)
@@ -208,15 +208,16 @@ class AttendanceMixin(StoreBase):
         with self._reading() as session:
             return [to_record(r, AttendanceMark) for r in session.scalars(query)]
 
-    def organization_attendance(self, organization: str) -> dict[tuple[str, str],
-                                                                    list[AttendanceMark]]:
+    def organization_attendance(
+        self, organization: str
+    ) -> dict[tuple[str, datetime], list[AttendanceMark]]:
         """Every mark of the organization by (series uid, recurrence id); occurrences with a
         sheet but no mark yet are keys with an empty list."""
         marks = (select(AttendanceMarkRow)
                  .where(AttendanceMarkRow.organization == organization)
                  .order_by(AttendanceMarkRow.id))
         sheets = select(SigninSheetRow).where(SigninSheetRow.organization == organization)
-        out: dict[tuple[str, str], list[AttendanceMark]] = {}
+        out: dict[tuple[str, datetime], list[AttendanceMark]] = {}
         with self._reading() as session:
             for s in session.scalars(sheets):
                 out.setdefault((s.series_uid, s.recurrence_id), [])
@@ -225,7 +226,7 @@ class AttendanceMixin(StoreBase):
                     to_record(r, AttendanceMark))
         return out
 
-    def _mark(self, series_uid: str, rid: str, person_key: str) -> AttendanceMark | None:
+    def _mark(self, series_uid: str, rid: datetime, person_key: str) -> AttendanceMark | None:
         query = select(AttendanceMarkRow).where(
             AttendanceMarkRow.series_uid == series_uid, AttendanceMarkRow.recurrence_id == rid,
             AttendanceMarkRow.person_key == person_key)

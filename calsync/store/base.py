@@ -9,11 +9,12 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from calsync.errors import ConcurrentChange, StoreError
+from calsync.occurrence import TZ
 from calsync.store.db import SQLITE_IMMEDIATE, connection_error, mask_url
 from calsync.store.models import AuditRow
 
@@ -29,9 +30,28 @@ def utc(at: datetime | None) -> datetime:
     return at.astimezone(UTC)
 
 
+def instant(value: datetime, what: str) -> datetime:
+    """An occurrence's instant (a recurrence id, a new start) as the store keeps it: aware, in
+    calsync's zone. The same instant written at any UTC offset is one key."""
+    if not isinstance(value, datetime):
+        raise StoreError(f"{what} must be a datetime (an occurrence's nominal start), "
+                         f"not {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"{what} {value!r} has no UTC offset: pass a timezone-aware datetime")
+    return value.astimezone(TZ)
+
+
 def to_record(row: object, cls: type[R]) -> R:
     """Copy the dataclass's fields off an ORM row."""
     return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def rowcount(result: object) -> int:
+    """The rows an UPDATE or DELETE matched. ``Session.execute`` returns a CursorResult for
+    them, though SQLAlchemy types it as the plain Result (which has no rowcount)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a {type(result).__name__} has no rowcount (not an UPDATE or DELETE)")
+    return result.rowcount
 
 
 def to_json(value: object) -> str | None:
@@ -49,7 +69,8 @@ def _json_default(value: object) -> Any:
 
 
 class StoreBase:
-    """Owns the engine and hands out short read and write transactions."""
+    """The engine and its short read and write transactions: what Store and every repository
+    share."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -68,15 +89,6 @@ class StoreBase:
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self.engine.dialect.name
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def __enter__(self) -> StoreBase:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
@@ -130,3 +142,13 @@ class StoreBase:
         )
         session.add(row)
         return row
+
+
+class Repository(StoreBase):
+    """One aggregate's methods (decisions, leave, users ...), reached from Store as an
+    attribute (``store.decisions``); it shares the store's engine and session factories."""
+
+    def __init__(self, store: StoreBase) -> None:  # shares the factories, builds none
+        self.engine = store.engine
+        self._reader = store._reader
+        self._writer = store._writer

@@ -9,13 +9,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from calsync.store.base import StoreBase, utc
+from calsync.store.base import Repository, utc
 from calsync.store.models import BusyObjectRow
 
 Obj = tuple[str | None, str]  # (etag, ics)
 
 
-class BusyMixin(StoreBase):
+class BusyRepository(Repository):
     def busy_objects(self, source: str | None = None) -> dict[tuple[str, str], Obj]:
         """(source, href) -> (etag, ics), of one source or all."""
         query = select(BusyObjectRow.source, BusyObjectRow.href, BusyObjectRow.etag,

@@ -20,7 +20,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from calsync.errors import StoreError
-from calsync.settings import ENV_DATABASE_URL, ENV_INSTANCE, SQLITE_FILENAME, instance_path
+from calsync.settings import ENV_DATABASE_URL, ENV_INSTANCE, Settings
+from calsync.store.health import StoreUnavailable, classify
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -48,7 +49,7 @@ def mask_url(url: str | URL) -> str:
 
 def instance_dir(path: Path | None = None) -> Path:
     """The instance folder (created if missing)."""
-    folder = instance_path(path)
+    folder = Settings.from_env(instance=path).instance
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # tokens and leave reasons
     except OSError as exc:
@@ -61,10 +62,11 @@ def instance_dir(path: Path | None = None) -> Path:
 
 def resolve_url(url: str | None = None, instance: Path | None = None) -> URL:
     """Pick the database URL and point PostgreSQL URLs at the psycopg 3 driver."""
-    raw = url or os.environ.get(ENV_URL)
+    settings = Settings.from_env(database_url=url, instance=instance)
+    raw = settings.database_url
     if not raw:
-        path = (instance_dir(instance) / SQLITE_FILENAME).resolve()
-        return URL.create("sqlite", database=str(path))
+        instance_dir(instance)
+        return URL.create("sqlite", database=str(settings.sqlite_path.resolve()))
     try:
         parsed = make_url(raw)
     except ArgumentError:
@@ -177,7 +179,6 @@ def connection_error(exc: BaseException, url: URL, doing: str = "connect to") ->
 
     Only the driver's own message is used: SQLAlchemy's text would add SQL and parameters.
     """
-    from calsync.store.health import StoreUnavailable, classify
 
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     message = " ".join(str(orig).split()) or type(orig).__name__

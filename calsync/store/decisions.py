@@ -11,16 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.base import Repository, instant, rowcount, to_record, utc
 from calsync.store.models import DecisionRow
+from calsync.store.models.base import instant_key
 from calsync.store.records import DECISION_ACTIONS, DECISION_SOURCES, TIMED_ACTIONS, Decision
 
 
 def normalize_instant(value: str, what: str) -> str:
-    """Canonical ISO 8601 text, keeping the caller's UTC offset.
+    """Canonical ISO 8601 text, keeping the caller's UTC offset (ad-hoc meetings' and meeting
+    requests' start and end, still given as text).
 
     "2026-03-02T09:30+08:00" and "2026-03-02T09:30:00+08:00" become one key; the same instant
-    at another offset stays a different key, so callers give occurrences in the series' zone.
+    at another offset stays a different key.
     """
     try:
         parsed = datetime.fromisoformat(value)
@@ -37,7 +39,7 @@ def normalize_instant(value: str, what: str) -> str:
 
 
 def _stale(
-    series_uid: str, recurrence_id: str, current: DecisionRow | None, expected: int
+    series_uid: str, recurrence_id: datetime, current: DecisionRow | None, expected: int
 ) -> ConcurrentChange:
     if current is None:
         now = "it has no active decision any more"
@@ -47,25 +49,27 @@ def _stale(
             f"at {current.created_at:%Y-%m-%d %H:%M} UTC"
         )
     return ConcurrentChange(
-        f"the decision on {series_uid} at {recurrence_id} changed while you edited it "
+        f"the decision on {series_uid} at {instant_key(recurrence_id)} changed while you "
+        f"edited it "
         f"(you had version {expected}; {now}): reload the page and try again"
     )
 
 
-def _target(series_uid: str, recurrence_id: str) -> str:
-    return f"decision:{series_uid}@{recurrence_id}"
+def _target(series_uid: str, recurrence_id: datetime) -> str:
+    return f"decision:{series_uid}@{instant_key(recurrence_id)}"
 
 
 def _checked(
     series_uid: str,
-    recurrence_id: str,
+    recurrence_id: datetime,
     action: str,
     source: str,
-    new_start: str | None,
-    new_end: str | None,
+    new_start: datetime | None,
+    new_end: datetime | None,
     payload: object,
-) -> tuple[str, str | None, str | None]:
-    """Validate one decision; returns the normalized recurrence id, new start and new end."""
+) -> tuple[datetime, datetime | None, datetime | None]:
+    """Validate one decision; returns the recurrence id, new start and new end in calsync's
+    zone."""
     if action not in DECISION_ACTIONS:
         raise StoreError(
             f"unknown decision action {action!r} (use one of {sorted(DECISION_ACTIONS)})"
@@ -74,14 +78,16 @@ def _checked(
         raise StoreError(
             f"unknown decision source {source!r} (use one of {sorted(DECISION_SOURCES)})"
         )
-    recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+    recurrence_id = instant(recurrence_id, "recurrence id")
     if action in TIMED_ACTIONS:
         if new_start is None:
-            raise StoreError(f"a {action} of {series_uid} at {recurrence_id} needs a new start")
-        new_start = normalize_instant(new_start, "new start")
-        new_end = normalize_instant(new_end, "new end") if new_end is not None else None
-        if new_end is not None and _instant(new_end) <= _instant(new_start):
-            raise StoreError(f"the new end {new_end} is not after the new start {new_start}")
+            raise StoreError(f"a {action} of {series_uid} at {instant_key(recurrence_id)} "
+                             f"needs a new start")
+        new_start = instant(new_start, "new start")
+        new_end = instant(new_end, "new end") if new_end is not None else None
+        if new_end is not None and new_end <= new_start:
+            raise StoreError(f"the new end {instant_key(new_end)} is not after the new start "
+                             f"{instant_key(new_start)}")
     elif new_start is not None or new_end is not None:
         raise StoreError(f"a {action!r} decision takes no new start or end")
     if payload is not None:
@@ -94,22 +100,18 @@ def _checked(
     return recurrence_id, new_start, new_end
 
 
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-class DecisionsMixin(StoreBase):
+class DecisionsRepository(Repository):
     def add_decision(
         self,
         organization: str,
         series_uid: str,
-        recurrence_id: str,
+        recurrence_id: datetime,
         action: str,
         *,
         actor: str,
         source: str,
-        new_start: str | None = None,
-        new_end: str | None = None,
+        new_start: datetime | None = None,
+        new_end: datetime | None = None,
         note: str = "",
         expected_version: int | None = None,
         payload: dict[str, Any] | None = None,
@@ -147,10 +149,10 @@ class DecisionsMixin(StoreBase):
         self,
         organization: str,
         *,
-        keep: tuple[str, str],
-        other: tuple[str, str],
-        new_start: str,
-        new_end: str | None,
+        keep: tuple[str, datetime],
+        other: tuple[str, datetime],
+        new_start: datetime,
+        new_end: datetime | None,
         actor: str,
         source: str = "web",
         expected_versions: tuple[int, int] | None = None,
@@ -164,12 +166,12 @@ class DecisionsMixin(StoreBase):
         ``expected_versions`` are the versions the caller saw for keep and other (0 if none).
         If either write fails, neither is recorded.
         """
-        keep_rid = normalize_instant(keep[1], "recurrence id")
-        other_rid = normalize_instant(other[1], "recurrence id")
+        keep_rid = instant(keep[1], "recurrence id")
+        other_rid = instant(other[1], "recurrence id")
         if (keep[0], keep_rid) == (other[0], other_rid):
-            raise StoreError(f"cannot merge {keep[0]} at {keep_rid} with itself")
-        keep_payload = {"other": [other[0], other_rid]}
-        other_payload = {"merged_into": [keep[0], keep_rid]}
+            raise StoreError(f"cannot merge {keep[0]} at {instant_key(keep_rid)} with itself")
+        keep_payload = {"other": [other[0], instant_key(other_rid)]}
+        other_payload = {"merged_into": [keep[0], instant_key(keep_rid)]}
         _, new_start_n, new_end_n = _checked(
             keep[0], keep_rid, "merge", source, new_start, new_end, keep_payload
         )
@@ -196,13 +198,13 @@ class DecisionsMixin(StoreBase):
         session: Session,
         organization: str,
         series_uid: str,
-        recurrence_id: str,
+        recurrence_id: datetime,
         action: str,
         *,
         actor: str,
         source: str,
-        new_start: str | None,
-        new_end: str | None,
+        new_start: datetime | None,
+        new_end: datetime | None,
         note: str,
         payload: dict[str, Any] | None,
         expected_version: int | None,
@@ -252,7 +254,7 @@ class DecisionsMixin(StoreBase):
     def withdraw_decision(
         self,
         series_uid: str,
-        recurrence_id: str,
+        recurrence_id: datetime,
         *,
         actor: str,
         expected_version: int | None = None,
@@ -260,14 +262,14 @@ class DecisionsMixin(StoreBase):
     ) -> Decision:
         """Supersede the active decision without a replacement: the occurrence goes back to
         what the policy says. Returns the withdrawn decision."""
-        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        recurrence_id = instant(recurrence_id, "recurrence id")
         now = utc(at)
         with self._writing() as session:
             current = self._lock_active(session, series_uid, recurrence_id)
             if current is None:
                 raise StoreError(
-                    f"there is no active decision on {series_uid} at {recurrence_id} to "
-                    f"withdraw (reload to see the current state)"
+                    f"there is no active decision on {series_uid} at "
+                    f"{instant_key(recurrence_id)} to withdraw (reload to see the current state)"
                 )
             if expected_version is not None and expected_version != current.version:
                 raise _stale(series_uid, recurrence_id, current, expected_version)
@@ -286,8 +288,8 @@ class DecisionsMixin(StoreBase):
             )
         return withdrawn
 
-    def active_decision(self, series_uid: str, recurrence_id: str) -> Decision | None:
-        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+    def active_decision(self, series_uid: str, recurrence_id: datetime) -> Decision | None:
+        recurrence_id = instant(recurrence_id, "recurrence id")
         with self._reading() as session:
             row = session.scalar(_active_query(series_uid, recurrence_id))
             return to_record(row, Decision) if row else None
@@ -302,9 +304,9 @@ class DecisionsMixin(StoreBase):
         with self._reading() as session:
             return [to_record(row, Decision) for row in session.scalars(query)]
 
-    def decision_history(self, series_uid: str, recurrence_id: str) -> list[Decision]:
+    def decision_history(self, series_uid: str, recurrence_id: datetime) -> list[Decision]:
         """Every decision ever made on one occurrence, oldest first."""
-        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        recurrence_id = instant(recurrence_id, "recurrence id")
         query = (
             select(DecisionRow)
             .where(
@@ -317,7 +319,9 @@ class DecisionsMixin(StoreBase):
             return [to_record(row, Decision) for row in session.scalars(query)]
 
     @staticmethod
-    def _lock_active(session: Session, series_uid: str, recurrence_id: str) -> DecisionRow | None:
+    def _lock_active(
+        session: Session, series_uid: str, recurrence_id: datetime
+    ) -> DecisionRow | None:
         return session.scalar(_active_query(series_uid, recurrence_id).with_for_update())
 
     @staticmethod
@@ -332,7 +336,7 @@ class DecisionsMixin(StoreBase):
             .values(superseded_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(result) != 1:
             raise _stale(
                 current.series_uid,
                 current.recurrence_id,
@@ -341,7 +345,7 @@ class DecisionsMixin(StoreBase):
             )
 
 
-def _active_query(series_uid: str, recurrence_id: str) -> Select[tuple[DecisionRow]]:
+def _active_query(series_uid: str, recurrence_id: datetime) -> Select[DecisionRow]:
     return select(DecisionRow).where(
         DecisionRow.series_uid == series_uid,
         DecisionRow.recurrence_id == recurrence_id,

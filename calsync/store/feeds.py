@@ -16,11 +16,11 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase, to_record, utc
-from calsync.store.models import AuditRow, FeedStateRow, FeedTokenRow
+from calsync.store.base import Repository, to_record, utc
+from calsync.store.models import FeedStateRow, FeedTokenRow
 from calsync.store.records import FeedToken
 
 TOKEN_BYTES = 24          # 192 bits, 32 URL-safe characters
@@ -34,7 +34,7 @@ def _new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-class FeedsMixin(StoreBase):
+class FeedsRepository(Repository):
     def feed_token(self, person_id: str, organization: str, *, actor: str,
                    at: datetime | None = None) -> str:
         """The person's feed token, created on first use."""
@@ -115,10 +115,3 @@ class FeedsMixin(StoreBase):
                 if attempt:       # a concurrent first insert: the second round updates it
                     raise
         raise AssertionError("unreachable")
-
-    def latest_audit_id(self) -> int:
-        """The newest audit row's id (0 when none): every stored input change writes one, so
-        this is a cheap "did anything change" stamp for the feeds' cache."""
-        with self._reading() as session:
-            return int(session.scalar(select(func.max(AuditRow.id))) or 0)
-

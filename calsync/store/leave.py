@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calsync.errors import ConcurrentChange, StoreError
-from calsync.store.base import StoreBase, to_record, utc
-from calsync.store.decisions import normalize_instant
+from calsync.store.base import Repository, instant, to_record, utc
 from calsync.store.models import LeaveNoteRow
+from calsync.store.models.base import instant_key
 from calsync.store.records import LEAVE_CATEGORIES, LEAVE_STATUSES, LEAVE_STEPS, LeaveNote
 
 OPEN_STATUSES = ("pending", "approved")
@@ -44,8 +44,8 @@ def _overall(row: LeaveNoteRow) -> str:
 
 
 def _open_query(
-    series_uid: str, recurrence_id: str, person_id: str
-) -> Select[tuple[LeaveNoteRow]]:
+    series_uid: str, recurrence_id: datetime, person_id: str
+) -> Select[LeaveNoteRow]:
     return select(LeaveNoteRow).where(
         LeaveNoteRow.series_uid == series_uid,
         LeaveNoteRow.recurrence_id == recurrence_id,
@@ -54,12 +54,12 @@ def _open_query(
     )
 
 
-class LeaveMixin(StoreBase):
+class LeaveRepository(Repository):
     def add_leave(
         self,
         organization: str,
         series_uid: str,
-        recurrence_id: str,
+        recurrence_id: datetime,
         person_id: str,
         *,
         category: str,
@@ -80,14 +80,15 @@ class LeaveMixin(StoreBase):
         organization = required_text(organization, "the organization")
         series_uid = required_text(series_uid, "the series uid")
         person_id = required_text(person_id, "the person id")
-        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        recurrence_id = instant(recurrence_id, "recurrence id")
         if not isinstance(reason, str):
             raise StoreError(f"the leave reason must be text, not {reason!r}")
         if substitute_id is not None and substitute_id == person_id:
             raise StoreError(f"{person_id} cannot be their own substitute")
         now = utc(at)
         taken = (
-            f"{person_id} already has an open leave note for {series_uid} at {recurrence_id}"
+            f"{person_id} already has an open leave note for {series_uid} at "
+            f"{instant_key(recurrence_id)}"
         )
         with self._writing() as session:
             existing = session.scalar(_open_query(series_uid, recurrence_id, person_id))
@@ -136,9 +137,9 @@ class LeaveMixin(StoreBase):
             row = session.get(LeaveNoteRow, note_id)
             return to_record(row, LeaveNote) if row else None
 
-    def leave_for_occurrence(self, series_uid: str, recurrence_id: str) -> list[LeaveNote]:
+    def leave_for_occurrence(self, series_uid: str, recurrence_id: datetime) -> list[LeaveNote]:
         """Every note (any status) on one occurrence, oldest first."""
-        recurrence_id = normalize_instant(recurrence_id, "recurrence id")
+        recurrence_id = instant(recurrence_id, "recurrence id")
         query = (
             select(LeaveNoteRow)
             .where(

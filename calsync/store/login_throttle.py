@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase
+from calsync.store.base import Repository
 from calsync.store.models import LoginThrottleRow
 
 
@@ -22,7 +22,7 @@ class ThrottleState:
     locked_until: datetime | None = None
 
 
-class LoginThrottleMixin(StoreBase):
+class LoginThrottleRepository(Repository):
     def throttle_state(self, key: str) -> ThrottleState | None:
         with self._reading() as session:
             row = session.get(LoginThrottleRow, key)

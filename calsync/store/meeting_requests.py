@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase, utc
+from calsync.store.base import Repository, utc
 from calsync.store.decisions import normalize_instant
 from calsync.store.leave import check_version, required_text
 from calsync.store.models import MeetingRequestRow
@@ -61,7 +61,7 @@ _ACTIONS = {
 }
 
 
-class MeetingRequestsMixin(StoreBase):
+class RequestsRepository(Repository):
     def add_request(
         self,
         organization: str,

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from calsync.errors import ConcurrentChange
 from calsync.meetings.minutes import DONE, OPEN, DecisionInput
-from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.base import Repository, instant, to_record, utc
+from calsync.store.models.base import instant_key
 from calsync.store.models.minutes import ActionItemRow, ActionNoteRow, MinutesRow
 
 
@@ -20,7 +21,7 @@ class MinutesRecord:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     text: str
     file_name: str | None
     file_label: str | None
@@ -35,7 +36,7 @@ class ActionItem:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     meeting: str
     confidential: bool
     title: str
@@ -59,27 +60,29 @@ class ActionNote:
     note: str
 
 
-def _target(series_uid: str, recurrence_id: str) -> str:
-    return f"minutes:{series_uid}@{recurrence_id}"
+def _target(series_uid: str, recurrence_id: datetime) -> str:
+    return f"minutes:{series_uid}@{instant_key(recurrence_id)}"
 
 
-class MinutesMixin(StoreBase):
+class MinutesRepository(Repository):
     # -- minutes ---------------------------------------------------------------------------
 
-    def minutes(self, series_uid: str, recurrence_id: str) -> MinutesRecord | None:
+    def get_minutes(self, series_uid: str, recurrence_id: datetime) -> MinutesRecord | None:
+        recurrence_id = instant(recurrence_id, "recurrence id")
         with self._reading() as session:
             row = session.scalars(select(MinutesRow).where(
                 MinutesRow.series_uid == series_uid,
                 MinutesRow.recurrence_id == recurrence_id)).first()
             return to_record(row, MinutesRecord) if row is not None else None
 
-    def save_minutes(self, organization: str, series_uid: str, recurrence_id: str, *,
+    def save_minutes(self, organization: str, series_uid: str, recurrence_id: datetime, *,
                      text: str, confidential: bool, actor: str, expected_version: int,
                      file_name: str | None = None, file_label: str | None = None,
                      keep_file: bool = True, at: datetime | None = None) -> MinutesRecord:
         """Write (or rewrite) an occurrence's minutes. ``expected_version``: the version the
         recorder saw (0: none yet); another recorder's save in between is ConcurrentChange.
         A new file replaces the old one; ``keep_file=False`` without a file removes it."""
+        recurrence_id = instant(recurrence_id, "recurrence id")
         now = utc(at)
         with self._writing() as session:
             row = session.scalars(select(MinutesRow).where(
@@ -111,9 +114,10 @@ class MinutesMixin(StoreBase):
 
     # -- decisions -------------------------------------------------------------------------
 
-    def add_action_item(self, organization: str, series_uid: str, recurrence_id: str,
+    def add_action_item(self, organization: str, series_uid: str, recurrence_id: datetime,
                         item: DecisionInput, *, meeting: str, confidential: bool, actor: str,
                         at: datetime | None = None) -> ActionItem:
+        recurrence_id = instant(recurrence_id, "recurrence id")
         now = utc(at)
         with self._writing() as session:
             row = ActionItemRow(
@@ -134,7 +138,7 @@ class MinutesMixin(StoreBase):
             return to_record(row, ActionItem) if row is not None else None
 
     def action_items(self, organization: str | None = None, *, series_uid: str | None = None,
-                     recurrence_id: str | None = None,
+                     recurrence_id: datetime | None = None,
                      open_only: bool = False) -> list[ActionItem]:
         """Decisions by due date (then id); narrowed to one organization or occurrence."""
         query = select(ActionItemRow)
@@ -143,7 +147,8 @@ class MinutesMixin(StoreBase):
         if series_uid is not None:
             query = query.where(ActionItemRow.series_uid == series_uid)
         if recurrence_id is not None:
-            query = query.where(ActionItemRow.recurrence_id == recurrence_id)
+            query = query.where(ActionItemRow.recurrence_id ==
+                                instant(recurrence_id, "recurrence id"))
         if open_only:
             query = query.where(ActionItemRow.status != DONE)
         with self._reading() as session:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.base import Repository, rowcount, to_record, utc
 from calsync.store.models import NoticeReplyRow, NoticeRow
 
 STATUSES = ("queued", "sending", "sent", "written", "failed")
@@ -83,7 +83,7 @@ class NewNotice:
     error: str | None = None
 
 
-class OutboxMixin(StoreBase):
+class NoticesRepository(Repository):
     def latest_notices(self, orgs: Iterable[str]) -> list[OutboxNotice]:
         """Per (uid, recipient) the notice with the highest SEQUENCE, of these organizations."""
         chosen = sorted(set(orgs))
@@ -136,7 +136,7 @@ class OutboxMixin(StoreBase):
                     .where(NoticeRow.id == row_id, NoticeRow.status == status,
                            NoticeRow.attempts == attempts)
                     .values(status="sending", claimed_at=now, attempts=attempts + 1))
-                if done.rowcount == 1:
+                if rowcount(done) == 1:
                     claimed.append(to_record(session.get(NoticeRow, row_id), OutboxNotice))
         return claimed
 

@@ -75,10 +75,10 @@ class Decision:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime          # the occurrence's nominal start, in calsync's zone
     action: str
-    new_start: str | None
-    new_end: str | None
+    new_start: datetime | None
+    new_end: datetime | None
     note: str
     source: str
     created_at: datetime
@@ -86,6 +86,7 @@ class Decision:
     version: int
     superseded_at: datetime | None
     # decoded JSON: {"other": [uid, rid]} on a merge, {"merged_into": [uid, rid]} on its cancel
+    # (rid: the partner's recurrence id as its ISO key text, "2026-03-02T09:30:00+08:00")
     payload: dict[str, Any] | None = None
 
     @property
@@ -143,7 +144,7 @@ class UserRecord:
 
 @dataclass(frozen=True, slots=True)
 class LeaveNote:
-    """A request to miss one occurrence (``recurrence_id`` as in decisions).
+    """A request to miss one occurrence (``recurrence_id`` as in decisions: a datetime).
 
     ``chair_status``/``director_status`` are "pending", "approved" or "rejected"
     (``director_status`` is None when the director need not approve); ``status`` is
@@ -153,7 +154,7 @@ class LeaveNote:
     id: int
     organization: str
     series_uid: str
-    recurrence_id: str
+    recurrence_id: datetime
     person_id: str
     category: str
     reason: str

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.base import Repository, to_record, utc
 from calsync.store.models import SeriesDecisionRow
 
 SERIES_ACTIONS = ("offset", "delegate")
@@ -51,7 +51,7 @@ def _check(action: str, since: str, offset_minutes: int, person_id: str | None) 
         raise StoreError("a delegate decision names the person who does not attend")
 
 
-class SeriesDecisionsMixin(StoreBase):
+class SeriesDecisionsRepository(Repository):
     def add_series_decision(
         self, organization: str, series_uid: str, action: str, *, since: str, actor: str,
         offset_minutes: int = 0, person_id: str | None = None,

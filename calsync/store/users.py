@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from calsync.errors import StoreError
-from calsync.store.base import StoreBase, to_record, utc
+from calsync.store.base import Repository, to_record, utc
 from calsync.store.models import AppUserRow
 from calsync.store.records import USER_ROLES, UserRecord
 
@@ -31,7 +31,7 @@ def _required(value: str, what: str) -> str:
     return value.strip()
 
 
-class UsersMixin(StoreBase):
+class UsersRepository(Repository):
     def set_user(
         self,
         username: str,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from calsync.occurrence import default_owner
 from calsync.store.records import HEAD_ONLY
 from calsync.sync.client import CalDAVClient, TransportError
 from calsync.sync.errors import (
@@ -35,6 +36,7 @@ from calsync.sync.plan import (
     Stored,
     plan,
 )
+from calsync.sync.store_protocol import ResourceRow, SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +84,11 @@ def stored_after(a: Action, etag: str | None = None) -> Stored | None:
 
 
 def org_of_uid(uid: str, default: str) -> str:
-    """Generated UIDs end in ``@<org>.calsync``; anything else belongs to ``default``."""
-    if "@" in uid and uid.endswith(".calsync"):
-        return uid.rsplit("@", 1)[1][: -len(".calsync")]
-    return default
+    """The organization a UID names by its default domain ``<org>.calsync``
+    (calsync.occurrence.default_owner); anything else, a policy's own uid_domain included,
+    belongs to ``default``: the collection's organization (the layouts give each of them its
+    own collections, calsync.sync.layouts)."""
+    return default_owner(uid) or default
 
 
 class SyncState:
@@ -95,7 +98,7 @@ class SyncState:
     a real ETag is a quoted string, so the two never mix, and no schema change is needed.
     """
 
-    def __init__(self, store: object, collection_url: str, default_org: str) -> None:
+    def __init__(self, store: SyncStore, collection_url: str, default_org: str) -> None:
         self.store = store
         self.url = collection_url
         self.default_org = default_org
@@ -104,23 +107,23 @@ class SyncState:
         """The stored rows; ``bodies=False`` leaves ``written_ics`` as ``UNLOADED`` (see
         ``with_bodies``) so an unchanged collection never reads megabytes it will not use."""
         if bodies:
-            rows = self.store.get_resources(self.url)  # type: ignore[attr-defined]
+            rows = self.store.sync_state.get_resources(self.url)
         else:
-            rows = self.store.get_resource_heads(self.url)  # type: ignore[attr-defined]
+            rows = self.store.sync_state.get_resource_heads(self.url)
         return {uid: from_row(r) for uid, r in rows.items() if r.organization in orgs}
 
     def with_bodies(self, stored: dict[str, Stored], uids: Iterable[str]) -> None:
         """Load the real ``written_ics`` of ``uids`` into ``stored`` (in place)."""
         want = [u for u in uids if u in stored and stored[u].written_ics == UNLOADED]
         if want:
-            rows = self.store.get_resources(self.url, want)  # type: ignore[attr-defined]
+            rows = self.store.sync_state.get_resources(self.url, want)
             for uid, r in rows.items():
                 stored[uid] = from_row(r)
 
     def open_conflicts(self, orgs: frozenset[str]) -> set[str]:
         out: set[str] = set()
         for org in sorted(orgs):
-            for c in self.store.open_conflicts(org):  # type: ignore[attr-defined]
+            for c in self.store.conflicts.open_conflicts(org):
                 if c.collection_url == self.url:
                     out.add(c.uid)
         return out
@@ -131,7 +134,7 @@ class SyncState:
         etag = s.etag
         if s.pending:
             etag = f"{PENDING_PREFIX}{s.pending}:{s.prev_etag or ''}"
-        self.store.upsert_resource(  # type: ignore[attr-defined]
+        self.store.sync_state.upsert_resource(
             org_of_uid(s.uid, self.default_org),
             self.url,
             s.uid,
@@ -143,7 +146,7 @@ class SyncState:
         )
 
     def forget(self, uid: str) -> None:
-        self.store.delete_resource(self.url, uid)  # type: ignore[attr-defined]
+        self.store.sync_state.delete_resource(self.url, uid)
 
     def save_many(self, rows: Mapping[str, Stored | None]) -> None:
         """Save (or forget, for None) several rows in one transaction."""
@@ -158,10 +161,11 @@ class SyncState:
                             "written_ics": _db_text(s.written_ics), "content_hash": s.key,
                             "sequence": s.sequence, "href": s.href, "etag": etag})
         gone = [uid for uid, s in rows.items() if s is None]
-        self.store.save_resources(self.url, upserts, gone)  # type: ignore[attr-defined]
+        self.store.sync_state.save_resources(self.url, upserts, gone)
 
     def record_conflict(self, a: Action) -> None:
-        self.store.record_conflict(  # type: ignore[attr-defined]
+        assert a.conflict_kind is not None  # _record passes only conflicts that name one
+        self.store.conflicts.record_conflict(
             org_of_uid(a.uid, self.default_org),
             self.url,
             a.uid,
@@ -178,23 +182,23 @@ def _db_text(data: bytes) -> str:
     return data.decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
-def from_row(r: object) -> Stored:
+def from_row(r: ResourceRow) -> Stored:
     """A store ``ResourceState`` as the planner's ``Stored``."""
-    etag: str | None = r.etag  # type: ignore[attr-defined]
+    etag: str | None = r.etag
     pending = prev = None
     if etag and etag.startswith(PENDING_PREFIX):
         pending, _, prev_text = etag[len(PENDING_PREFIX) :].partition(":")
         etag, prev = None, (prev_text or None)
     return Stored(
-        uid=r.uid,  # type: ignore[attr-defined]
-        href=r.href,  # type: ignore[attr-defined]
+        uid=r.uid,
+        href=r.href,
         etag=etag,
-        key=r.content_hash,  # type: ignore[attr-defined]
+        key=r.content_hash,
         written_ics=(
-            UNLOADED if r.written_ics == HEAD_ONLY  # type: ignore[attr-defined]
-            else (r.written_ics or "").encode("utf-8")  # type: ignore[attr-defined]
+            UNLOADED if r.written_ics == HEAD_ONLY
+            else (r.written_ics or "").encode("utf-8")
         ),
-        sequence=r.sequence,  # type: ignore[attr-defined]
+        sequence=r.sequence,
         pending=pending,
         prev_etag=prev,
     )

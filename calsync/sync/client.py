@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-import caldav
 import niquests
+from caldav.davclient import DAVClient  # typed: `caldav.DAVClient` is a lazy attribute (object)
 
 from calsync.sync.errors import ServerRefused
 from calsync.sync.plan import ServerItem
@@ -98,7 +98,7 @@ class CalDAVClient:
             )
         self.target = target
         auth_type = "basic" if target.username else None
-        self.dav = caldav.DAVClient(
+        self.dav = DAVClient(
             url=target.url,
             username=target.username,
             password=target.password,

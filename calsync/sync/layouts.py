@@ -39,11 +39,12 @@ from calsync.ical.render import render_resources
 from calsync.ical.resources import Resource
 from calsync.ical.tasks import (
     CONFIDENTIAL_TASKS,
+    DecisionItem,
     confidential_tasks_slug,
     render_task,
     tasks_slug,
 )
-from calsync.occurrence import Occurrence, Series
+from calsync.occurrence import Occurrence, Series, org_domains
 from calsync.policy import PolicySet
 from calsync.sync import LAYOUTS
 from calsync.sync.publish import CollectionSpec
@@ -114,9 +115,8 @@ def org_collections(policies: PolicySet, org_id: str, series: Iterable[Series],
 
 
 def uid_domains(policies: PolicySet, org_id: str) -> tuple[str, ...]:
-    """The UID domains calsync writes for an organization (calsync.meetings.generate)."""
-    own = policies.organizations[org_id].uid_domain
-    return tuple(sorted({own, f"{org_id}.calsync"} - {""}))
+    """The UID domains of an organization's objects (calsync.occurrence.org_domains)."""
+    return org_domains(policies.organizations[org_id])
 
 
 def _part(series: Series, occs: Iterable[Occurrence]) -> Series:
@@ -133,7 +133,7 @@ def per_person_collections(policies: PolicySet, org_id: str, series: Iterable[Se
     specs = []
     for person in org.staff:
         viewer = viewer_of(policies, person.id)
-        theirs = []
+        theirs: list[Resource] = []
         for s in all_series:
             mine = [o for o in s.occurrences if names_viewer(viewer, o)]
             if mine:
@@ -201,8 +201,8 @@ def _url(home: str, spec: CollectionSpec | None) -> str:
 # -- decisions as tasks (VTODO, calsync.ical.tasks): one public and one collection per set of
 # readers of confidential meetings' decisions
 
-def task_collections(policies: PolicySet, org_id: str, items: Iterable[object],
-                     occurrences: Mapping[tuple[str, str], Occurrence],
+def task_collections(policies: PolicySet, org_id: str, items: Iterable[DecisionItem],
+                     occurrences: Mapping[tuple[str, dt.datetime], Occurrence],
                      keep_empty: bool = False) -> list[CollectionSpec]:
     """The tasks collections of one organization. ``occurrences``: (series UID, recurrence
     id) → occurrence, for the meeting's class and readers; a decision whose meeting is not
@@ -215,11 +215,11 @@ def task_collections(policies: PolicySet, org_id: str, items: Iterable[object],
     public: list[Resource] = []
     groups: dict[frozenset[str], list[Resource]] = {}
     for it in items:
-        if it.organization != org_id:  # type: ignore[attr-defined]
+        if it.organization != org_id:
             continue
-        occ = occurrences.get((it.series_uid, it.recurrence_id))  # type: ignore[attr-defined]
-        res = render_task(it, names.get(it.section, it.section), occ)  # type: ignore[attr-defined]
-        who = decision_readers(occ, bool(it.confidential), secs)  # type: ignore[attr-defined]
+        occ = occurrences.get((it.series_uid, it.recurrence_id))
+        res = render_task(it, names.get(it.section, it.section), occ)
+        who = decision_readers(occ, bool(it.confidential), secs)
         if who is None:      # a public meeting's: the organization's staff
             public.append(res)
             continue

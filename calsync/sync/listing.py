@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 
 from calsync.sync.client import CalDAVClient
 from calsync.sync.plan import Action, ServerItem, Stored
+from calsync.sync.store_protocol import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class CollectionListing:
     """The listing of one collection across a publish: read, fold in our writes, save."""
 
-    def __init__(self, dav: CalDAVClient, store: object, url: str) -> None:
+    def __init__(self, dav: CalDAVClient, store: SyncStore, url: str) -> None:
         self.dav = dav
         self.store = store
         self.url = url
@@ -40,13 +41,13 @@ class CollectionListing:
 
     def read(self) -> dict[str, ServerItem] | None:
         """Every member's href and etag (bodies not fetched); None if the collection is gone."""
-        saved = self.store.get_collection_state(self.url)  # type: ignore[attr-defined]
+        saved = self.store.sync_state.get_collection_state(self.url)
         token = saved.sync_token if saved is not None else None
         known: dict[str, str | None] = dict(saved.listing) if saved and token else {}
         delta = self.dav.sync_collection(self.url, token, known)
         if delta is None:
             if saved is not None:  # a re-created collection starts a new token history
-                self.store.forget_collection_state(self.url)  # type: ignore[attr-defined]
+                self.store.sync_state.forget_collection_state(self.url)
             return None
         changed, removed, self.token = delta
         listing = {h: e for h, e in known.items() if h not in removed}
@@ -58,7 +59,7 @@ class CollectionListing:
         if token:
             log.debug("%s: %d change(s) since the last sync token", self.url, self.changes)
         if self.token is None and saved is not None:  # tokens stopped working: stop trying
-            self.store.forget_collection_state(self.url)  # type: ignore[attr-defined]
+            self.store.sync_state.forget_collection_state(self.url)
         return {h: ServerItem(h, e) for h, e in listing.items()}
 
     def wrote(
@@ -97,6 +98,6 @@ class CollectionListing:
     def save(self) -> None:
         """Remember token + listing; only after a successful run (see the module doc)."""
         if self.token is not None:
-            self.store.save_collection_state(  # type: ignore[attr-defined]
+            self.store.sync_state.save_collection_state(
                 self.url, self.token, self.listing
             )

@@ -142,11 +142,6 @@ def facts(ics: bytes | str, href: str | None = None) -> Facts:
     return Facts(str(items[0]["UID"]), _meaning(items), org, hidden)
 
 
-def uid_domain(uid: str) -> str:
-    """The part after ``@`` (``guanliban.calsync``), or ``""``."""
-    return uid.rpartition("@")[2] if "@" in uid else ""
-
-
 _LINES = re.IGNORECASE | re.MULTILINE
 _SEQ_LINE = re.compile(rb"^SEQUENCE(?:;[^:\r\n]*)?:[ \t]*(\d+)", _LINES)
 
@@ -291,11 +286,11 @@ def diff_instances(stored_ics: bytes | str, server_ics: bytes | str) -> list[Ins
         changes += [InstanceChange("cancelled", r, old[r]["start"], None) for r in removed]
         changes += [InstanceChange("added", r, None, new[r]["start"]) for r in added]
     for rid in sorted(old.keys() & new.keys()):
-        a, b = old[rid], new[rid]
-        if b["cancelled"] and not a["cancelled"]:
-            changes.append(InstanceChange("cancelled", rid, a["start"], None))
-        elif a["start"] != b["start"]:
-            changes.append(InstanceChange("moved", rid, a["start"], b["start"]))
-        elif a["canon"] != b["canon"] or a["cancelled"] != b["cancelled"]:
-            changes.append(InstanceChange("changed", rid, a["start"], b["start"]))
+        was, now = old[rid], new[rid]
+        if now["cancelled"] and not was["cancelled"]:
+            changes.append(InstanceChange("cancelled", rid, was["start"], None))
+        elif was["start"] != now["start"]:
+            changes.append(InstanceChange("moved", rid, was["start"], now["start"]))
+        elif was["canon"] != now["canon"] or was["cancelled"] != now["cancelled"]:
+            changes.append(InstanceChange("changed", rid, was["start"], now["start"]))
     return sorted(changes, key=lambda c: c.recurrence_id)

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from calsync.occurrence import default_domain, domain_of
 from calsync.sync.errors import MalformedServerData, SafetyValveError
 from calsync.sync.items import (
     CONFIDENTIAL_LEFTOVER,
@@ -52,7 +53,6 @@ from calsync.sync.normalize import (
     policy_key,
     semantic_key,
     sequence_of,
-    uid_domain,
     with_sequence,
 )
 
@@ -136,7 +136,7 @@ class _Planner:
                     self.warnings.append(f"{href}: {exc.detail}; left untouched")
                 continue
             uid = f.uid
-            mine = f.org in self.orgs and uid_domain(uid) in self.domains
+            mine = f.org in self.orgs and domain_of(uid) in self.domains
             seen = _Seen(href, item.etag, item.ics, f.key, f.org, f.confidential, mine)
             if mine or uid in self.stored:
                 self._see(uid, seen)
@@ -295,8 +295,9 @@ def _settle_pending(s: Stored | None, seen: _Seen | None) -> tuple[Stored | None
         if landed and seen is not None:
             return replace(s, pending=None, etag=seen.etag, href=seen.href), True
         return None, False
-    if s.pending == "delete":  # (a landed delete is handled by the caller)
-        return replace(s, pending=None, etag=s.prev_etag), seen.etag == s.prev_etag
+    if s.pending == "delete":  # (a landed delete, seen None, is handled by the caller)
+        return (replace(s, pending=None, etag=s.prev_etag),
+                seen is not None and seen.etag == s.prev_etag)
     # update
     if landed and seen is not None:
         return replace(s, pending=None, etag=seen.etag, href=seen.href), True
@@ -328,10 +329,11 @@ def plan(
     (open conflicts still wait for ``calsync resolve``). ``reclaim`` (``publish --force``):
     every leftover of ours goes, edited or not (see the module doc). ``staff_readable``: the
     organization's staff read this collection (the default: the safe assumption).
-    ``domains``: the organizations' UID domains (default ``<org>.calsync``)."""
+    ``domains``: the organizations' UID domains (calsync.occurrence.org_domains; their
+    default ``<org>.calsync`` always counts)."""
     owners = frozenset([orgs] if isinstance(orgs, str) else orgs)
     doms = frozenset(domains) if domains is not None else frozenset()
-    doms |= {f"{o}.calsync" for o in owners}
+    doms |= {default_domain(o) for o in owners}
     p = _Planner(owners, desired, stored, listing, restore_missing, doms, reclaim,
                  staff_readable)
     conflicts, keep = set(open_conflicts), set(resolved_keep_policy)

@@ -28,6 +28,7 @@ from calsync.sync.normalize import (
 from calsync.sync.plan import Desired, Plan, Stored, plan
 from calsync.sync.reading import close_taken_back, keep_foreign, read_state
 from calsync.sync.settled import count_kinds, settled_report
+from calsync.sync.store_protocol import SyncStore
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def _specs(
 
 def publish(
     collections: Sequence[CollectionSpec] | Mapping[str, Sequence[Resource]],
-    store: object,
+    store: SyncStore,
     target: Target,
     dry_run: bool = False,
     force: bool = False,
@@ -228,27 +229,27 @@ def publish(
     return result
 
 
-def _start_runs(store: object, spec: CollectionSpec) -> list[int]:
+def _start_runs(store: SyncStore, spec: CollectionSpec) -> list[int]:
     orgs = spec.organizations or (spec.slug,)
-    return [store.start_run(org).id for org in orgs]  # type: ignore[attr-defined]
+    return [store.runs.start_run(org).id for org in orgs]
 
 
 def _finish_runs(
-    store: object, runs: list[int], res: CollectionResult, dry_run: bool, crash: str = ""
+    store: SyncStore, runs: list[int], res: CollectionResult, dry_run: bool, crash: str = ""
 ) -> None:
     """Close the collection's run rows; the message names the collection (a path, no creds)."""
     error = crash or res.error
     status = "failed" if error else ("dry-run" if dry_run else "ok")
     where = norm_href(res.url)
     message = f"{where}: {error}" if error else where
-    finish = store.finish_run  # type: ignore[attr-defined]
+    finish = store.runs.finish_run
     for run_id in runs:
         finish(run_id, status, counts=res.counts, message=message)
 
 
 def _publish_one(
     dav: CalDAVClient,
-    store: object,
+    store: SyncStore,
     spec: CollectionSpec,
     url: str,
     res: CollectionResult,
@@ -264,7 +265,7 @@ def _publish_one(
     state = SyncState(store, url, spec.organizations[0] if spec.organizations else "")
     desired = {r.uid: Desired.of(r.uid, r.name, r.ics) for r in spec.resources}
     reader = CollectionListing(dav, store, url)
-    cache = store.busy_heads(url)  # type: ignore[attr-defined]
+    cache = store.busy.busy_heads(url)
     listing, stored, conflicts = read_state(dav, state, orgs, url, path, desired, reader, cache,
                                             reclaim=restore)
     # Plan before creating a missing collection: a vanished calendar trips the safety valve.
@@ -326,19 +327,19 @@ class Resolution:
     changes: tuple[InstanceChange, ...]  # what the app did, per occurrence (keep="server")
 
 
-def resolve(store: object, conflict_id: int, keep: str, actor: str = "cli") -> Resolution:
+def resolve(store: SyncStore, conflict_id: int, keep: str, actor: str = "cli") -> Resolution:
     """Close a conflict. ``keep="policy"``: the next publish overwrites the server copy.
 
     ``keep="server"``: the server copy becomes what calsync considers published, so the
     next publish leaves it alone until the policy itself changes; ``changes`` lists the
     moved/cancelled occurrences so the caller can turn them into decisions.
     """
-    c = store.get_conflict(conflict_id)  # type: ignore[attr-defined]
+    c = store.conflicts.get_conflict(conflict_id)
     if c is None or c.resolved_at is not None:
         raise UnknownConflict(conflict_id, closed=c is not None)
     if keep not in ("policy", "server"):
         raise ValueError(f"keep must be 'policy' or 'server', not {keep!r}")
-    row = store.get_resource(c.collection_url, c.uid)  # type: ignore[attr-defined]
+    row = store.sync_state.get_resource(c.collection_url, c.uid)
     state = SyncState(store, c.collection_url, c.organization)
     server = (c.server_ics or "").encode("utf-8")
     policy = (c.policy_ics or "").encode("utf-8")
@@ -360,7 +361,7 @@ def resolve(store: object, conflict_id: int, keep: str, actor: str = "cli") -> R
     else:
         pkey = policy_key(policy)
         state.save(Stored(c.uid, c.href if server else None, c.server_etag, pkey, server, seq))
-    store.resolve_conflict(conflict_id, keep, actor)  # type: ignore[attr-defined]
+    store.conflicts.resolve_conflict(conflict_id, keep, actor)
     log.info("conflict %s on %s resolved: keep %s", conflict_id, c.uid, keep)
     return Resolution(conflict_id, c.uid, keep, changes)
 

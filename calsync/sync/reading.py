@@ -27,10 +27,11 @@ from calsync.sync.plan import (
     needs_body,
     target_hrefs,
 )
+from calsync.sync.store_protocol import SyncStore
 
 log = logging.getLogger(__name__)
 
-# href -> (etag, carries our mark) of the cached foreign objects (store.busy_heads)
+# href -> (etag, carries our mark) of the cached foreign objects (store.busy.busy_heads)
 Cache = Mapping[str, tuple[str | None, bool]]
 
 
@@ -91,17 +92,17 @@ def _relocated(state: SyncState, orgs: frozenset[str], url: str,
     here = urlsplit(url)
     best, best_hits = None, 0
     for org in sorted(orgs):
-        for other in sorted(store.collection_urls().get(org, ())):  # type: ignore[attr-defined]
+        for other in sorted(store.sync_state.collection_urls().get(org, ())):
             there = urlsplit(other)
             if other == url or there.path != here.path or there.netloc == here.netloc:
                 continue
-            rows = store.get_resource_heads(other)  # type: ignore[attr-defined]
+            rows = store.sync_state.get_resource_heads(other)
             hits = sum(1 for r in rows.values() if r.href in unknown)
             if hits > best_hits:
                 best, best_hits = other, hits
     if best is None:
         return None
-    moved = store.relocate_collection(best, url)  # type: ignore[attr-defined]
+    moved = store.sync_state.relocate_collection(best, url)
     log.warning("%s: the collection's rows were stored under %s (the server's address "
                 "changed); %d moved over", url, best, moved)
     stored = state.load(orgs, bodies=False)
@@ -113,14 +114,14 @@ def _close_spurious(state: SyncState, orgs: frozenset[str], stored: dict[str, St
     """Conflicts a run at the new address opened only because it found no record: the
     server copy is exactly what calsync wrote, so there is nothing to decide."""
     store = state.store
-    rows = store.get_resources(state.url)  # type: ignore[attr-defined]
+    rows = store.sync_state.get_resources(state.url)
     for org in sorted(orgs):
-        for c in store.open_conflicts(org):  # type: ignore[attr-defined]
+        for c in store.conflicts.open_conflicts(org):
             row = rows.get(c.uid)
             if c.collection_url != state.url or row is None or not c.server_ics:
                 continue
             if try_semantic_key(c.server_ics) == try_semantic_key(row.written_ics):
-                store.resolve_conflict(c.id, "policy", "publish")  # type: ignore[attr-defined]
+                store.conflicts.resolve_conflict(c.id, "policy", "publish")
 
 
 def close_taken_back(state: SyncState, orgs: frozenset[str], conflicts: set[str],
@@ -132,12 +133,12 @@ def close_taken_back(state: SyncState, orgs: frozenset[str], conflicts: set[str]
         return
     store = state.store
     for org in sorted(orgs):
-        for c in store.open_conflicts(org):  # type: ignore[attr-defined]
+        for c in store.conflicts.open_conflicts(org):
             if c.collection_url == state.url and c.uid in gone:
-                store.resolve_conflict(c.id, "policy", "publish")  # type: ignore[attr-defined]
+                store.conflicts.resolve_conflict(c.id, "policy", "publish")
 
 
-def keep_foreign(dav: CalDAVClient, store: object, url: str,
+def keep_foreign(dav: CalDAVClient, store: SyncStore, url: str,
                  listing: Mapping[str, ServerItem], stored: Mapping[str, Stored],
                  the_plan: Plan, cache: Cache) -> None:
     """Keep the collection's foreign objects for clash checks. Only new or changed ones are
@@ -157,4 +158,4 @@ def keep_foreign(dav: CalDAVClient, store: object, url: str,
             got[h] = (item.etag, body.decode("utf-8", "replace"))
     gone = set(cache) - set(foreign)
     if got or gone:
-        store.update_busy(url, got, gone)  # type: ignore[attr-defined]
+        store.busy.update_busy(url, got, gone)

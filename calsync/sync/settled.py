@@ -12,14 +12,13 @@ from collections.abc import Iterable, Mapping
 from calsync.sync.apply import SyncState
 from calsync.sync.errors import SyncError
 from calsync.sync.listing import CollectionListing
-from calsync.sync.plan import Desired, ServerItem, needs_body, plan
+from calsync.sync.plan import Action, Desired, ServerItem, needs_body, plan
 
 
-def count_kinds(actions: Iterable[object]) -> dict[str, int]:
+def count_kinds(actions: Iterable[Action]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for a in actions:
-        kind = a.kind  # type: ignore[attr-defined]
-        counts[kind] = counts.get(kind, 0) + 1
+        counts[a.kind] = counts.get(a.kind, 0) + 1
     return dict(sorted(counts.items()))
 
 

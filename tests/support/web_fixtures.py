@@ -95,8 +95,8 @@ def shipped_app(root: Path, users: Iterable[str], password: str,
                       "CALSYNC_POLICIES": str(shipped_policies()), "CALSYNC_NOW": now,
                       **config})
     for name in users:
-        app.extensions["calsync"].store.set_password(name, hash_password(password),
-                                                     actor="test")
+        app.extensions["calsync"].store.users.set_password(name, hash_password(password),
+                                                           actor="test")
     return app
 
 

@@ -44,7 +44,8 @@ def make_app(db_url: str, instance: Path, policies_dir: Path | None = None,
     config.update(extra)
     app = create_app(config)
     for name in users:
-        app.extensions["calsync"].store.set_password(name, hash_password(PASSWORD), actor="test")
+        app.extensions["calsync"].store.users.set_password(name, hash_password(PASSWORD),
+                                                           actor="test")
     return app
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from calsync.store.models.base import Base, UTCDateTime
+from calsync.store.models.base import Base, Instant, UTCDateTime
 
 
 class SigninSheetRow(Base):
@@ -21,7 +21,7 @@ class SigninSheetRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(String(400))
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     code: Mapped[str] = mapped_column(String(12))
     created_by: Mapped[str] = mapped_column(String(200))
@@ -41,7 +41,7 @@ class AttendanceMarkRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(String(400))
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     person_key: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))       # present | late | absent

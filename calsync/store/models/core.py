@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Explicit constraint names, so later migrations (and SQLite batch rebuilds) can refer to them.
-from calsync.store.models.base import Base, JSONText, UTCDateTime
+from calsync.store.models.base import Base, Instant, JSONText, UTCDateTime
 
 
 class SyncResourceRow(Base):
@@ -93,10 +93,10 @@ class DecisionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(Text)
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     action: Mapped[str] = mapped_column(String(20))
-    new_start: Mapped[str | None] = mapped_column(String(64))
-    new_end: Mapped[str | None] = mapped_column(String(64))
+    new_start: Mapped[datetime | None] = mapped_column(Instant)
+    new_end: Mapped[datetime | None] = mapped_column(Instant)
     note: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -183,7 +183,7 @@ class LeaveNoteRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(Text)
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     person_id: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
@@ -385,7 +385,7 @@ class SittingInRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(Text)
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     person_id: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -403,7 +403,7 @@ class AgendaTopicRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(String(400))
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     section: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(Text)
     presenter: Mapped[str] = mapped_column(String(200))
@@ -431,7 +431,7 @@ class AgendaRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(String(400))
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     items: Mapped[Any] = mapped_column(JSONText)                  # topic ids in order
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from calsync.store.models.base import Base, UTCDateTime
+from calsync.store.models.base import Base, Instant, UTCDateTime
 
 
 class MinutesRow(Base):
@@ -21,7 +21,7 @@ class MinutesRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(String(400))
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     text: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str | None] = mapped_column(String(200))
     file_label: Mapped[str | None] = mapped_column(String(300))
@@ -42,7 +42,7 @@ class ActionItemRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(200))
     series_uid: Mapped[str] = mapped_column(String(400))
-    recurrence_id: Mapped[str] = mapped_column(String(64))
+    recurrence_id: Mapped[datetime] = mapped_column(Instant)
     meeting: Mapped[str] = mapped_column(String(400))       # the meeting's summary, when made
     confidential: Mapped[bool] = mapped_column(Boolean)
     title: Mapped[str] = mapped_column(Text)
